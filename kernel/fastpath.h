@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fastpath: internal declarations shared by the module's files.
+ *
+ * A flow is one conntrack entry with two directions.  Each learned
+ * direction sits in the per-netns hash keyed by what the ingress hook sees
+ * (ingress ifindex + 5-tuple) and carries everything needed to transmit
+ * without routing, netfilter or the neighbour layer.
+ */
+#ifndef _FASTPATH_H
+#define _FASTPATH_H
+
+#include <linux/if_ether.h>
+#include <linux/list.h>
+#include <linux/netdevice.h>
+#include <linux/rhashtable.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netns/generic.h>
+#include <linux/fastpath.h>
+
+/* Packets left to the normal stack, indexed like the exceptions attr set. */
+enum fp_exception {
+	FP_EXC_NO_FLOW,
+	FP_EXC_UNSUPPORTED,
+	FP_EXC_TTL,
+	FP_EXC_MTU,
+	FP_EXC_IP_OPTIONS,
+	FP_EXC_FRAGMENT,
+	FP_EXC_EXT_HEADER,
+	FP_EXC_TCP_FLAGS,
+	FP_EXC_BAD_HEADER,
+	FP_EXC_DEV_DOWN,
+	FP_EXC_STALE,
+	FP_EXC_NOT_UNICAST,
+	FP_EXC_TABLE_FULL,
+	FP_EXC_COUNT
+};
+
+static_assert(FP_EXC_COUNT == FASTPATH_A_EXCEPTIONS_MAX);
+
+/* Per-CPU counters of a netns (global) or of an enabled device. */
+struct fp_pcpu_stats {
+	struct u64_stats_sync syncp;
+	u64_stats_t fast_packets;	/* netns: forwarded; dev: received */
+	u64_stats_t fast_bytes;
+	u64_stats_t tx_packets;		/* dev only: fast-path transmits */
+	u64_stats_t tx_bytes;
+	u64_stats_t slow_packets;
+	u64_stats_t exc[FP_EXC_COUNT];	/* netns only */
+};
+
+/* Summed snapshot of fp_pcpu_stats. */
+struct fp_stats {
+	u64 fast_packets, fast_bytes;
+	u64 tx_packets, tx_bytes;
+	u64 slow_packets;
+	u64 exc[FP_EXC_COUNT];
+};
+
+/* What the ingress hook matches a packet on.  Padding must be zero. */
+struct fp_key {
+	union nf_inet_addr src;
+	union nf_inet_addr dst;
+	__be16 sport;
+	__be16 dport;
+	int iif;
+	u8 family;		/* AF_INET or AF_INET6 */
+	u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	u8 pad[2];
+};
+
+/* One direction of a flow. */
+struct fp_dir {
+	struct rhash_head node;
+	struct fp_key key;		/* as received */
+	union nf_inet_addr xsrc;	/* as transmitted */
+	union nf_inet_addr xdst;
+	__be16 xsport;
+	__be16 xdport;
+	u8 offloaded;			/* in the hash, taking the fast path */
+	u8 nat;				/* FP_NAT_* */
+	u16 mtu;
+	struct net_device *out;		/* flows are removed before it goes */
+	struct dst_entry *dst;		/* held: route validity */
+	u32 dst_cookie;
+	u8 eth[ETH_HLEN];		/* cached Ethernet header */
+	atomic64_t packets;
+	atomic64_t bytes;
+	unsigned long last_used;	/* jiffies */
+};
+
+#define FP_NAT_SRC	BIT(0)
+#define FP_NAT_DST	BIT(1)
+
+enum fp_flow_flags {
+	FP_FLOW_TEARDOWN,	/* TCP FIN/RST seen: GC removes it */
+	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
+};
+
+struct fp_flow {
+	struct fp_dir dir[IP_CT_DIR_MAX];
+	struct nf_conn *ct;		/* held */
+	unsigned long flags;
+	unsigned long created;		/* jiffies */
+	u32 id;				/* index in fp_net.flows */
+	u32 mark;			/* skb mark and DSCP seen when learned, */
+	u8 dscp;			/* for rule re-evaluation */
+	u8 family;
+	u8 proto;
+	u64 synced_packets[IP_CT_DIR_MAX];	/* already added to ct acct */
+	u64 synced_bytes[IP_CT_DIR_MAX];
+	u64 notified_packets;		/* for FLOW_STATS_NTF */
+	struct rcu_head rcu;
+};
+
+struct fp_config {
+	u32 flow_limit;
+	u32 tcp_timeout;	/* seconds */
+	u32 udp_timeout;	/* seconds */
+	u32 stats_interval;	/* milliseconds */
+};
+
+/* An enabled device. */
+struct fp_dev {
+	struct list_head list;		/* fp_net.devs, RTNL; RCU readers */
+	struct net_device *dev;
+	netdevice_tracker tracker;
+	struct nf_hook_ops ops;
+	struct fp_pcpu_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+struct fp_ruleset;
+
+/* Per network namespace state. */
+struct fp_net {
+	struct net *net;
+	struct rhashtable table;	/* fp_dir by fp_key */
+	struct xarray flows;		/* fp_flow by id: dump order */
+	u32 next_id;
+	spinlock_t lock;		/* table and xarray writers */
+	atomic_t nflows;
+	u32 gen;			/* bumped on add/remove: dump consistency */
+	struct fp_pcpu_stats __percpu *stats;
+	atomic64_t flows_learned;
+	atomic64_t flows_removed;
+	struct fp_config cfg;
+	struct list_head devs;		/* struct fp_dev */
+	struct fp_ruleset __rcu *rules;
+	struct delayed_work gc;
+	unsigned long stats_sent;	/* jiffies of the last FLOW_STATS_NTF round */
+};
+
+/* Rule match context: one direction as received, plus learning-time facts. */
+struct fp_rule_ctx {
+	const struct fp_key *key;
+	int oif;
+	u8 dscp;
+	u32 mark;
+};
+
+/* main.c */
+extern unsigned int fp_net_id;
+extern unsigned int fp_max_flows;
+
+static inline struct fp_net *fp_pernet(const struct net *net)
+{
+	return net_generic(net, fp_net_id);
+}
+
+void fp_stats_inc(struct fp_pcpu_stats __percpu *stats, enum fp_exception exc);
+void fp_stats_read(struct fp_pcpu_stats __percpu *stats, struct fp_stats *out);
+
+/* flow.c */
+int fp_flow_table_init(struct fp_net *fpn);
+void fp_flow_table_destroy(struct fp_net *fpn);
+struct fp_dir *fp_flow_lookup(struct fp_net *fpn, const struct fp_key *key);
+struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key_any_iif);
+struct fp_flow *fp_flow_next(struct fp_net *fpn, unsigned long *id);
+typedef bool (*fp_flow_match_t)(const struct fp_flow *flow, const void *arg);
+unsigned int fp_flow_flush(struct fp_net *fpn, fp_flow_match_t match,
+			   const void *arg, enum fastpath_del_reason reason);
+void fp_flow_teardown(struct fp_net *fpn, struct fp_flow *flow);
+size_t fp_flow_memory(struct fp_net *fpn);
+static inline struct fp_flow *fp_dir_flow(const struct fp_dir *d, int dir)
+{
+	return container_of(d, struct fp_flow, dir[dir]);
+}
+
+/* learn.c */
+int fp_learn_init(void);
+void fp_learn_exit(void);
+
+/* ipv4.c, ipv6.c: netdev ingress hook */
+unsigned int fp_ingress(void *priv, struct sk_buff *skb,
+			const struct nf_hook_state *state);
+
+/* dev.c */
+int fp_dev_enable(struct fp_net *fpn, struct net_device *dev,
+		  struct netlink_ext_ack *extack);
+int fp_dev_disable(struct fp_net *fpn, struct net_device *dev,
+		   struct netlink_ext_ack *extack);
+struct fp_dev *fp_dev_find(struct fp_net *fpn, int ifindex);
+void fp_dev_disable_all(struct fp_net *fpn);
+int fp_dev_notifiers_init(void);
+void fp_dev_notifiers_exit(void);
+
+/* rules.c */
+bool fp_rules_accelerate(struct fp_net *fpn, const struct fp_rule_ctx *ctx);
+void fp_rules_free(struct fp_net *fpn);
+
+/* netlink.c */
+int fp_netlink_init(void);
+void fp_netlink_exit(void);
+bool fp_nl_has_listeners(struct fp_net *fpn);
+void fp_nl_flow_event(struct fp_net *fpn, const struct fp_flow *flow, u8 cmd,
+		      enum fastpath_del_reason reason);
+
+#endif /* _FASTPATH_H */

@@ -1,0 +1,180 @@
+# Shared helpers for the integration suites (run inside the VM).
+#
+# The standard topology, one set of namespaces per test file, named with a
+# per-file prefix so that a leftover from one file never meets another:
+#
+#   c (client)                    r (router)                    s (server)
+#   c0 10.0.1.2/24  ---------  r0 10.0.1.1   r1 10.0.2.1  ---------  s0 10.0.2.2/24
+#      fd00:1::2/64               fd00:1::1     fd00:2::1               fd00:2::2/64
+#
+# c and s route everything via r; r forwards both families.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+: "${FASTPATH_TOP:?integration tests run inside the VM (tests/vm/run)}"
+
+# Namespace names for this file: NS_C, NS_R, NS_S.
+topo_names() {
+	local prefix
+	prefix=$(basename "${BATS_TEST_FILENAME:-topo}" .bats | tr -c 'a-z0-9\n' '-' | cut -c1-12)
+	NS_C="${prefix}-c"
+	NS_R="${prefix}-r"
+	NS_S="${prefix}-s"
+}
+
+c() { ip netns exec "$NS_C" "$@"; }
+r() { ip netns exec "$NS_R" "$@"; }
+s() { ip netns exec "$NS_S" "$@"; }
+
+# Fail loudly when something a test needs is not there: never skip.
+require() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null ||
+			fail "required tool '$tool' is missing (run make deps)"
+	done
+}
+
+# Build c -- r -- s.  Neighbours are resolved before returning so that the
+# first packets of a test are not lost to address resolution.
+topo_setup() {
+	topo_names
+	topo_teardown
+	require ip nft conntrack socat tcpdump ping sha256sum
+	ip netns add "$NS_C"
+	ip netns add "$NS_R"
+	ip netns add "$NS_S"
+	ip -n "$NS_C" link add c0 type veth peer name r0 netns "$NS_R"
+	ip -n "$NS_S" link add s0 type veth peer name r1 netns "$NS_R"
+
+	local ns
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+	done
+	r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+		net.netfilter.nf_conntrack_acct=1 2>/dev/null ||
+		r sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
+	ip -n "$NS_C" addr add 10.0.1.2/24 dev c0
+	ip -n "$NS_C" addr add fd00:1::2/64 dev c0 nodad
+	ip -n "$NS_R" addr add 10.0.1.1/24 dev r0
+	ip -n "$NS_R" addr add fd00:1::1/64 dev r0 nodad
+	ip -n "$NS_R" addr add 10.0.2.1/24 dev r1
+	ip -n "$NS_R" addr add fd00:2::1/64 dev r1 nodad
+	ip -n "$NS_S" addr add 10.0.2.2/24 dev s0
+	ip -n "$NS_S" addr add fd00:2::2/64 dev s0 nodad
+	ip -n "$NS_C" link set c0 up
+	ip -n "$NS_R" link set r0 up
+	ip -n "$NS_R" link set r1 up
+	ip -n "$NS_S" link set s0 up
+	ip -n "$NS_C" route add default via 10.0.1.1
+	ip -n "$NS_C" -6 route add default via fd00:1::1
+	ip -n "$NS_S" route add default via 10.0.2.1
+	ip -n "$NS_S" -6 route add default via fd00:2::1
+
+	topo_wait_reachable
+}
+
+# Ping across the router in both families until it answers (neighbours
+# resolved, IPv6 addresses usable).
+topo_wait_reachable() {
+	local i
+	for i in $(seq 1 50); do
+		if c ping -q -c1 -W1 10.0.2.2 >/dev/null 2>&1 &&
+		   c ping -q -c1 -W1 fd00:2::2 >/dev/null 2>&1 &&
+		   s ping -q -c1 -W1 10.0.1.2 >/dev/null 2>&1 &&
+		   s ping -q -c1 -W1 fd00:1::2 >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.2
+	done
+	fail "topology not reachable across the router"
+}
+
+topo_teardown() {
+	topo_names
+	local ns
+	for ns in "$NS_C" "$NS_R" "$NS_S"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
+# Masquerade everything leaving r1 (IPv4 and IPv6), with a forward chain
+# that counts established packets so a test can see what the normal stack
+# still forwards.
+topo_masquerade() {
+	r nft -f - <<-'EOF'
+	table inet fp_test {
+		counter fwd_established {}
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ct state established counter name fwd_established
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "r1" masquerade
+		}
+	}
+	EOF
+}
+
+# Packets the normal stack forwarded in state established.
+topo_fwd_established() {
+	r nft -j list counter inet fp_test fwd_established |
+		jq '.nftables[] | select(.counter) | .counter.packets'
+}
+
+fp_enable_router() {
+	r fpctl enable dev r0
+	r fpctl enable dev r1
+}
+
+# A global counter from `fpctl -j stats` in the router (dotted jq path).
+fp_stat() {
+	r fpctl -j stats | jq -r ".$1"
+}
+
+# Random payload of $1 MiB at $2.
+make_payload() {
+	head -c "$(($1 * 1024 * 1024))" /dev/urandom >"$2"
+}
+
+# Send file $1 from c to s over TCP to address $2 (default 10.0.2.2) and
+# port $3 (default 5001); the received copy lands in $BATS_TEST_TMPDIR/recv.
+# Succeeds when the checksums match.
+tcp_transfer_c2s() {
+	local file=$1 addr=${2:-10.0.2.2} port=${3:-5001}
+	local out="$BATS_TEST_TMPDIR/recv"
+	rm -f "$out"
+	s timeout 300 socat -u "TCP-LISTEN:$port,reuseaddr" "OPEN:$out,creat,trunc" &
+	local srv=$!
+	wait_listen "$NS_S" tcp "$port"
+	c timeout 300 socat -u "OPEN:$file" "TCP:$(socat_addr "$addr"):$port"
+	wait "$srv"
+	[ "$(sha256sum <"$file")" = "$(sha256sum <"$out")" ] ||
+		fail "checksum mismatch after TCP transfer c->s"
+}
+
+# socat wants IPv6 literals in brackets.
+socat_addr() {
+	case $1 in
+	*:*) echo "[$1]" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# Wait until a socket listens on $3 (tcp|udp port) in namespace $1.
+wait_listen() {
+	local ns=$1 proto=$2 port=$3 i flag=-lnt
+	[ "$proto" = udp ] && flag=-lnu
+	for i in $(seq 1 100); do
+		ip netns exec "$ns" ss -H "$flag" "sport = :$port" | grep -q . && return 0
+		sleep 0.05
+	done
+	fail "nothing listens on $proto port $port in $ns"
+}

@@ -1,0 +1,122 @@
+# Helpers for the API suites (tests/integration/40-49): netlink fuzzing,
+# permissions, namespaces, the YNL client, error texts and large dumps.
+# Run inside the VM (tests/vm/run); fastpath.ko is loaded by the runner.
+
+load "$FASTPATH_TOP/tests/lib/topo.bash"
+
+bats_require_minimum_version 1.5.0
+
+# Fail (never skip) when the module, fpctl or a tool is missing.
+api_require() {
+	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
+	require fpctl jq ip "$@"
+}
+
+# Namespaces of this file: "<file prefix>-<name>".
+api_ns() {
+	local prefix
+	prefix=$(basename "${BATS_TEST_FILENAME}" .bats | tr -c 'a-z0-9\n' '-' | cut -c1-12)
+	echo "$prefix-$1"
+}
+
+api_ns_add() {
+	ip netns del "$1" 2>/dev/null || true
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+}
+
+api_ns_del() {
+	local ns
+	for ns in "$@"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	return 0
+}
+
+# Run a command in namespace $1, or in the current one when $1 is empty.
+api_in() {
+	local ns=$1
+	shift
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$@"
+	else
+		"$@"
+	fi
+}
+
+# The configuration an API test must not change, as one JSON document:
+# config, rules (without hit counters) and enabled devices (without
+# traffic counters).  $1: namespace or empty for the current one.
+api_snapshot() {
+	local ns=${1:-} config rules devs
+	config=$(api_in "$ns" fpctl -j config show) || return 1
+	rules=$(api_in "$ns" fpctl -j rule show) || return 1
+	devs=$(api_in "$ns" fpctl -j dev show) || return 1
+	jq -n -S --argjson config "$config" --argjson rules "$rules" --argjson devs "$devs" '{
+		config: $config,
+		rules: ($rules | map(del(.hits))),
+		devs: ($devs | map({ifindex, ifname, enabled}))
+	}'
+}
+
+# Kernel log: remember where it ends, later check what was added.
+api_dmesg_mark() {
+	dmesg | wc -l >"$BATS_FILE_TMPDIR/dmesg.mark"
+}
+
+api_dmesg_clean() {
+	local from new
+	from=$(cat "$BATS_FILE_TMPDIR/dmesg.mark")
+	new=$(dmesg | tail -n "+$((from + 1))")
+	if grep -E 'WARNING:|BUG:|Oops|general protection|KASAN|lockdep|unreferenced object|refcount_t|list_add corruption|list_del corruption|slab.*corrupt|Poison overwritten' <<<"$new"; then
+		fail "kernel log not clean"
+	fi
+}
+
+# Run as nobody without any capability or group ($1: namespace or empty).
+api_nobody() {
+	local ns=$1
+	shift
+	api_in "$ns" setpriv --reuid 65534 --regid 65534 --clear-groups \
+		--inh-caps=-all --bounding-set=-all -- "$@"
+}
+
+# The kernel's YNL tools: scripts/ynl-extract when it is there, else the
+# same extraction into a cache of our own.  Prints the tools/net/ynl path.
+api_ynl_dir() {
+	local top=$FASTPATH_TOP dest src root
+	if [ -x "$top/scripts/ynl-extract" ]; then
+		dest=$("$top/scripts/ynl-extract") || return 1
+	else
+		dest=$top/build/ynl
+		if [ ! -f "$dest/.done" ]; then
+			src=$(ls /usr/src/linux-source-6.12*.tar.xz | sort -V | tail -n1)
+			[ -n "$src" ] || return 1
+			root=$(basename "$src" .tar.xz)
+			rm -rf "$dest" && mkdir -p "$dest"
+			tar -xJf "$src" -C "$dest" --strip-components=1 --wildcards \
+				"$root/tools/net/ynl" "$root/Documentation/netlink/genetlink*.yaml" ||
+				return 1
+			touch "$dest/.done"
+		fi
+	fi
+	echo "$dest"
+}
+
+# ynl NS ARGS...: the YNL CLI on uapi/fastpath.yaml, JSON output.  The
+# schema is checked once by its own test; here only the wire matters.
+ynl() {
+	local ns=$1
+	shift
+	api_in "$ns" /usr/bin/python3 "$YNL_DIR/tools/net/ynl/cli.py" \
+		--spec "$FASTPATH_TOP/uapi/fastpath.yaml" --no-schema \
+		--output-json "$@"
+}
+
+# Build a test program from tests/fuzz into $BATS_FILE_TMPDIR.
+api_build() {
+	local name=$1
+	cc -O2 -Wall -Wextra -Werror -I"$FASTPATH_TOP/uapi" \
+		"$FASTPATH_TOP/tests/fuzz/$name.c" -o "$BATS_FILE_TMPDIR/$name"
+}

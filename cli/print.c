@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One printing layer for text and JSON, in the manner of iproute2's
+ * print_*() helpers: every call either prints its text format or adds a
+ * member to the JSON object being built.
+ *
+ * A top-level array (a table) is streamed: each element is built with
+ * json-c, written and freed as soon as it is closed, so that dumping a
+ * large flow table needs memory for one flow only.  A top-level object is
+ * written when it is closed, on one line unless -p was given; monitor
+ * events are top-level objects and so come out one per line.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "fpctl.h"
+
+/* Deepest use: a flow in an array, its tuple object. */
+#define MAX_DEPTH 4
+
+static json_object *stack[MAX_DEPTH];
+static int depth;
+static bool streaming;		/* inside a top-level array */
+static bool stream_empty;
+
+static int json_flags(void)
+{
+	return JSON_C_TO_STRING_NOSLASHESCAPE |
+	       (opt_pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+			   : JSON_C_TO_STRING_PLAIN);
+}
+
+/* Write a finished top-level value; inside a streamed array, as an element. */
+static void emit(json_object *obj)
+{
+	const char *s = json_object_to_json_string_ext(obj, json_flags());
+
+	if (!streaming) {
+		printf("%s\n", s);
+	} else if (!opt_pretty) {
+		printf("%s%s", stream_empty ? "" : ",", s);
+	} else {
+		/* Indent the element's own lines one level under the array. */
+		fputs(stream_empty ? "\n  " : ",\n  ", stdout);
+		for (; *s; s++) {
+			putchar(*s);
+			if (*s == '\n')
+				fputs("  ", stdout);
+		}
+	}
+	stream_empty = false;
+	json_object_put(obj);
+	fflush(stdout);
+}
+
+/* Add a member to the innermost open object, or an element to its array. */
+static void add(const char *key, json_object *v)
+{
+	json_object *parent = stack[depth - 1];
+
+	if (json_object_is_type(parent, json_type_array))
+		json_object_array_add(parent, v);
+	else
+		json_object_object_add(parent, key, v);
+}
+
+static void push(const char *key, json_object *v)
+{
+	if (depth)
+		add(key, v);
+	stack[depth++] = v;
+}
+
+static void pop(void)
+{
+	json_object *v = stack[--depth];
+
+	if (!depth)
+		emit(v);
+}
+
+void pr_open_array(const char *key)
+{
+	if (!opt_json)
+		return;
+	if (!depth && !streaming) {
+		streaming = true;
+		stream_empty = true;
+		fputc('[', stdout);
+		return;
+	}
+	push(key, json_object_new_array());
+}
+
+void pr_close_array(void)
+{
+	if (!opt_json)
+		return;
+	if (depth) {
+		pop();
+		return;
+	}
+	fputs(opt_pretty && !stream_empty ? "\n]\n" : "]\n", stdout);
+	streaming = false;
+	fflush(stdout);
+}
+
+void pr_open_object(const char *key)
+{
+	if (opt_json)
+		push(key, json_object_new_object());
+}
+
+void pr_close_object(void)
+{
+	if (opt_json)
+		pop();
+	else if (!depth)
+		fflush(stdout);
+}
+
+/* Formats get the value as their only conversion; NULL prints nothing. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+void pr_str(enum pr_mode m, const char *key, const char *fmt, const char *val)
+{
+	if (opt_json) {
+		if (m != PR_TEXT)
+			add(key, json_object_new_string(val));
+	} else if (m != PR_JSON && fmt) {
+		printf(fmt, val);
+	}
+}
+
+void pr_u64(enum pr_mode m, const char *key, const char *fmt, uint64_t val)
+{
+	if (opt_json) {
+		if (m != PR_TEXT)
+			add(key, json_object_new_uint64(val));
+	} else if (m != PR_JSON && fmt) {
+		printf(fmt, val);
+	}
+}
+
+#pragma GCC diagnostic pop
+
+/* Text: the format when true; JSON: a boolean member. */
+void pr_bool(enum pr_mode m, const char *key, const char *fmt, bool val)
+{
+	if (opt_json) {
+		if (m != PR_TEXT)
+			add(key, json_object_new_boolean(val));
+	} else if (m != PR_JSON && fmt && val) {
+		fputs(fmt, stdout);
+	}
+}
+
+void pr_text(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (opt_json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* A duration: milliseconds in JSON, "LABEL 1.5s" in text. */
+void pr_ms(const char *key, const char *label, uint64_t ms)
+{
+	if (opt_json)
+		add(key, json_object_new_uint64(ms));
+	else
+		printf("%s %llu.%llus", label, (unsigned long long)ms / 1000,
+		       (unsigned long long)ms % 1000 / 100);
+}
+
+/* "no-flow" -> "no_flow": JSON keys are snake_case. */
+char *snake_case(const char *name, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < len; i++)
+		buf[i] = name[i] == '-' ? '_' : name[i];
+	buf[i] = '\0';
+	return buf;
+}

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* fpctl rule add|del|flush|show */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/fastpath.h>
+
+#include "fpctl.h"
+
+static const char *const action_names[] = {
+	[FASTPATH_RULE_ACTION_ACCELERATE] = "accelerate",
+	[FASTPATH_RULE_ACTION_BYPASS] = "bypass",
+};
+
+/* "N[/MASK]", both 32-bit; without a mask every bit counts. */
+static int parse_mark(const char *val, uint32_t *mark, uint32_t *mask)
+{
+	const char *slash = strchr(val, '/');
+	char num[32];
+	uint64_t v;
+
+	if (slash && (size_t)(slash - val) < sizeof(num)) {
+		memcpy(num, val, slash - val);
+		num[slash - val] = '\0';
+		if (parse_uint("mark", slash + 1, 0, UINT32_MAX, &v))
+			return EXIT_USAGE;
+		*mask = v;
+	} else if (slash) {
+		return usage_err("invalid value \"%s\" for \"mark\"", val);
+	} else {
+		snprintf(num, sizeof(num), "%s", val);
+		*mask = UINT32_MAX;
+	}
+	if (parse_uint("mark", num, 0, UINT32_MAX, &v))
+		return EXIT_USAGE;
+	*mark = v;
+	return EXIT_OK;
+}
+
+enum { R_PREF, R_IIF, R_OIF, R_SRC, R_DST, R_PROTO, R_SPORT, R_DPORT, R_DSCP,
+       R_MARK, R_ACTION };
+
+static const char *const add_keys[] = {
+	"pref", "iif", "oif", "src", "dst", "proto", "sport", "dport", "dscp",
+	"mark", "action", NULL
+};
+
+struct rule {
+	uint64_t pref, dscp;
+	uint32_t action, iif, oif, mark, mask;
+	struct prefix src, dst;
+	uint8_t family, proto;
+	uint16_t sport[2], dport[2];
+};
+
+static int parse_rule(int argc, char **argv, struct rule *r, uint32_t *seen)
+{
+	struct kv kv = { argc, argv, "rule add", add_keys, 0 };
+	const char *val;
+	int k, err = 0;
+
+	while (!err && (k = kv_next(&kv, &val)) >= 0) {
+		switch (k) {
+		case R_PREF:
+			err = parse_uint("pref", val, 1, UINT32_MAX, &r->pref);
+			break;
+		case R_IIF:
+			err = parse_ifname(val, &r->iif);
+			break;
+		case R_OIF:
+			err = parse_ifname(val, &r->oif);
+			break;
+		case R_SRC:
+			err = parse_prefix(val, false, &r->src) ?:
+			      family_check(&r->family, &r->src);
+			break;
+		case R_DST:
+			err = parse_prefix(val, false, &r->dst) ?:
+			      family_check(&r->family, &r->dst);
+			break;
+		case R_PROTO:
+			err = parse_proto(val, &r->proto);
+			break;
+		case R_SPORT:
+			err = parse_port_range(val, &r->sport[0], &r->sport[1]);
+			break;
+		case R_DPORT:
+			err = parse_port_range(val, &r->dport[0], &r->dport[1]);
+			break;
+		case R_DSCP:
+			err = parse_uint("dscp", val, 0, 63, &r->dscp);
+			break;
+		case R_MARK:
+			err = parse_mark(val, &r->mark, &r->mask);
+			break;
+		case R_ACTION:
+			if (!strcmp(val, "accelerate"))
+				r->action = FASTPATH_RULE_ACTION_ACCELERATE;
+			else if (!strcmp(val, "bypass"))
+				r->action = FASTPATH_RULE_ACTION_BYPASS;
+			else
+				err = usage_err("invalid value \"%s\" for \"action\"", val);
+			break;
+		}
+	}
+	if (err)
+		return err;
+	if (k == KV_ERR)
+		return EXIT_USAGE;
+	if (!r->action)
+		return usage_err("missing keyword \"action\" for \"rule add\"");
+	*seen = kv.seen;
+	return EXIT_OK;
+}
+
+#define HAS(key) (seen & 1u << (key))
+
+/* Everything, devices included, is resolved before the socket opens. */
+static int rule_add(int argc, char **argv)
+{
+	struct rule r = { 0 };
+	struct nl_msg *msg;
+	uint32_t seen = 0;
+	int err;
+
+	err = parse_rule(argc, argv, &r, &seen);
+	if (err)
+		return err;
+	if (fp_open(false))
+		return EXIT_FAIL;
+	msg = fp_msg(FASTPATH_CMD_RULE_NEW, false);
+	if (!msg)
+		return EXIT_FAIL;
+	/* Without a pref the kernel picks one after the last rule. */
+	if (HAS(R_PREF))
+		put_u32(msg, FASTPATH_A_RULE_PREF, r.pref);
+	put_u32(msg, FASTPATH_A_RULE_ACTION, r.action);
+	if (HAS(R_IIF))
+		put_u32(msg, FASTPATH_A_RULE_IIF, r.iif);
+	if (HAS(R_OIF))
+		put_u32(msg, FASTPATH_A_RULE_OIF, r.oif);
+	if (r.family)
+		put_u8(msg, FASTPATH_A_RULE_FAMILY, r.family);
+	if (HAS(R_SRC)) {
+		put_addr(msg, FASTPATH_A_RULE_SRC, &r.src);
+		put_u8(msg, FASTPATH_A_RULE_SRC_LEN, r.src.len);
+	}
+	if (HAS(R_DST)) {
+		put_addr(msg, FASTPATH_A_RULE_DST, &r.dst);
+		put_u8(msg, FASTPATH_A_RULE_DST_LEN, r.dst.len);
+	}
+	if (HAS(R_PROTO))
+		put_u8(msg, FASTPATH_A_RULE_PROTO, r.proto);
+	if (HAS(R_SPORT)) {
+		put_u16(msg, FASTPATH_A_RULE_SPORT_MIN, r.sport[0]);
+		put_u16(msg, FASTPATH_A_RULE_SPORT_MAX, r.sport[1]);
+	}
+	if (HAS(R_DPORT)) {
+		put_u16(msg, FASTPATH_A_RULE_DPORT_MIN, r.dport[0]);
+		put_u16(msg, FASTPATH_A_RULE_DPORT_MAX, r.dport[1]);
+	}
+	if (HAS(R_DSCP))
+		put_u8(msg, FASTPATH_A_RULE_DSCP, r.dscp);
+	if (HAS(R_MARK)) {
+		put_u32(msg, FASTPATH_A_RULE_MARK, r.mark);
+		put_u32(msg, FASTPATH_A_RULE_MARK_MASK, r.mask);
+	}
+	return fp_request(msg, 0, NULL, NULL) ? EXIT_FAIL : EXIT_OK;
+}
+
+/* "pref N": mandatory for del, optional for show. */
+static int parse_pref(const char *cmd, int argc, char **argv, uint64_t *pref)
+{
+	static const char *const keys[] = { "pref", NULL };
+	struct kv kv = { argc, argv, cmd, keys, 0 };
+	const char *val;
+	int k, err = 0;
+
+	*pref = 0;
+	while (!err && (k = kv_next(&kv, &val)) >= 0)
+		err = parse_uint("pref", val, 1, UINT32_MAX, pref);
+	if (err)
+		return err;
+	return k == KV_ERR ? EXIT_USAGE : EXIT_OK;
+}
+
+static int rule_del(int argc, char **argv)
+{
+	struct nl_msg *msg;
+	uint64_t pref;
+	int err;
+
+	err = parse_pref("rule del", argc, argv, &pref);
+	if (err)
+		return err;
+	if (!pref)
+		return usage_err("missing keyword \"pref\" for \"rule del\"");
+	if (fp_open(false))
+		return EXIT_FAIL;
+	msg = fp_msg(FASTPATH_CMD_RULE_DEL, false);
+	if (!msg)
+		return EXIT_FAIL;
+	put_u32(msg, FASTPATH_A_RULE_PREF, pref);
+	return fp_request(msg, 0, NULL, NULL) ? EXIT_FAIL : EXIT_OK;
+}
+
+static int rule_flush(int argc, char **argv)
+{
+	struct nl_msg *msg;
+	int err;
+
+	err = no_args("rule flush", argc, argv);
+	if (err)
+		return err;
+	if (fp_open(false))
+		return EXIT_FAIL;
+	msg = fp_msg(FASTPATH_CMD_RULE_FLUSH, false);
+	if (!msg)
+		return EXIT_FAIL;
+	return fp_request(msg, 0, NULL, NULL) ? EXIT_FAIL : EXIT_OK;
+}
+
+static void print_dev(struct nlattr *a, const char *key, const char *fmt)
+{
+	char name[IF_NAMESIZE];
+
+	if (a)
+		pr_str(PR_ANY, key, fmt, ifname_str(attr_u32(a), name));
+}
+
+static void print_prefix(uint8_t family, struct nlattr *addr,
+			 struct nlattr *len, const char *key, const char *fmt)
+{
+	char buf[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 4];
+
+	if (!addr)
+		return;
+	snprintf(pfx, sizeof(pfx), "%s/%u", addr_str(family, addr, buf),
+		 attr_u8(len));
+	pr_str(PR_ANY, key, fmt, pfx);
+}
+
+static void print_ports(struct nlattr *min, struct nlattr *max,
+			const char *key)
+{
+	char keymin[16], keymax[16];
+	uint16_t lo = attr_u16(min), hi = attr_u16(max);
+
+	if (!min)
+		return;
+	snprintf(keymin, sizeof(keymin), "%s_min", key);
+	snprintf(keymax, sizeof(keymax), "%s_max", key);
+	pr_u64(PR_JSON, keymin, NULL, lo);
+	pr_u64(PR_JSON, keymax, NULL, hi);
+	if (lo == hi)
+		pr_text(" %s %u", key, lo);
+	else
+		pr_text(" %s %u-%u", key, lo, hi);
+}
+
+static int rule_cb(uint8_t cmd, struct nlattr **tb, void *arg)
+{
+	uint32_t action = attr_u32(tb[FASTPATH_A_RULE_ACTION]);
+	uint8_t family = attr_u8(tb[FASTPATH_A_RULE_FAMILY]);
+
+	(void)cmd;
+	(void)arg;
+	pr_open_object(NULL);
+	pr_u64(PR_ANY, "pref", "%" PRIu64 ":", attr_u32(tb[FASTPATH_A_RULE_PREF]));
+	print_dev(tb[FASTPATH_A_RULE_IIF], "iif", " iif %s");
+	print_dev(tb[FASTPATH_A_RULE_OIF], "oif", " oif %s");
+	if (tb[FASTPATH_A_RULE_FAMILY])
+		pr_u64(PR_JSON, "family", NULL, family == AF_INET6 ? 6 : 4);
+	print_prefix(family, tb[FASTPATH_A_RULE_SRC], tb[FASTPATH_A_RULE_SRC_LEN],
+		     "src", " src %s");
+	print_prefix(family, tb[FASTPATH_A_RULE_DST], tb[FASTPATH_A_RULE_DST_LEN],
+		     "dst", " dst %s");
+	if (tb[FASTPATH_A_RULE_PROTO])
+		pr_str(PR_ANY, "proto", " proto %s",
+		       proto_name(attr_u8(tb[FASTPATH_A_RULE_PROTO])));
+	print_ports(tb[FASTPATH_A_RULE_SPORT_MIN], tb[FASTPATH_A_RULE_SPORT_MAX],
+		    "sport");
+	print_ports(tb[FASTPATH_A_RULE_DPORT_MIN], tb[FASTPATH_A_RULE_DPORT_MAX],
+		    "dport");
+	if (tb[FASTPATH_A_RULE_DSCP])
+		pr_u64(PR_ANY, "dscp", " dscp %" PRIu64,
+		       attr_u8(tb[FASTPATH_A_RULE_DSCP]));
+	if (tb[FASTPATH_A_RULE_MARK]) {
+		pr_u64(PR_ANY, "mark", " mark %#" PRIx64,
+		       attr_u32(tb[FASTPATH_A_RULE_MARK]));
+		pr_u64(PR_ANY, "mark_mask", "/%#" PRIx64,
+		       tb[FASTPATH_A_RULE_MARK_MASK] ?
+		       attr_u32(tb[FASTPATH_A_RULE_MARK_MASK]) : UINT32_MAX);
+	}
+	pr_str(PR_ANY, "action", " action %s",
+	       action < sizeof(action_names) / sizeof(action_names[0]) &&
+	       action_names[action] ? action_names[action] : "unknown");
+	pr_u64(opt_stats ? PR_ANY : PR_JSON, "hits", " hits %" PRIu64,
+	       attr_u64(tb[FASTPATH_A_RULE_HITS]));
+	pr_text("\n");
+	pr_close_object();
+	return 0;
+}
+
+static int rule_show(int argc, char **argv)
+{
+	struct nl_msg *msg;
+	uint64_t pref;
+	int err;
+
+	err = parse_pref("rule show", argc, argv, &pref);
+	if (err)
+		return err;
+	if (fp_open(false))
+		return EXIT_FAIL;
+	msg = fp_msg(FASTPATH_CMD_RULE_GET, !pref);
+	if (!msg)
+		return EXIT_FAIL;
+	if (pref)
+		put_u32(msg, FASTPATH_A_RULE_PREF, pref);
+	pr_open_array(NULL);
+	err = fp_request(msg, FASTPATH_A_RULE_MAX, rule_cb, NULL);
+	pr_close_array();
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
+const struct fp_cmd rule_cmds[] = {
+	{ "show", rule_show, "[ pref N ]" },
+	{ "add", rule_add,
+	  "[ pref N ] [ iif IFNAME ] [ oif IFNAME ] [ src PREFIX ] [ dst PREFIX ]\n"
+	  "[ proto { tcp | udp } ] [ sport N[-M] ] [ dport N[-M] ] [ dscp N ]\n"
+	  "[ mark N[/MASK] ] action { accelerate | bypass }" },
+	{ "del", rule_del, "pref N" },
+	{ "flush", rule_flush, "" },
+	{ NULL }
+};

@@ -120,3 +120,108 @@ api_build() {
 	cc -O2 -Wall -Wextra -Werror -I"$FASTPATH_TOP/uapi" \
 		"$FASTPATH_TOP/tests/fuzz/$name.c" -o "$BATS_FILE_TMPDIR/$name"
 }
+
+# Reshape YNL's JSON (stdin) like fpctl -j prints it, so that the two can be
+# compared with jq: dashes in keys become underscores, binary addresses
+# become text, families 4/6, protocols and devices by name, booleans.
+# Device names resolve in the namespace the YNL output came from.
+# $1: dev | rule | flow | stats | config; $2: namespace (default: current).
+ynl_as_fpctl() {
+	api_in "${2:-}" /usr/bin/python3 -c '
+import ipaddress, json, socket, sys
+
+kind = sys.argv[1]
+fam = {2: 4, 10: 6}
+protos = {6: "tcp", 17: "udp"}
+
+def keys(v):
+    if isinstance(v, dict):
+        return {k.replace("-", "_"): keys(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [keys(x) for x in v]
+    return v
+
+def ip(h):
+    return str(ipaddress.ip_address(bytes.fromhex(h)))
+
+def name(i):
+    try:
+        return socket.if_indextoname(i)
+    except OSError:
+        return "if%d" % i
+
+def rule(r):
+    for k in ("iif", "oif"):
+        if k in r:
+            r[k] = name(r[k])
+    if "family" in r:
+        r["family"] = fam[r["family"]]
+    for k in ("src", "dst"):
+        if k in r:
+            r[k] = "%s/%d" % (ip(r[k]), r.pop(k + "_len"))
+    if "proto" in r:
+        r["proto"] = protos.get(r["proto"], "unknown")
+    return r
+
+def tup(t):
+    t["iif"], t["oif"] = name(t["iif"]), name(t["oif"])
+    for k in ("src", "dst"):
+        t[k] = ip(t[k])
+        t["xlat_" + k] = ip(t["xlat_" + k]) if "xlat_" + k in t else t[k]
+    for k in ("sport", "dport"):
+        t.setdefault("xlat_" + k, t[k])
+    t["offloaded"] = bool(t.get("offloaded", 0))
+    return t
+
+def flow(f):
+    f["family"] = fam[f["family"]]
+    f["proto"] = protos.get(f["proto"], "unknown")
+    for k in ("orig", "reply"):
+        f[k] = tup(f[k])
+    return f
+
+def dev(d):
+    d["enabled"] = bool(d["enabled"])
+    return d
+
+v = keys(json.load(sys.stdin))
+conv = {"rule": rule, "flow": flow, "dev": dev}.get(kind)
+if conv:
+    v = [conv(x) for x in v] if isinstance(v, list) else conv(v)
+json.dump(v, sys.stdout, sort_keys=True)
+print()
+' "$1"
+}
+
+# Prepare the standard topology for api_connections: r tracks connections
+# (a forward rule on conntrack state, as any stateful router has), and c
+# drops the port-unreachable errors its kernel would send for the replies
+# udp-flows reads from a raw socket.
+api_flows_prepare() {
+	r nft -f - <<-'NFT'
+	table inet api_router {
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ct state established,related counter
+		}
+	}
+	NFT
+	c nft -f - <<-'NFT'
+	table ip api_client {
+		chain output {
+			type filter hook output priority filter; policy accept;
+			icmp type destination-unreachable drop
+		}
+	}
+	NFT
+}
+
+# COUNT UDP connections from c (10.0.1.2) to s (10.0.2.2), one request and
+# one reply each, server ports from FIRST_PORT (default 7000).  Needs
+# api_build udp-flows and api_flows_prepare.
+api_connections() {
+	run "$BATS_FILE_TMPDIR/udp-flows" -c "$NS_C" -s "$NS_S" \
+		-a 10.0.1.2 -d 10.0.2.2 -n "$1" -p "${2:-7000}"
+	echo "$output"
+	assert_success
+}

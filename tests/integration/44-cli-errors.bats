@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# Bad command lines against the real module: each gives exactly one
+# "Error: ..." line on stderr, nothing on stdout, a non-zero status (2 for
+# a command-line error, 1 when the kernel or the system refuses), and
+# changes nothing.  Empty tables print [] and all JSON parses.
+#
+#   44-cli-errors-e
+#     e0 (enabled) -- e1 (veth), rules 100 and 200
+
+load ../lib/api
+
+setup() {
+	api_dmesg_mark
+	NS=$(api_ns e)
+	api_ns_add "$NS"
+	ip -n "$NS" link add e0 type veth peer name e1
+	ip -n "$NS" link set e0 up
+	ip -n "$NS" link set e1 up
+	ip netns exec "$NS" fpctl enable dev e0
+	ip netns exec "$NS" fpctl rule add pref 100 proto udp dport 53 action bypass
+	ip netns exec "$NS" fpctl rule add pref 200 dst 10.0.0.0/8 action accelerate
+	BEFORE=$(api_snapshot "$NS")
+}
+
+teardown() {
+	api_ns_del "$NS"
+}
+
+# bad STATUS "MESSAGE" ARGS...: fpctl ARGS fails with STATUS and exactly
+# "Error: MESSAGE", and the namespace's configuration is as before.
+bad() {
+	local want_status=$1 msg=$2
+	shift 2
+	run --separate-stderr ip netns exec "$NS" fpctl "$@"
+	if [ "$status" -ne "$want_status" ] || [ "$stderr" != "Error: $msg" ] ||
+	   [ -n "$output" ]; then
+		fail "fpctl $*: status $status (want $want_status), stdout '$output', stderr '$stderr' (want 'Error: $msg')"
+	fi
+	assert_equal "$(api_snapshot "$NS")" "$BEFORE"
+}
+
+@test "cli errors: objects, commands, options" {
+	bad 2 'unknown object "rules", try "fpctl help"' rules show
+	bad 2 'unknown command "list" for "rule", try "fpctl rule help"' rule list
+	bad 2 'unknown command "delete" for "rule", try "fpctl rule help"' rule delete pref 100
+	bad 2 'unknown option "-x", try "fpctl help"' -x rule show
+	bad 2 'missing value for "-n"' -n
+	bad 2 'unknown command "sett" for "config", try "fpctl config help"' config sett udp-timeout 5
+}
+
+@test "cli errors: unknown keyword, missing value, duplicate keyword" {
+	bad 2 'unknown keyword "prefs" for "rule add"' rule add prefs 5 action bypass
+	bad 2 'unknown keyword "device" for "enable"' enable device e1
+	bad 2 'unknown keyword "foo" for "rule flush"' rule flush foo bar
+	bad 2 'unknown keyword "port" for "flow show"' flow show port 80
+	bad 2 'unknown keyword "timeout" for "config set"' config set timeout 5
+	bad 2 'missing value for "action"' rule add pref 5 action
+	bad 2 'missing value for "pref"' rule del pref
+	bad 2 'missing value for "dev"' enable dev
+	bad 2 'missing value for "udp-timeout"' config set udp-timeout
+	bad 2 'duplicate keyword "pref" for "rule add"' rule add pref 5 pref 6 action bypass
+	bad 2 'missing keyword "action" for "rule add"' rule add pref 5 proto tcp
+	bad 2 'missing keyword "pref" for "rule del"' rule del
+	bad 2 'missing keyword "dev" for "enable"' enable
+	bad 2 'nothing to set for "config set"' config set
+}
+
+@test "cli errors: bad values (prefix, port, numbers, names)" {
+	bad 2 'invalid prefix "10.0.0.0/33"' rule add dst 10.0.0.0/33 action bypass
+	bad 2 'invalid prefix "10.0.0/8"' rule add src 10.0.0/8 action bypass
+	bad 2 'invalid prefix "fd00::/129"' rule add src fd00::/129 action bypass
+	bad 2 'invalid prefix "10.0.0.0/-1"' flow show src 10.0.0.0/-1
+	bad 2 'address families do not match' rule add src 10.0.0.0/8 dst fd00::/8 action bypass
+	bad 2 'port out of range "70000"' rule add dport 70000 action bypass
+	bad 2 'port out of range "1-65536"' rule add sport 1-65536 action bypass
+	bad 2 'invalid port "http"' rule add dport http action bypass
+	bad 2 'invalid port range "90-80"' rule add dport 90-80 action bypass
+	bad 2 'port out of range "65536"' flow show dport 65536
+	bad 2 'invalid value "0" for "pref"' rule add pref 0 action bypass
+	bad 2 'invalid value "4294967296" for "pref"' rule add pref 4294967296 action bypass
+	bad 2 'invalid value "-1" for "pref"' rule del pref -1
+	bad 2 'invalid value "64" for "dscp"' rule add dscp 64 action bypass
+	bad 2 'invalid value "icmp" for "proto"' rule add proto icmp action bypass
+	bad 2 'invalid value "drop" for "action"' rule add action drop
+	bad 2 'invalid value "0x100000000" for "mark"' rule add mark 0x1/0x100000000 action bypass
+	bad 2 'invalid value "5" for "family"' flow show family 5
+	bad 2 'invalid value "99" for "stats-interval"' config set stats-interval 99
+	bad 2 'invalid value "0" for "flow-limit"' config set flow-limit 0
+	bad 2 'invalid value "ten" for "udp-timeout"' config set udp-timeout ten
+	bad 2 'invalid device name "abcdefghijklmnop"' enable dev abcdefghijklmnop
+	bad 2 'invalid address "10.0.0.0/8"' flow get proto udp src 10.0.0.0/8 dst 10.0.0.2 sport 1 dport 2
+	bad 2 'missing keyword "dport" for "flow get"' flow get proto udp src 10.0.0.1 dst 10.0.0.2 sport 1
+}
+
+@test "cli errors: unknown devices" {
+	bad 1 'device "nosuch0" not found' rule add iif nosuch0 action bypass
+	bad 1 'device "nosuch0" not found' rule add oif nosuch0 action bypass
+	bad 1 'device "nosuch0" not found' flow show dev nosuch0
+	bad 1 'device "nosuch0" not found' flow flush dev nosuch0
+}
+
+# The kernel's own messages (extack), passed through by fpctl.
+@test "cli errors: the kernel refuses (extack)" {
+	bad 1 "$KERNEL_MSG_NODEV" enable dev nosuch0
+	bad 1 "$KERNEL_MSG_NODEV" disable dev nosuch0
+	bad 1 "$KERNEL_MSG_NOT_ENABLED" disable dev e1
+	bad 1 "$KERNEL_MSG_DUP_PREF" rule add pref 100 action accelerate
+	bad 1 "$KERNEL_MSG_NO_RULE" rule del pref 150
+	bad 1 "$KERNEL_MSG_NO_RULE" rule show pref 150
+	bad 1 "$KERNEL_MSG_NO_FLOW" flow get proto udp src 10.9.9.9 dst 10.8.8.8 sport 1 dport 2
+	bad 1 "$KERNEL_MSG_NODEV" dev show dev nosuch0
+}
+
+@test "cli: empty tables are [] and every JSON output parses" {
+	local ns2
+	ns2=$(api_ns empty)
+	api_ns_add "$ns2"
+	local cmd
+	for cmd in "dev show" "rule show" "flow show" "flow show family 6" \
+		"flow show proto tcp dport 1"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr ip netns exec "$ns2" fpctl -j $cmd
+		assert_success
+		assert_equal "$stderr" ""
+		assert_output "[]"
+		# shellcheck disable=SC2086
+		run --separate-stderr ip netns exec "$ns2" fpctl -j -p $cmd
+		assert_success
+		echo "$output" | jq -e '. == []'
+	done
+	for cmd in "stats" "config show" "flow flush" "dev show" "rule show"; do
+		# shellcheck disable=SC2086
+		ip netns exec "$NS" fpctl -j $cmd | jq -e . >/dev/null
+		# shellcheck disable=SC2086
+		ip netns exec "$NS" fpctl -j -p $cmd | jq -e . >/dev/null
+	done
+	ip netns exec "$ns2" fpctl -j flow flush | jq -e '.flushed == 0'
+	api_ns_del "$ns2"
+	api_dmesg_clean
+}

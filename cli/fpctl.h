@@ -67,6 +67,7 @@ struct prefix {
 
 int parse_uint(const char *kw, const char *val, uint64_t min, uint64_t max,
 	       uint64_t *out);
+int parse_mark(const char *val, uint32_t *mark, uint32_t *mask);
 int parse_port(const char *val, uint16_t *out);
 int parse_port_range(const char *val, uint16_t *min, uint16_t *max);
 int parse_prefix(const char *val, bool need_host, struct prefix *p);

@@ -13,31 +13,6 @@ static const char *const action_names[] = {
 	[FASTPATH_RULE_ACTION_BYPASS] = "bypass",
 };
 
-/* "N[/MASK]", both 32-bit; without a mask every bit counts. */
-static int parse_mark(const char *val, uint32_t *mark, uint32_t *mask)
-{
-	const char *slash = strchr(val, '/');
-	char num[32];
-	uint64_t v;
-
-	if (slash && (size_t)(slash - val) < sizeof(num)) {
-		memcpy(num, val, slash - val);
-		num[slash - val] = '\0';
-		if (parse_uint("mark", slash + 1, 0, UINT32_MAX, &v))
-			return EXIT_USAGE;
-		*mask = v;
-	} else if (slash) {
-		return usage_err("invalid value \"%s\" for \"mark\"", val);
-	} else {
-		snprintf(num, sizeof(num), "%s", val);
-		*mask = UINT32_MAX;
-	}
-	if (parse_uint("mark", num, 0, UINT32_MAX, &v))
-		return EXIT_USAGE;
-	*mark = v;
-	return EXIT_OK;
-}
-
 enum { R_PREF, R_IIF, R_OIF, R_SRC, R_DST, R_PROTO, R_SPORT, R_DPORT, R_DSCP,
        R_MARK, R_ACTION };
 

@@ -120,6 +120,27 @@ int parse_port(const char *val, uint16_t *out)
 	return port_value(val, val, out);
 }
 
+/* "N[/MASK]", both 32-bit; without a mask every bit counts. */
+int parse_mark(const char *val, uint32_t *mark, uint32_t *mask)
+{
+	const char *slash = strchr(val, '/');
+	uint64_t m, k = UINT32_MAX;
+	char num[24];
+
+	if (slash && (size_t)(slash - val) < sizeof(num)) {
+		memcpy(num, val, slash - val);
+		num[slash - val] = '\0';
+	} else {
+		snprintf(num, sizeof(num), "%s", slash ? "" : val);
+	}
+	if (strtou64(num, &m) || m > UINT32_MAX ||
+	    (slash && (strtou64(slash + 1, &k) || k > UINT32_MAX)))
+		return usage_err("invalid value \"%s\" for \"mark\"", val);
+	*mark = m;
+	*mask = k;
+	return 0;
+}
+
 /* "N" or "N-M" with N <= M. */
 int parse_port_range(const char *val, uint16_t *min, uint16_t *max)
 {

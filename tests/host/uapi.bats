@@ -1,0 +1,53 @@
+#!/usr/bin/env bats
+# The contract: uapi/linux/fastpath.h agrees with uapi/fastpath.yaml name for
+# name and value for value, and the YAML passes the kernel's own genetlink
+# schema (from linux-source-6.12, extracted by scripts/ynl-extract).
+
+setup_file() {
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	export TOP
+	YNL=$("$TOP/scripts/ynl-extract")
+	export YNL
+}
+
+setup() {
+	bats_load_library bats-support
+	bats_load_library bats-assert
+	CHECK="/usr/bin/python3 $TOP/tests/host/uapi-check.py"
+}
+
+@test "uapi: the header defines exactly the YAML's names with its values" {
+	run $CHECK "$TOP/uapi/fastpath.yaml" "$TOP/uapi/linux/fastpath.h"
+	assert_success
+	assert_output --regexp 'agree \([0-9]+ names\)$'
+}
+
+@test "uapi: the YAML passes the kernel's genetlink schema and YNL's parser" {
+	run $CHECK --ynl "$YNL" "$TOP/uapi/fastpath.yaml" "$TOP/uapi/linux/fastpath.h"
+	assert_success
+}
+
+@test "uapi: the check catches a shifted, an extra and a renamed value" {
+	local h=$BATS_TEST_TMPDIR/fastpath.h
+	sed 's/FASTPATH_CMD_RULE_DEL,/FASTPATH_CMD_RULE_DEL = 7,/' "$TOP/uapi/linux/fastpath.h" >"$h"
+	run $CHECK "$TOP/uapi/fastpath.yaml" "$h"
+	assert_failure
+	assert_line --partial "FASTPATH_CMD_RULE_DEL is 7, the YAML says 6"
+	sed 's/^\tFASTPATH_A_FLOW_COUNT,/&\n\tFASTPATH_A_FLOW_EXTRA,/' "$TOP/uapi/linux/fastpath.h" >"$h"
+	run $CHECK "$TOP/uapi/fastpath.yaml" "$h"
+	assert_failure
+	assert_line --partial "FASTPATH_A_FLOW_EXTRA is not in the YAML"
+	assert_line --partial "__FASTPATH_A_FLOW_MAX is 17, the YAML says 16"
+	sed 's/"monitor"/"monitr"/' "$TOP/uapi/linux/fastpath.h" >"$h"
+	run $CHECK "$TOP/uapi/fastpath.yaml" "$h"
+	assert_failure
+	assert_line --partial "FASTPATH_MCGRP_MONITOR is 'monitr', the YAML says 'monitor'"
+}
+
+@test "uapi: the check catches a dangling reference in the YAML" {
+	local y=$BATS_TEST_TMPDIR/fastpath.yaml
+	sed 's/nested-attributes: tuple/nested-attributes: tupel/' "$TOP/uapi/fastpath.yaml" >"$y"
+	run $CHECK "$y" "$TOP/uapi/linux/fastpath.h"
+	assert_failure
+	assert_line --partial "attribute flow/orig nests unknown set tupel"
+}

@@ -209,7 +209,56 @@ int fp_dev_notifiers_init(void);
 void fp_dev_notifiers_exit(void);
 
 /* rules.c */
+
+/* Fields a rule matches on (fp_rule.match). */
+#define FP_RULE_IIF	BIT(0)
+#define FP_RULE_OIF	BIT(1)
+#define FP_RULE_FAMILY	BIT(2)
+#define FP_RULE_SRC	BIT(3)
+#define FP_RULE_DST	BIT(4)
+#define FP_RULE_PROTO	BIT(5)
+#define FP_RULE_SPORT	BIT(6)
+#define FP_RULE_DPORT	BIT(7)
+#define FP_RULE_DSCP	BIT(8)
+#define FP_RULE_MARK	BIT(9)
+
+struct fp_rule {
+	u32 pref;
+	u32 action;			/* enum fastpath_rule_action */
+	u32 match;			/* FP_RULE_* */
+	u32 iif;
+	u32 oif;
+	union nf_inet_addr src;
+	union nf_inet_addr dst;
+	u8 family;
+	u8 src_len;
+	u8 dst_len;
+	u8 proto;
+	u8 dscp;
+	u16 sport_min, sport_max;	/* host byte order, inclusive */
+	u16 dport_min, dport_max;
+	u32 mark;
+	u32 mark_mask;
+	atomic64_t hits;
+	struct rcu_head rcu;
+};
+
+/* Immutable once published: writers (genl_mutex) replace the whole set. */
+struct fp_ruleset {
+	struct rcu_head rcu;
+	u32 gen;			/* dump consistency */
+	unsigned int n;
+	struct fp_rule *rules[];	/* sorted by pref */
+};
+
+bool fp_prefix_match(u8 family, const union nf_inet_addr *addr,
+		     const union nf_inet_addr *prefix, u8 len);
 bool fp_rules_accelerate(struct fp_net *fpn, const struct fp_rule_ctx *ctx);
+struct fp_rule *fp_rule_find(const struct fp_ruleset *set, u32 pref);
+int fp_rule_add(struct fp_net *fpn, struct fp_rule *rule,
+		struct netlink_ext_ack *extack);
+int fp_rule_del(struct fp_net *fpn, u32 pref);
+int fp_rules_flush(struct fp_net *fpn);
 void fp_rules_free(struct fp_net *fpn);
 
 /* netlink.c */

@@ -1,0 +1,1145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastpath: the Generic Netlink family described by uapi/fastpath.yaml.
+ *
+ * The family is not parallel_ops: the genl mutex serialises every request,
+ * which is what keeps configuration changes (devices, rules, config) of a
+ * netns consistent.  Replies, dumps and notifications share one fill
+ * function per object.
+ */
+#include <linux/rtnetlink.h>
+#include <linux/version.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "fastpath.h"
+
+static struct genl_family fp_family;
+
+enum fp_nl_mcgrp {
+	FP_NL_MCGRP_MONITOR,
+};
+
+static const struct genl_multicast_group fp_nl_mcgrps[] = {
+	[FP_NL_MCGRP_MONITOR] = { .name = FASTPATH_MCGRP_MONITOR },
+};
+
+/* Policies: types and checks exactly as in the YAML spec. */
+
+#define FP_NL_POLICY_ADDR \
+	NLA_POLICY_RANGE(NLA_BINARY, sizeof(struct in_addr), \
+			 sizeof(struct in6_addr))
+
+static const struct nla_policy fp_nl_dev_get_policy[FASTPATH_A_DEV_IFNAME + 1] = {
+	[FASTPATH_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_DEV_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+};
+
+static const struct nla_policy fp_nl_dev_set_policy[FASTPATH_A_DEV_ENABLED + 1] = {
+	[FASTPATH_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_DEV_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[FASTPATH_A_DEV_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
+};
+
+static const struct nla_policy fp_nl_rule_pref_policy[FASTPATH_A_RULE_PREF + 1] = {
+	[FASTPATH_A_RULE_PREF] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy fp_nl_rule_new_policy[FASTPATH_A_RULE_MARK_MASK + 1] = {
+	[FASTPATH_A_RULE_PREF] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_RULE_ACTION] = NLA_POLICY_RANGE(NLA_U32,
+						    FASTPATH_RULE_ACTION_ACCELERATE,
+						    FASTPATH_RULE_ACTION_BYPASS),
+	[FASTPATH_A_RULE_IIF] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_RULE_OIF] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_RULE_FAMILY] = { .type = NLA_U8 },
+	[FASTPATH_A_RULE_SRC] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_RULE_SRC_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[FASTPATH_A_RULE_DST] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_RULE_DST_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[FASTPATH_A_RULE_PROTO] = { .type = NLA_U8 },
+	[FASTPATH_A_RULE_SPORT_MIN] = { .type = NLA_U16 },
+	[FASTPATH_A_RULE_SPORT_MAX] = { .type = NLA_U16 },
+	[FASTPATH_A_RULE_DPORT_MIN] = { .type = NLA_U16 },
+	[FASTPATH_A_RULE_DPORT_MAX] = { .type = NLA_U16 },
+	[FASTPATH_A_RULE_DSCP] = NLA_POLICY_MAX(NLA_U8, 63),
+	[FASTPATH_A_RULE_MARK] = { .type = NLA_U32 },
+	[FASTPATH_A_RULE_MARK_MASK] = { .type = NLA_U32 },
+};
+
+/* Not used on 6.1, where flow-get's do takes the dump's policy. */
+static const struct nla_policy fp_nl_flow_get_policy[FASTPATH_A_FLOW_DPORT + 1] __maybe_unused = {
+	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8 },
+	[FASTPATH_A_FLOW_PROTO] = { .type = NLA_U8 },
+	[FASTPATH_A_FLOW_SRC] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_FLOW_DST] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_FLOW_SPORT] = { .type = NLA_U16 },
+	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16 },
+};
+
+/* flow-get dump and flow-flush */
+static const struct nla_policy fp_nl_flow_filter_policy[FASTPATH_A_FLOW_DPORT + 1] = {
+	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8 },
+	[FASTPATH_A_FLOW_PROTO] = { .type = NLA_U8 },
+	[FASTPATH_A_FLOW_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_FLOW_SRC] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_FLOW_SRC_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[FASTPATH_A_FLOW_DST] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_FLOW_DST_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[FASTPATH_A_FLOW_SPORT] = { .type = NLA_U16 },
+	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16 },
+};
+
+static const struct nla_policy fp_nl_config_policy[FASTPATH_A_CONFIG_MAX + 1] = {
+	[FASTPATH_A_CONFIG_FLOW_LIMIT] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_CONFIG_TCP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_CONFIG_UDP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_CONFIG_STATS_INTERVAL] = NLA_POLICY_MIN(NLA_U32, 100),
+};
+
+/* Message helpers */
+
+/*
+ * The family has no pad attribute.  Like WireGuard, pad 64-bit values
+ * with the unused type 0, which only architectures without efficient
+ * unaligned access ever need.
+ */
+static int fp_nl_put_u64(struct sk_buff *skb, int type, u64 value)
+{
+	return nla_put_u64_64bit(skb, type, value, 0);
+}
+
+static unsigned int fp_nl_addr_len(u8 family)
+{
+	return family == AF_INET ? sizeof(struct in_addr) :
+				   sizeof(struct in6_addr);
+}
+
+/* Finish a message whose attributes were filled with result err. */
+static int fp_nl_msg_end(struct sk_buff *skb, void *hdr, int err)
+{
+	if (err) {
+		genlmsg_cancel(skb, hdr);
+		return err;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* A reply to a do request; *hdr is where its attributes go. */
+static struct sk_buff *fp_nl_reply_new(struct genl_info *info, void **hdr)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put_reply(msg, info, &fp_family, 0, info->genlhdr->cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Send the reply if its attributes were filled (err 0), else drop it. */
+static int fp_nl_reply(struct genl_info *info, struct sk_buff *msg, void *hdr,
+		       int err)
+{
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+/* Start one message of a dump, flagged if the dumped table changed. */
+static void *fp_nl_dump_msg(struct sk_buff *skb, struct netlink_callback *cb,
+			    u8 cmd)
+{
+	void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, &fp_family, NLM_F_MULTI,
+				cmd);
+
+	if (hdr)
+		genl_dump_check_consistent(cb, hdr);
+	return hdr;
+}
+
+/* What a dumpit returns after stopping with err. */
+static int fp_nl_dump_ret(struct sk_buff *skb, int err)
+{
+	/* A full skb goes out and the dump resumes in the next one. */
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err;
+}
+
+/* Attribute parsing shared by rules and flows */
+
+static int fp_nl_get_family(const struct nlattr *attr, u8 *family,
+			    struct netlink_ext_ack *extack)
+{
+	u8 f = nla_get_u8(attr);
+
+	if (f != AF_INET && f != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "family must be AF_INET or AF_INET6");
+		return -EINVAL;
+	}
+	*family = f;
+	return 0;
+}
+
+/* An address of family (0: not given), 4 or 16 bytes. */
+static int fp_nl_get_addr(const struct nlattr *attr, u8 family,
+			  union nf_inet_addr *addr,
+			  struct netlink_ext_ack *extack)
+{
+	if (!family) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "address needs family");
+		return -EINVAL;
+	}
+	if (nla_len(attr) != fp_nl_addr_len(family)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address length does not match family");
+		return -EINVAL;
+	}
+	memset(addr, 0, sizeof(*addr));
+	nla_memcpy(addr, attr, sizeof(*addr));
+	return 0;
+}
+
+/*
+ * The prefix tb[addr]/tb[len], the whole address when tb[len] is absent.
+ * Returns 1 if given, 0 if not, or an error.
+ */
+static int fp_nl_get_prefix(struct nlattr **tb, int addr, int len, u8 family,
+			    union nf_inet_addr *prefix, u8 *plen,
+			    struct netlink_ext_ack *extack)
+{
+	unsigned int bits;
+	int err;
+
+	if (!tb[addr]) {
+		if (tb[len]) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[len],
+					    "prefix length needs an address");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	err = fp_nl_get_addr(tb[addr], family, prefix, extack);
+	if (err)
+		return err;
+	bits = fp_nl_addr_len(family) * BITS_PER_BYTE;
+	*plen = tb[len] ? nla_get_u8(tb[len]) : bits;
+	if (*plen > bits) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[len],
+				    "prefix length exceeds address");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/*
+ * The port range tb[min]..tb[max], open on a side not given.  Returns 1 if
+ * given, 0 if not, or an error.
+ */
+static int fp_nl_get_ports(struct nlattr **tb, int min, int max, u16 *lo,
+			   u16 *hi, struct netlink_ext_ack *extack)
+{
+	if (!tb[min] && !tb[max])
+		return 0;
+	*lo = tb[min] ? nla_get_u16(tb[min]) : 0;
+	*hi = tb[max] ? nla_get_u16(tb[max]) : U16_MAX;
+	if (*lo > *hi) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[min],
+				    "port range minimum exceeds maximum");
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/* version-get */
+
+static int fp_nl_version_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	return fp_nl_reply(info, msg, hdr,
+			   nla_put_string(msg, FASTPATH_A_VERSION_VERSION,
+					  FASTPATH_VERSION));
+}
+
+/* dev-get, dev-set */
+
+/* fpd: the device's fastpath state, NULL if not enabled.  RTNL held. */
+static int fp_nl_dev_fill(struct sk_buff *skb, const struct net_device *dev,
+			  struct fp_dev *fpd)
+{
+	struct fp_stats st;
+
+	if (nla_put_u32(skb, FASTPATH_A_DEV_IFINDEX, dev->ifindex) ||
+	    nla_put_string(skb, FASTPATH_A_DEV_IFNAME, dev->name) ||
+	    nla_put_u8(skb, FASTPATH_A_DEV_ENABLED, !!fpd))
+		return -EMSGSIZE;
+	if (!fpd)
+		return 0;
+
+	fp_stats_read(fpd->stats, &st);
+	if (fp_nl_put_u64(skb, FASTPATH_A_DEV_RX_PACKETS, st.fast_packets) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_DEV_RX_BYTES, st.fast_bytes) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_DEV_TX_PACKETS, st.tx_packets) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_DEV_TX_BYTES, st.tx_bytes) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_DEV_SLOW_PACKETS, st.slow_packets))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The device a request names by ifindex and/or ifname.  RTNL held. */
+static struct net_device *fp_nl_dev_lookup(struct genl_info *info)
+{
+	struct nlattr *ifindex = info->attrs[FASTPATH_A_DEV_IFINDEX];
+	struct nlattr *ifname = info->attrs[FASTPATH_A_DEV_IFNAME];
+	struct net *net = genl_info_net(info);
+	struct net_device *dev;
+
+	if (!ifindex && !ifname) {
+		NL_SET_ERR_MSG(info->extack, "ifindex or ifname required");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, FASTPATH_A_DEV_IFINDEX);
+		return ERR_PTR(-EINVAL);
+	}
+	if (ifindex)
+		dev = __dev_get_by_index(net, nla_get_u32(ifindex));
+	else
+		dev = __dev_get_by_name(net, nla_data(ifname));
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, ifindex ?: ifname,
+				    "device not found");
+		return ERR_PTR(-ENODEV);
+	}
+	if (ifindex && ifname && nla_strcmp(ifname, dev->name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, ifname,
+				    "ifname does not match ifindex");
+		return ERR_PTR(-EINVAL);
+	}
+	return dev;
+}
+
+static int fp_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct net_device *dev;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+
+	rtnl_lock();
+	dev = fp_nl_dev_lookup(info);
+	if (IS_ERR(dev))
+		err = PTR_ERR(dev);
+	else
+		err = fp_nl_dev_fill(msg, dev, fp_dev_find(fpn, dev->ifindex));
+	rtnl_unlock();
+
+	return fp_nl_reply(info, msg, hdr, err);
+}
+
+struct fp_nl_dev_dump {
+	int ifindex;		/* next one to dump */
+};
+
+/* Enabled devices in ifindex order, so that a dump can resume. */
+static int fp_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct fp_net *fpn = fp_pernet(sock_net(cb->skb->sk));
+	struct fp_nl_dev_dump *ctx = (void *)cb->ctx;
+	struct fp_dev *fpd, *next;
+	void *hdr;
+	int err = 0;
+
+	rtnl_lock();
+	for (;;) {
+		next = NULL;
+		list_for_each_entry(fpd, &fpn->devs, list)
+			if (fpd->dev->ifindex >= ctx->ifindex &&
+			    (!next || fpd->dev->ifindex < next->dev->ifindex))
+				next = fpd;
+		if (!next)
+			break;
+
+		hdr = fp_nl_dump_msg(skb, cb, FASTPATH_CMD_DEV_GET);
+		err = hdr ? fp_nl_msg_end(skb, hdr,
+					  fp_nl_dev_fill(skb, next->dev, next)) :
+			    -EMSGSIZE;
+		if (err)
+			break;
+		ctx->ifindex = next->dev->ifindex + 1;
+	}
+	rtnl_unlock();
+
+	return fp_nl_dump_ret(skb, err);
+}
+
+static int fp_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct net_device *dev;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_DEV_ENABLED))
+		return -EINVAL;
+
+	rtnl_lock();
+	dev = fp_nl_dev_lookup(info);
+	if (IS_ERR(dev))
+		err = PTR_ERR(dev);
+	else if (nla_get_u8(info->attrs[FASTPATH_A_DEV_ENABLED]))
+		err = fp_dev_enable(fpn, dev, info->extack);
+	else
+		err = fp_dev_disable(fpn, dev, info->extack);
+	rtnl_unlock();
+
+	return err;
+}
+
+/* rule-get, rule-new, rule-del, rule-flush */
+
+static int fp_nl_rule_fill(struct sk_buff *skb, const struct fp_rule *r)
+{
+	unsigned int alen = fp_nl_addr_len(r->family);
+
+	if (nla_put_u32(skb, FASTPATH_A_RULE_PREF, r->pref) ||
+	    nla_put_u32(skb, FASTPATH_A_RULE_ACTION, r->action))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_IIF &&
+	    nla_put_u32(skb, FASTPATH_A_RULE_IIF, r->iif))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_OIF &&
+	    nla_put_u32(skb, FASTPATH_A_RULE_OIF, r->oif))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_FAMILY &&
+	    nla_put_u8(skb, FASTPATH_A_RULE_FAMILY, r->family))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_SRC &&
+	    (nla_put(skb, FASTPATH_A_RULE_SRC, alen, &r->src) ||
+	     nla_put_u8(skb, FASTPATH_A_RULE_SRC_LEN, r->src_len)))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_DST &&
+	    (nla_put(skb, FASTPATH_A_RULE_DST, alen, &r->dst) ||
+	     nla_put_u8(skb, FASTPATH_A_RULE_DST_LEN, r->dst_len)))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_PROTO &&
+	    nla_put_u8(skb, FASTPATH_A_RULE_PROTO, r->proto))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_SPORT &&
+	    (nla_put_u16(skb, FASTPATH_A_RULE_SPORT_MIN, r->sport_min) ||
+	     nla_put_u16(skb, FASTPATH_A_RULE_SPORT_MAX, r->sport_max)))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_DPORT &&
+	    (nla_put_u16(skb, FASTPATH_A_RULE_DPORT_MIN, r->dport_min) ||
+	     nla_put_u16(skb, FASTPATH_A_RULE_DPORT_MAX, r->dport_max)))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_DSCP &&
+	    nla_put_u8(skb, FASTPATH_A_RULE_DSCP, r->dscp))
+		return -EMSGSIZE;
+	if (r->match & FP_RULE_MARK &&
+	    (nla_put_u32(skb, FASTPATH_A_RULE_MARK, r->mark) ||
+	     nla_put_u32(skb, FASTPATH_A_RULE_MARK_MASK, r->mark_mask)))
+		return -EMSGSIZE;
+	return fp_nl_put_u64(skb, FASTPATH_A_RULE_HITS,
+			     atomic64_read(&r->hits));
+}
+
+static int fp_nl_rule_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct nlattr *pref = info->attrs[FASTPATH_A_RULE_PREF];
+	const struct fp_rule *rule;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_RULE_PREF))
+		return -EINVAL;
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+
+	rcu_read_lock();
+	rule = fp_rule_find(rcu_dereference(fpn->rules), nla_get_u32(pref));
+	if (rule) {
+		err = fp_nl_rule_fill(msg, rule);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, pref, "no rule with this pref");
+		err = -ENOENT;
+	}
+	rcu_read_unlock();
+
+	return fp_nl_reply(info, msg, hdr, err);
+}
+
+struct fp_nl_rule_dump {
+	unsigned int pos;	/* next one to dump */
+};
+
+static int fp_nl_rule_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct fp_net *fpn = fp_pernet(sock_net(cb->skb->sk));
+	struct fp_nl_rule_dump *ctx = (void *)cb->ctx;
+	const struct fp_ruleset *set;
+	void *hdr;
+	int err = 0;
+
+	rcu_read_lock();
+	set = rcu_dereference(fpn->rules);
+	cb->seq = set ? set->gen : 0;
+	for (; set && ctx->pos < set->n; ctx->pos++) {
+		hdr = fp_nl_dump_msg(skb, cb, FASTPATH_CMD_RULE_GET);
+		err = hdr ? fp_nl_msg_end(skb, hdr,
+					  fp_nl_rule_fill(skb, set->rules[ctx->pos])) :
+			    -EMSGSIZE;
+		if (err)
+			break;
+	}
+	rcu_read_unlock();
+
+	return fp_nl_dump_ret(skb, err);
+}
+
+static int fp_nl_rule_parse(struct genl_info *info, struct fp_rule *r)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **tb = info->attrs;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_RULE_ACTION))
+		return -EINVAL;
+	r->action = nla_get_u32(tb[FASTPATH_A_RULE_ACTION]);
+	if (tb[FASTPATH_A_RULE_PREF])
+		r->pref = nla_get_u32(tb[FASTPATH_A_RULE_PREF]);
+
+	if (tb[FASTPATH_A_RULE_IIF]) {
+		r->match |= FP_RULE_IIF;
+		r->iif = nla_get_u32(tb[FASTPATH_A_RULE_IIF]);
+	}
+	if (tb[FASTPATH_A_RULE_OIF]) {
+		r->match |= FP_RULE_OIF;
+		r->oif = nla_get_u32(tb[FASTPATH_A_RULE_OIF]);
+	}
+	if (tb[FASTPATH_A_RULE_FAMILY]) {
+		err = fp_nl_get_family(tb[FASTPATH_A_RULE_FAMILY], &r->family,
+				       extack);
+		if (err)
+			return err;
+		r->match |= FP_RULE_FAMILY;
+	}
+	err = fp_nl_get_prefix(tb, FASTPATH_A_RULE_SRC, FASTPATH_A_RULE_SRC_LEN,
+			       r->family, &r->src, &r->src_len, extack);
+	if (err < 0)
+		return err;
+	if (err)
+		r->match |= FP_RULE_SRC;
+	err = fp_nl_get_prefix(tb, FASTPATH_A_RULE_DST, FASTPATH_A_RULE_DST_LEN,
+			       r->family, &r->dst, &r->dst_len, extack);
+	if (err < 0)
+		return err;
+	if (err)
+		r->match |= FP_RULE_DST;
+	if (tb[FASTPATH_A_RULE_PROTO]) {
+		r->match |= FP_RULE_PROTO;
+		r->proto = nla_get_u8(tb[FASTPATH_A_RULE_PROTO]);
+	}
+	err = fp_nl_get_ports(tb, FASTPATH_A_RULE_SPORT_MIN,
+			      FASTPATH_A_RULE_SPORT_MAX, &r->sport_min,
+			      &r->sport_max, extack);
+	if (err < 0)
+		return err;
+	if (err)
+		r->match |= FP_RULE_SPORT;
+	err = fp_nl_get_ports(tb, FASTPATH_A_RULE_DPORT_MIN,
+			      FASTPATH_A_RULE_DPORT_MAX, &r->dport_min,
+			      &r->dport_max, extack);
+	if (err < 0)
+		return err;
+	if (err)
+		r->match |= FP_RULE_DPORT;
+	if (tb[FASTPATH_A_RULE_DSCP]) {
+		r->match |= FP_RULE_DSCP;
+		r->dscp = nla_get_u8(tb[FASTPATH_A_RULE_DSCP]);
+	}
+	if (tb[FASTPATH_A_RULE_MARK]) {
+		r->match |= FP_RULE_MARK;
+		r->mark = nla_get_u32(tb[FASTPATH_A_RULE_MARK]);
+		r->mark_mask = tb[FASTPATH_A_RULE_MARK_MASK] ?
+			       nla_get_u32(tb[FASTPATH_A_RULE_MARK_MASK]) :
+			       U32_MAX;
+	} else if (tb[FASTPATH_A_RULE_MARK_MASK]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[FASTPATH_A_RULE_MARK_MASK],
+				    "mark-mask needs mark");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int fp_nl_rule_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct fp_rule *rule;
+	int err;
+
+	rule = kzalloc(sizeof(*rule), GFP_KERNEL);
+	if (!rule)
+		return -ENOMEM;
+	err = fp_nl_rule_parse(info, rule);
+	if (!err)
+		err = fp_rule_add(fpn, rule, info->extack);
+	if (err == -EEXIST)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[FASTPATH_A_RULE_PREF],
+				    "rule with this pref exists");
+	if (err)
+		kfree(rule);
+	return err;
+}
+
+static int fp_nl_rule_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct nlattr *pref = info->attrs[FASTPATH_A_RULE_PREF];
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_RULE_PREF))
+		return -EINVAL;
+	err = fp_rule_del(fpn, nla_get_u32(pref));
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, pref, "no rule with this pref");
+	return err;
+}
+
+static int fp_nl_rule_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	return fp_rules_flush(fp_pernet(genl_info_net(info)));
+}
+
+/* flow-get, flow-flush, notifications */
+
+static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
+			    const struct fp_flow *flow, const struct fp_dir *dir)
+{
+	const struct net_device *out = READ_ONCE(dir->out);
+	unsigned int alen = fp_nl_addr_len(flow->family);
+	const struct fp_key *k = &dir->key;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	/* A direction not learned yet has no devices. */
+	if ((k->iif && nla_put_u32(skb, FASTPATH_A_TUPLE_IIF, k->iif)) ||
+	    (out && nla_put_u32(skb, FASTPATH_A_TUPLE_OIF, out->ifindex)) ||
+	    nla_put(skb, FASTPATH_A_TUPLE_SRC, alen, &k->src) ||
+	    nla_put(skb, FASTPATH_A_TUPLE_DST, alen, &k->dst) ||
+	    nla_put_u16(skb, FASTPATH_A_TUPLE_SPORT, ntohs(k->sport)) ||
+	    nla_put_u16(skb, FASTPATH_A_TUPLE_DPORT, ntohs(k->dport)) ||
+	    nla_put(skb, FASTPATH_A_TUPLE_XLAT_SRC, alen, &dir->xsrc) ||
+	    nla_put(skb, FASTPATH_A_TUPLE_XLAT_DST, alen, &dir->xdst) ||
+	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_SPORT, ntohs(dir->xsport)) ||
+	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_DPORT, ntohs(dir->xdport)) ||
+	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED, READ_ONCE(dir->offloaded)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_PACKETS,
+			  atomic64_read(&dir->packets)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_BYTES,
+			  atomic64_read(&dir->bytes)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_IDLE_MS,
+			  jiffies64_to_msecs(jiffies - READ_ONCE(dir->last_used))))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* reason: only for FLOW_DEL_NTF, 0 otherwise. */
+static int fp_nl_flow_fill(struct sk_buff *skb, const struct fp_flow *flow,
+			   enum fastpath_del_reason reason)
+{
+	if (nla_put_u32(skb, FASTPATH_A_FLOW_ID, flow->id) ||
+	    nla_put_u8(skb, FASTPATH_A_FLOW_FAMILY, flow->family) ||
+	    nla_put_u8(skb, FASTPATH_A_FLOW_PROTO, flow->proto) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_FLOW_AGE_MS,
+			  jiffies64_to_msecs(jiffies - flow->created)) ||
+	    fp_nl_tuple_fill(skb, FASTPATH_A_FLOW_ORIG, flow,
+			     &flow->dir[IP_CT_DIR_ORIGINAL]) ||
+	    fp_nl_tuple_fill(skb, FASTPATH_A_FLOW_REPLY, flow,
+			     &flow->dir[IP_CT_DIR_REPLY]) ||
+	    (reason && nla_put_u32(skb, FASTPATH_A_FLOW_REASON, reason)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static size_t fp_nl_tuple_size(void)
+{
+	return nla_total_size(0) +				/* nest */
+	       2 * nla_total_size(sizeof(u32)) +		/* iif, oif */
+	       4 * nla_total_size(sizeof(struct in6_addr)) +	/* addrs */
+	       4 * nla_total_size(sizeof(u16)) +		/* ports */
+	       nla_total_size(sizeof(u8)) +			/* offloaded */
+	       3 * nla_total_size_64bit(sizeof(u64));		/* counters */
+}
+
+static size_t fp_nl_flow_size(void)
+{
+	return nla_total_size(sizeof(u32)) +			/* id */
+	       2 * nla_total_size(sizeof(u8)) +			/* family, proto */
+	       nla_total_size_64bit(sizeof(u64)) +		/* age */
+	       2 * fp_nl_tuple_size() +
+	       nla_total_size(sizeof(u32));			/* reason */
+}
+
+static int fp_nl_flow_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **tb = info->attrs;
+	const struct fp_flow *flow;
+	struct fp_key key = {};
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_FAMILY) ||
+	    GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_PROTO) ||
+	    GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_SRC) ||
+	    GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_DST) ||
+	    GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_SPORT) ||
+	    GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_DPORT))
+		return -EINVAL;
+	err = fp_nl_get_family(tb[FASTPATH_A_FLOW_FAMILY], &key.family, extack);
+	if (err)
+		return err;
+	err = fp_nl_get_addr(tb[FASTPATH_A_FLOW_SRC], key.family, &key.src,
+			     extack);
+	if (err)
+		return err;
+	err = fp_nl_get_addr(tb[FASTPATH_A_FLOW_DST], key.family, &key.dst,
+			     extack);
+	if (err)
+		return err;
+	key.proto = nla_get_u8(tb[FASTPATH_A_FLOW_PROTO]);
+	key.sport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_SPORT]));
+	key.dport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_DPORT]));
+
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+
+	rcu_read_lock();
+	flow = fp_flow_find_tuple(fpn, &key);
+	if (flow) {
+		err = fp_nl_flow_fill(msg, flow, 0);
+	} else {
+		NL_SET_ERR_MSG(extack, "flow not found");
+		err = -ENOENT;
+	}
+	rcu_read_unlock();
+
+	return fp_nl_reply(info, msg, hdr, err);
+}
+
+/* Filters of flow dumps and flushes; zero family, proto, ifindex: any. */
+struct fp_nl_flow_filter {
+	union nf_inet_addr src;
+	union nf_inet_addr dst;
+	u32 ifindex;
+	__be16 sport;
+	__be16 dport;
+	u8 family;
+	u8 proto;
+	u8 src_len;
+	u8 dst_len;
+	bool has_src;
+	bool has_dst;
+	bool has_sport;
+	bool has_dport;
+};
+
+static int fp_nl_flow_filter_parse(struct nlattr **tb,
+				   struct fp_nl_flow_filter *f,
+				   struct netlink_ext_ack *extack)
+{
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	if (tb[FASTPATH_A_FLOW_FAMILY]) {
+		err = fp_nl_get_family(tb[FASTPATH_A_FLOW_FAMILY], &f->family,
+				       extack);
+		if (err)
+			return err;
+	}
+	if (tb[FASTPATH_A_FLOW_PROTO])
+		f->proto = nla_get_u8(tb[FASTPATH_A_FLOW_PROTO]);
+	if (tb[FASTPATH_A_FLOW_IFINDEX])
+		f->ifindex = nla_get_u32(tb[FASTPATH_A_FLOW_IFINDEX]);
+	err = fp_nl_get_prefix(tb, FASTPATH_A_FLOW_SRC, FASTPATH_A_FLOW_SRC_LEN,
+			       f->family, &f->src, &f->src_len, extack);
+	if (err < 0)
+		return err;
+	f->has_src = err;
+	err = fp_nl_get_prefix(tb, FASTPATH_A_FLOW_DST, FASTPATH_A_FLOW_DST_LEN,
+			       f->family, &f->dst, &f->dst_len, extack);
+	if (err < 0)
+		return err;
+	f->has_dst = err;
+	if (tb[FASTPATH_A_FLOW_SPORT]) {
+		f->has_sport = true;
+		f->sport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_SPORT]));
+	}
+	if (tb[FASTPATH_A_FLOW_DPORT]) {
+		f->has_dport = true;
+		f->dport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_DPORT]));
+	}
+	return 0;
+}
+
+static bool fp_nl_dir_uses(const struct fp_dir *dir, u32 ifindex)
+{
+	const struct net_device *out = READ_ONCE(dir->out);
+
+	return (u32)dir->key.iif == ifindex || (out && out->ifindex == ifindex);
+}
+
+/* Does the tuple a direction receives match the address/port filters? */
+static bool fp_nl_dir_match(const struct fp_dir *dir,
+			    const struct fp_nl_flow_filter *f, u8 family)
+{
+	const struct fp_key *k = &dir->key;
+
+	return (!f->has_src ||
+		fp_prefix_match(family, &k->src, &f->src, f->src_len)) &&
+	       (!f->has_dst ||
+		fp_prefix_match(family, &k->dst, &f->dst, f->dst_len)) &&
+	       (!f->has_sport || k->sport == f->sport) &&
+	       (!f->has_dport || k->dport == f->dport);
+}
+
+/* fp_flow_match_t */
+static bool fp_nl_flow_match(const struct fp_flow *flow, const void *arg)
+{
+	const struct fp_dir *orig = &flow->dir[IP_CT_DIR_ORIGINAL];
+	const struct fp_dir *reply = &flow->dir[IP_CT_DIR_REPLY];
+	const struct fp_nl_flow_filter *f = arg;
+
+	if (f->family && flow->family != f->family)
+		return false;
+	if (f->proto && flow->proto != f->proto)
+		return false;
+	if (f->ifindex && !fp_nl_dir_uses(orig, f->ifindex) &&
+	    !fp_nl_dir_uses(reply, f->ifindex))
+		return false;
+	return fp_nl_dir_match(orig, f, flow->family) ||
+	       fp_nl_dir_match(reply, f, flow->family);
+}
+
+struct fp_nl_flow_dump {
+	struct fp_nl_flow_filter *filter;
+	unsigned long id;	/* next one to dump */
+};
+
+/* Kernels before 6.6 keep a dump's attributes elsewhere. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define fp_nl_dump_attrs(cb) (genl_info_dump(cb)->attrs)
+#else
+#define fp_nl_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
+#endif
+
+static int fp_nl_flow_dump_start(struct netlink_callback *cb)
+{
+	struct fp_nl_flow_dump *ctx = (void *)cb->ctx;
+	struct fp_nl_flow_filter *f;
+	int err;
+
+	f = kmalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	err = fp_nl_flow_filter_parse(fp_nl_dump_attrs(cb), f, cb->extack);
+	if (err) {
+		kfree(f);
+		return err;
+	}
+	ctx->filter = f;
+	return 0;
+}
+
+static int fp_nl_flow_dump_done(struct netlink_callback *cb)
+{
+	struct fp_nl_flow_dump *ctx = (void *)cb->ctx;
+
+	kfree(ctx->filter);
+	return 0;
+}
+
+/* Flows in id order, so that a dump resumes where it stopped. */
+static int fp_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct fp_net *fpn = fp_pernet(sock_net(cb->skb->sk));
+	struct fp_nl_flow_dump *ctx = (void *)cb->ctx;
+	const struct fp_flow *flow;
+	void *hdr;
+	int err = 0;
+
+	cb->seq = READ_ONCE(fpn->gen);
+	rcu_read_lock();
+	for (; (flow = fp_flow_next(fpn, &ctx->id)); ctx->id++) {
+		if (!fp_nl_flow_match(flow, ctx->filter))
+			continue;
+		hdr = fp_nl_dump_msg(skb, cb, FASTPATH_CMD_FLOW_GET);
+		err = hdr ? fp_nl_msg_end(skb, hdr,
+					  fp_nl_flow_fill(skb, flow, 0)) :
+			    -EMSGSIZE;
+		if (err)
+			break;
+	}
+	rcu_read_unlock();
+
+	return fp_nl_dump_ret(skb, err);
+}
+
+static int fp_nl_flow_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct fp_nl_flow_filter f;
+	unsigned int count;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = fp_nl_flow_filter_parse(info->attrs, &f, info->extack);
+	if (err)
+		return err;
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	count = fp_flow_flush(fpn, fp_nl_flow_match, &f,
+			      FASTPATH_DEL_REASON_FLUSH);
+	return fp_nl_reply(info, msg, hdr,
+			   nla_put_u32(msg, FASTPATH_A_FLOW_COUNT, count));
+}
+
+bool fp_nl_has_listeners(struct fp_net *fpn)
+{
+	return genl_has_listeners(&fp_family, fpn->net, FP_NL_MCGRP_MONITOR);
+}
+
+/* FLOW_NEW_NTF, FLOW_DEL_NTF (with reason), FLOW_STATS_NTF; any context. */
+void fp_nl_flow_event(struct fp_net *fpn, const struct fp_flow *flow, u8 cmd,
+		      enum fastpath_del_reason reason)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!fp_nl_has_listeners(fpn))
+		return;
+	msg = genlmsg_new(fp_nl_flow_size(), GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &fp_family, 0, cmd);
+	if (!hdr || fp_nl_flow_fill(msg, flow, reason)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&fp_family, fpn->net, msg, 0,
+				FP_NL_MCGRP_MONITOR, GFP_ATOMIC);
+}
+
+/* stats-get */
+
+static int fp_nl_stats_fill(struct sk_buff *skb, struct fp_net *fpn)
+{
+	struct nlattr *exc;
+	struct fp_stats st;
+	int i;
+
+	fp_stats_read(fpn->stats, &st);
+	if (fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_PACKETS, st.fast_packets) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_BYTES, st.fast_bytes) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_SLOW_PACKETS, st.slow_packets) ||
+	    nla_put_u32(skb, FASTPATH_A_STATS_FLOWS_ACTIVE,
+			atomic_read(&fpn->nflows)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FLOWS_LEARNED,
+			  atomic64_read(&fpn->flows_learned)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FLOWS_REMOVED,
+			  atomic64_read(&fpn->flows_removed)) ||
+	    nla_put_u32(skb, FASTPATH_A_STATS_FLOW_LIMIT,
+			READ_ONCE(fpn->cfg.flow_limit)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_MEMORY, fp_flow_memory(fpn)))
+		return -EMSGSIZE;
+
+	exc = nla_nest_start(skb, FASTPATH_A_STATS_EXCEPTIONS);
+	if (!exc)
+		return -EMSGSIZE;
+	/* enum fp_exception is ordered like the exceptions attribute set */
+	for (i = 0; i < FP_EXC_COUNT; i++)
+		if (fp_nl_put_u64(skb, FASTPATH_A_EXCEPTIONS_NO_FLOW + i,
+				  st.exc[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, exc);
+	return 0;
+}
+
+static int fp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	return fp_nl_reply(info, msg, hdr,
+			   fp_nl_stats_fill(msg,
+					    fp_pernet(genl_info_net(info))));
+}
+
+/* config-get, config-set */
+
+static int fp_nl_config_get(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct fp_config *cfg = &fp_pernet(genl_info_net(info))->cfg;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	/* Writers are serialised with us by the genl mutex. */
+	err = nla_put_u32(msg, FASTPATH_A_CONFIG_FLOW_LIMIT, cfg->flow_limit) ||
+	      nla_put_u32(msg, FASTPATH_A_CONFIG_TCP_TIMEOUT, cfg->tcp_timeout) ||
+	      nla_put_u32(msg, FASTPATH_A_CONFIG_UDP_TIMEOUT, cfg->udp_timeout) ||
+	      nla_put_u32(msg, FASTPATH_A_CONFIG_STATS_INTERVAL,
+			  cfg->stats_interval) ? -EMSGSIZE : 0;
+	return fp_nl_reply(info, msg, hdr, err);
+}
+
+static void fp_nl_config_set_u32(u32 *field, const struct nlattr *attr)
+{
+	/* the data path and the GC read the config without locks */
+	if (attr)
+		WRITE_ONCE(*field, nla_get_u32(attr));
+}
+
+static int fp_nl_config_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_config *cfg = &fp_pernet(genl_info_net(info))->cfg;
+	struct nlattr **tb = info->attrs;
+
+	fp_nl_config_set_u32(&cfg->flow_limit, tb[FASTPATH_A_CONFIG_FLOW_LIMIT]);
+	fp_nl_config_set_u32(&cfg->tcp_timeout,
+			     tb[FASTPATH_A_CONFIG_TCP_TIMEOUT]);
+	fp_nl_config_set_u32(&cfg->udp_timeout,
+			     tb[FASTPATH_A_CONFIG_UDP_TIMEOUT]);
+	fp_nl_config_set_u32(&cfg->stats_interval,
+			     tb[FASTPATH_A_CONFIG_STATS_INTERVAL]);
+	return 0;
+}
+
+/*
+ * Operations.  Kernels since 6.2 take split ops: a do and a dump of one
+ * command are separate entries, each with the policy of its own request.
+ * 6.1 takes one genl_ops per command, whose policy ("both") must then
+ * accept the requests of its do and its dump.
+ */
+#define FP_NL_REQ(p)		.policy = (p), .maxattr = ARRAY_SIZE(p) - 1
+#define FP_NL_NO_REQ		.policy = NULL
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define FP_NL_DO(c, fl, doit_, req...) {				\
+	.cmd = FASTPATH_CMD_##c, .flags = (fl) | GENL_CMD_CAP_DO,	\
+	.doit = doit_, req						\
+}
+#define FP_NL_DO_DUMP(c, doit_, do_req, start_, dumpit_, done_, dump_req, both) \
+	FP_NL_DO(c, 0, doit_, do_req), {				\
+	.cmd = FASTPATH_CMD_##c, .flags = GENL_CMD_CAP_DUMP,		\
+	.start = start_, .dumpit = dumpit_, .done = done_, dump_req	\
+}
+#define FP_NL_OPS(o)	.split_ops = (o), .n_split_ops = ARRAY_SIZE(o)
+typedef struct genl_split_ops fp_nl_ops_t;
+#else
+#define FP_NL_DO(c, fl, doit_, req...) {				\
+	.cmd = FASTPATH_CMD_##c, .flags = (fl), .doit = doit_, req	\
+}
+#define FP_NL_DO_DUMP(c, doit_, do_req, start_, dumpit_, done_, dump_req, both) { \
+	.cmd = FASTPATH_CMD_##c, .doit = doit_,				\
+	.start = start_, .dumpit = dumpit_, .done = done_, both		\
+}
+#define FP_NL_OPS(o)	.ops = (o), .n_ops = ARRAY_SIZE(o)
+typedef struct genl_ops fp_nl_ops_t;
+#endif
+
+/* admin-perm: CAP_NET_ADMIN in the user namespace owning the netns */
+#define FP_NL_ADMIN	GENL_UNS_ADMIN_PERM
+
+static const fp_nl_ops_t fp_nl_ops[] = {
+	FP_NL_DO(VERSION_GET, 0, fp_nl_version_get, FP_NL_NO_REQ),
+	FP_NL_DO_DUMP(DEV_GET, fp_nl_dev_get, FP_NL_REQ(fp_nl_dev_get_policy),
+		      NULL, fp_nl_dev_dump, NULL, FP_NL_NO_REQ,
+		      FP_NL_REQ(fp_nl_dev_get_policy)),
+	FP_NL_DO(DEV_SET, FP_NL_ADMIN, fp_nl_dev_set,
+		 FP_NL_REQ(fp_nl_dev_set_policy)),
+	FP_NL_DO_DUMP(RULE_GET, fp_nl_rule_get,
+		      FP_NL_REQ(fp_nl_rule_pref_policy),
+		      NULL, fp_nl_rule_dump, NULL, FP_NL_NO_REQ,
+		      FP_NL_REQ(fp_nl_rule_pref_policy)),
+	FP_NL_DO(RULE_NEW, FP_NL_ADMIN, fp_nl_rule_new,
+		 FP_NL_REQ(fp_nl_rule_new_policy)),
+	FP_NL_DO(RULE_DEL, FP_NL_ADMIN, fp_nl_rule_del,
+		 FP_NL_REQ(fp_nl_rule_pref_policy)),
+	FP_NL_DO(RULE_FLUSH, FP_NL_ADMIN, fp_nl_rule_flush, FP_NL_NO_REQ),
+	FP_NL_DO_DUMP(FLOW_GET, fp_nl_flow_get,
+		      FP_NL_REQ(fp_nl_flow_get_policy),
+		      fp_nl_flow_dump_start, fp_nl_flow_dump,
+		      fp_nl_flow_dump_done,
+		      FP_NL_REQ(fp_nl_flow_filter_policy),
+		      FP_NL_REQ(fp_nl_flow_filter_policy)),
+	FP_NL_DO(FLOW_FLUSH, FP_NL_ADMIN, fp_nl_flow_flush,
+		 FP_NL_REQ(fp_nl_flow_filter_policy)),
+	FP_NL_DO(STATS_GET, 0, fp_nl_stats_get, FP_NL_NO_REQ),
+	FP_NL_DO(CONFIG_GET, 0, fp_nl_config_get, FP_NL_NO_REQ),
+	FP_NL_DO(CONFIG_SET, FP_NL_ADMIN, fp_nl_config_set,
+		 FP_NL_REQ(fp_nl_config_policy)),
+};
+
+static struct genl_family fp_family __ro_after_init = {
+	.name = FASTPATH_FAMILY_NAME,
+	.version = FASTPATH_FAMILY_VERSION,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	FP_NL_OPS(fp_nl_ops),
+	.mcgrps = fp_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(fp_nl_mcgrps),
+};
+
+static_assert(sizeof(struct fp_nl_dev_dump) <=
+	      sizeof_field(struct netlink_callback, ctx));
+static_assert(sizeof(struct fp_nl_rule_dump) <=
+	      sizeof_field(struct netlink_callback, ctx));
+static_assert(sizeof(struct fp_nl_flow_dump) <=
+	      sizeof_field(struct netlink_callback, ctx));
+
+int __init fp_netlink_init(void)
+{
+	return genl_register_family(&fp_family);
+}
+
+void fp_netlink_exit(void)
+{
+	genl_unregister_family(&fp_family);
+}

@@ -99,16 +99,29 @@ bad() {
 	bad 1 'device "nosuch0" not found' flow flush dev nosuch0
 }
 
-# The kernel's own messages (extack), passed through by fpctl.
+# The kernel's own messages (extack, kernel/netlink.c and dev.c), passed
+# through by fpctl.
 @test "cli errors: the kernel refuses (extack)" {
-	bad 1 "$KERNEL_MSG_NODEV" enable dev nosuch0
-	bad 1 "$KERNEL_MSG_NODEV" disable dev nosuch0
-	bad 1 "$KERNEL_MSG_NOT_ENABLED" disable dev e1
-	bad 1 "$KERNEL_MSG_DUP_PREF" rule add pref 100 action accelerate
-	bad 1 "$KERNEL_MSG_NO_RULE" rule del pref 150
-	bad 1 "$KERNEL_MSG_NO_RULE" rule show pref 150
-	bad 1 "$KERNEL_MSG_NO_FLOW" flow get proto udp src 10.9.9.9 dst 10.8.8.8 sport 1 dport 2
-	bad 1 "$KERNEL_MSG_NODEV" dev show dev nosuch0
+	bad 1 "device not found" enable dev nosuch0
+	bad 1 "device not found" disable dev nosuch0
+	bad 1 "device not found" dev show dev nosuch0
+	bad 1 "loopback device not supported" enable dev lo
+	bad 1 "rule with this pref exists" rule add pref 100 action accelerate
+	bad 1 "rule with this pref exists" rule add pref 200 proto tcp action bypass
+	bad 1 "no rule with this pref" rule del pref 150
+	bad 1 "no rule with this pref" rule show pref 150
+	bad 1 "flow not found" flow get proto udp src 10.9.9.9 dst 10.8.8.8 sport 1 dport 2
+	api_dmesg_clean
+}
+
+@test "cli: disabling a device that is not enabled is a no-op" {
+	run --separate-stderr ip netns exec "$NS" fpctl disable dev e1
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$(api_snapshot "$NS")" "$BEFORE"
+	run ip netns exec "$NS" fpctl -j dev show dev e1
+	assert_success
+	echo "$output" | jq -e '.[0].ifname == "e1" and .[0].enabled == false'
 }
 
 @test "cli: empty tables are [] and every JSON output parses" {

@@ -98,8 +98,8 @@ topo_teardown() {
 	topo_names
 	local ns
 	for ns in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	return 0
 }
@@ -151,7 +151,7 @@ tcp_transfer_c2s() {
 	local file=$1 addr=${2:-10.0.2.2} port=${3:-5001}
 	local out="$BATS_TEST_TMPDIR/recv"
 	rm -f "$out"
-	s timeout 300 socat -u "TCP-LISTEN:$port,reuseaddr" "OPEN:$out,creat,trunc" &
+	s timeout 300 socat -u "TCP-LISTEN:$port,reuseaddr,pf=$(socat_pf "$addr")" "OPEN:$out,creat,trunc" &
 	local srv=$!
 	wait_listen "$NS_S" tcp "$port"
 	c timeout 300 socat -u "OPEN:$file" "TCP:$(socat_addr "$addr"):$port"
@@ -165,6 +165,14 @@ socat_addr() {
 	case $1 in
 	*:*) echo "[$1]" ;;
 	*) echo "$1" ;;
+	esac
+}
+
+# socat listens on IPv4 unless told the family of the address it serves.
+socat_pf() {
+	case $1 in
+	*:*) echo ip6 ;;
+	*) echo ip4 ;;
 	esac
 }
 

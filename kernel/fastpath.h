@@ -6,6 +6,10 @@
  * direction sits in the per-netns hash keyed by what the ingress hook sees
  * (ingress ifindex + 5-tuple) and carries everything needed to transmit
  * without routing, netfilter or the neighbour layer.
+ *
+ * Locking: the flow table is written under fp_net.lock and read under RCU;
+ * flows are freed after a grace period.  The device list is written under
+ * RTNL and read under RCU.  Rules are written under the genl mutex.
  */
 #ifndef _FASTPATH_H
 #define _FASTPATH_H
@@ -20,6 +24,11 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netns/generic.h>
 #include <linux/fastpath.h>
+
+/* Kernel version differences, all here. */
+#if __has_include(<net/gso.h>)	/* 6.5: GSO helpers left skbuff.h */
+#include <net/gso.h>
+#endif
 
 /* Packets left to the normal stack, indexed like the exceptions attr set. */
 enum fp_exception {
@@ -39,7 +48,7 @@ enum fp_exception {
 	FP_EXC_COUNT
 };
 
-static_assert(FP_EXC_COUNT == FASTPATH_A_EXCEPTIONS_MAX);
+static_assert((int)FP_EXC_COUNT == (int)FASTPATH_A_EXCEPTIONS_MAX);
 
 /* Per-CPU counters of a netns (global) or of an enabled device. */
 struct fp_pcpu_stats {
@@ -66,13 +75,24 @@ struct fp_key {
 	union nf_inet_addr dst;
 	__be16 sport;
 	__be16 dport;
-	int iif;
+	int iif;		/* 0 while the direction is not offloaded */
 	u8 family;		/* AF_INET or AF_INET6 */
 	u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	u8 pad[2];
 };
 
-/* One direction of a flow. */
+/* What the data plane rewrites (fp_dir.nat). */
+#define FP_NAT_SADDR	BIT(0)
+#define FP_NAT_DADDR	BIT(1)
+#define FP_NAT_SPORT	BIT(2)
+#define FP_NAT_DPORT	BIT(3)
+
+/*
+ * One direction of a flow.  The fields a packet needs come first, so a
+ * lookup and a transmit touch two cache lines plus the counters.  The
+ * tuple fields (key, x*, nat) are set for both directions when the flow is
+ * created; the rest only once the direction is offloaded.
+ */
 struct fp_dir {
 	struct rhash_head node;
 	struct fp_key key;		/* as received */
@@ -82,21 +102,21 @@ struct fp_dir {
 	__be16 xdport;
 	u8 offloaded;			/* in the hash, taking the fast path */
 	u8 nat;				/* FP_NAT_* */
-	u16 mtu;
+	u8 index;			/* in fp_flow.dir[] */
+	u8 eth[ETH_HLEN];		/* cached Ethernet header */
+	u32 mtu;
+	u32 dst_cookie;
 	struct net_device *out;		/* flows are removed before it goes */
 	struct dst_entry *dst;		/* held: route validity */
-	u32 dst_cookie;
-	u8 eth[ETH_HLEN];		/* cached Ethernet header */
+	/* out device's counters if it is enabled; freed after its flows */
+	struct fp_pcpu_stats __percpu *out_stats;
 	atomic64_t packets;
 	atomic64_t bytes;
 	unsigned long last_used;	/* jiffies */
+	union nf_inet_addr nexthop;	/* neighbour the MAC came from */
 };
 
-#define FP_NAT_SRC	BIT(0)
-#define FP_NAT_DST	BIT(1)
-
 enum fp_flow_flags {
-	FP_FLOW_TEARDOWN,	/* TCP FIN/RST seen: GC removes it */
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
 };
 
@@ -104,12 +124,14 @@ struct fp_flow {
 	struct fp_dir dir[IP_CT_DIR_MAX];
 	struct nf_conn *ct;		/* held */
 	unsigned long flags;
-	unsigned long created;		/* jiffies */
-	u32 id;				/* index in fp_net.flows */
-	u32 mark;			/* skb mark and DSCP seen when learned, */
-	u8 dscp;			/* for rule re-evaluation */
+	u8 kill_reason;			/* enum fastpath_del_reason, for the GC */
 	u8 family;
 	u8 proto;
+	u8 dscp;			/* DSCP and skb mark seen when learned, */
+	u32 mark;			/* for rule re-evaluation */
+	u32 id;				/* index in fp_net.flows */
+	struct rhash_head ct_node;	/* fp_net.by_ct */
+	unsigned long created;		/* jiffies */
 	u64 synced_packets[IP_CT_DIR_MAX];	/* already added to ct acct */
 	u64 synced_bytes[IP_CT_DIR_MAX];
 	u64 notified_packets;		/* for FLOW_STATS_NTF */
@@ -123,10 +145,13 @@ struct fp_config {
 	u32 stats_interval;	/* milliseconds */
 };
 
+struct fp_net;
+
 /* An enabled device. */
 struct fp_dev {
 	struct list_head list;		/* fp_net.devs, RTNL; RCU readers */
 	struct net_device *dev;
+	struct fp_net *fpn;
 	netdevice_tracker tracker;
 	struct nf_hook_ops ops;
 	struct fp_pcpu_stats __percpu *stats;
@@ -139,15 +164,16 @@ struct fp_ruleset;
 struct fp_net {
 	struct net *net;
 	struct rhashtable table;	/* fp_dir by fp_key */
+	struct rhashtable by_ct;	/* fp_flow by conntrack entry */
 	struct xarray flows;		/* fp_flow by id: dump order */
 	u32 next_id;
-	spinlock_t lock;		/* table and xarray writers */
+	spinlock_t lock;		/* table, by_ct and xarray writers */
 	atomic_t nflows;
 	u32 gen;			/* bumped on add/remove: dump consistency */
 	struct fp_pcpu_stats __percpu *stats;
 	atomic64_t flows_learned;
 	atomic64_t flows_removed;
-	struct fp_config cfg;
+	struct fp_config cfg;		/* written under genl mutex, READ_ONCE */
 	struct list_head devs;		/* struct fp_dev */
 	struct fp_ruleset __rcu *rules;
 	struct delayed_work gc;
@@ -171,38 +197,80 @@ static inline struct fp_net *fp_pernet(const struct net *net)
 	return net_generic(net, fp_net_id);
 }
 
+/* Counts one exception (or table-full refusal) on the current CPU. */
 void fp_stats_inc(struct fp_pcpu_stats __percpu *stats, enum fp_exception exc);
 void fp_stats_read(struct fp_pcpu_stats __percpu *stats, struct fp_stats *out);
 
 /* flow.c */
+int fp_flow_cache_init(void);
+void fp_flow_cache_exit(void);
 int fp_flow_table_init(struct fp_net *fpn);
+/* Removes every flow (reason shutdown) and frees the table. */
 void fp_flow_table_destroy(struct fp_net *fpn);
+/* RCU read side.  A direction whose received tuple is key (iif included). */
 struct fp_dir *fp_flow_lookup(struct fp_net *fpn, const struct fp_key *key);
+/*
+ * RCU read side.  The flow one of whose directions has this received tuple,
+ * whatever its iif (key->iif ignored); NULL if none.
+ */
 struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key_any_iif);
+/*
+ * RCU read side.  The flow with the lowest id >= *id, which is stored in
+ * *id; NULL after the last one.  Continue with *id + 1.
+ */
 struct fp_flow *fp_flow_next(struct fp_net *fpn, unsigned long *id);
 typedef bool (*fp_flow_match_t)(const struct fp_flow *flow, const void *arg);
+/*
+ * Removes the flows match() accepts (all with a NULL match) and returns
+ * how many.  Any context; match runs under RCU.
+ */
 unsigned int fp_flow_flush(struct fp_net *fpn, fp_flow_match_t match,
 			   const void *arg, enum fastpath_del_reason reason);
-void fp_flow_teardown(struct fp_net *fpn, struct fp_flow *flow);
+/* Fills the tuple fields of d from direction dir of ct (key.iif = 0). */
+void fp_dir_set_tuple(struct fp_dir *d, const struct nf_conn *ct,
+		      enum ip_conntrack_dir dir);
+/* Offloads direction dir of ct as described by tmpl (learn.c). */
+int fp_flow_add(struct fp_net *fpn, struct nf_conn *ct,
+		enum ip_conntrack_dir dir, const struct fp_dir *tmpl,
+		u32 mark, u8 dscp);
+/* Packet path: hands the flow to the GC for removal with this reason. */
+void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
+		  enum fastpath_del_reason reason);
+/* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);
 static inline struct fp_flow *fp_dir_flow(const struct fp_dir *d, int dir)
 {
 	return container_of(d, struct fp_flow, dir[dir]);
 }
 
-/* learn.c */
-int fp_learn_init(void);
-void fp_learn_exit(void);
+/* learn.c: netfilter POST_ROUTING hooks of one netns */
+int fp_learn_init(struct net *net);
+void fp_learn_exit(struct net *net);
 
-/* ipv4.c, ipv6.c: netdev ingress hook */
+/* dataplane.c, ipv4.c, ipv6.c: the netdev ingress hook */
 unsigned int fp_ingress(void *priv, struct sk_buff *skb,
 			const struct nf_hook_state *state);
+unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
+			struct sk_buff *skb);
+unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
+			struct sk_buff *skb);
+unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
+			  enum fp_exception exc);
+struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
+			  struct fp_key *key, unsigned int thoff,
+			  unsigned int ttl, unsigned int len,
+			  enum fp_exception *exc);
+void fp_l4_nat(struct sk_buff *skb, const struct fp_dir *d,
+	       unsigned int thoff);
+unsigned int fp_xmit(struct fp_net *fpn, struct fp_dev *fpd,
+		     struct fp_dir *d, struct sk_buff *skb, unsigned int len);
 
-/* dev.c */
+/* dev.c: callers of enable/disable/disable_all hold RTNL */
 int fp_dev_enable(struct fp_net *fpn, struct net_device *dev,
 		  struct netlink_ext_ack *extack);
 int fp_dev_disable(struct fp_net *fpn, struct net_device *dev,
 		   struct netlink_ext_ack *extack);
+/* RTNL or RCU read side. */
 struct fp_dev *fp_dev_find(struct fp_net *fpn, int ifindex);
 void fp_dev_disable_all(struct fp_net *fpn);
 int fp_dev_notifiers_init(void);

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastpath: module and network namespace lifetime, parameters, counters.
+ */
+#include <linux/module.h>
+#include <linux/rtnetlink.h>
+
+#include "fastpath.h"
+
+unsigned int fp_max_flows = 65536;
+module_param_named(max_flows, fp_max_flows, uint, 0444);
+MODULE_PARM_DESC(max_flows, "Default flow limit of each network namespace");
+
+static unsigned int fp_tcp_timeout = 300;
+module_param_named(tcp_timeout, fp_tcp_timeout, uint, 0444);
+MODULE_PARM_DESC(tcp_timeout, "Default idle timeout of TCP flows, seconds");
+
+static unsigned int fp_udp_timeout = 30;
+module_param_named(udp_timeout, fp_udp_timeout, uint, 0444);
+MODULE_PARM_DESC(udp_timeout, "Default idle timeout of UDP flows, seconds");
+
+unsigned int fp_net_id __read_mostly;
+
+void fp_stats_inc(struct fp_pcpu_stats __percpu *stats, enum fp_exception exc)
+{
+	struct fp_pcpu_stats *s = get_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->exc[exc]);
+	u64_stats_update_end(&s->syncp);
+	put_cpu_ptr(stats);
+}
+
+void fp_stats_read(struct fp_pcpu_stats __percpu *stats, struct fp_stats *out)
+{
+	int cpu, i;
+
+	memset(out, 0, sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		const struct fp_pcpu_stats *s = per_cpu_ptr(stats, cpu);
+		struct fp_stats snap;
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			snap.fast_packets = u64_stats_read(&s->fast_packets);
+			snap.fast_bytes = u64_stats_read(&s->fast_bytes);
+			snap.tx_packets = u64_stats_read(&s->tx_packets);
+			snap.tx_bytes = u64_stats_read(&s->tx_bytes);
+			snap.slow_packets = u64_stats_read(&s->slow_packets);
+			for (i = 0; i < FP_EXC_COUNT; i++)
+				snap.exc[i] = u64_stats_read(&s->exc[i]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+
+		out->fast_packets += snap.fast_packets;
+		out->fast_bytes += snap.fast_bytes;
+		out->tx_packets += snap.tx_packets;
+		out->tx_bytes += snap.tx_bytes;
+		out->slow_packets += snap.slow_packets;
+		for (i = 0; i < FP_EXC_COUNT; i++)
+			out->exc[i] += snap.exc[i];
+	}
+}
+
+static int __net_init fp_net_init(struct net *net)
+{
+	struct fp_net *fpn = fp_pernet(net);
+	int err;
+
+	fpn->net = net;
+	fpn->cfg = (struct fp_config) {
+		.flow_limit = fp_max_flows ?: 1,
+		.tcp_timeout = fp_tcp_timeout ?: 1,
+		.udp_timeout = fp_udp_timeout ?: 1,
+		.stats_interval = 1000,
+	};
+	INIT_LIST_HEAD(&fpn->devs);
+	fpn->stats = netdev_alloc_pcpu_stats(struct fp_pcpu_stats);
+	if (!fpn->stats)
+		return -ENOMEM;
+	err = fp_flow_table_init(fpn);
+	if (err)
+		goto err_stats;
+	err = fp_learn_init(net);
+	if (err)
+		goto err_table;
+	return 0;
+
+err_table:
+	fp_flow_table_destroy(fpn);
+err_stats:
+	free_percpu(fpn->stats);
+	return err;
+}
+
+static void __net_exit fp_net_exit(struct net *net)
+{
+	struct fp_net *fpn = fp_pernet(net);
+
+	/* No new flows, then no packets, then no flows. */
+	fp_learn_exit(net);
+	rtnl_lock();
+	fp_dev_disable_all(fpn);
+	rtnl_unlock();
+	fp_flow_table_destroy(fpn);
+	fp_rules_free(fpn);
+	free_percpu(fpn->stats);
+}
+
+static struct pernet_operations fp_net_ops = {
+	.init = fp_net_init,
+	.exit = fp_net_exit,
+	.id = &fp_net_id,
+	.size = sizeof(struct fp_net),
+};
+
+static int __init fp_init(void)
+{
+	int err;
+
+	err = fp_flow_cache_init();
+	if (err)
+		return err;
+	err = register_pernet_subsys(&fp_net_ops);
+	if (err)
+		goto err_cache;
+	err = fp_dev_notifiers_init();
+	if (err)
+		goto err_pernet;
+	err = fp_netlink_init();
+	if (err)
+		goto err_notifiers;
+	pr_info("fastpath %s loaded\n", FASTPATH_VERSION);
+	return 0;
+
+err_notifiers:
+	fp_dev_notifiers_exit();
+err_pernet:
+	unregister_pernet_subsys(&fp_net_ops);
+err_cache:
+	fp_flow_cache_exit();
+	return err;
+}
+
+static void __exit fp_exit(void)
+{
+	fp_netlink_exit();
+	fp_dev_notifiers_exit();
+	unregister_pernet_subsys(&fp_net_ops);
+	fp_flow_cache_exit();
+}
+
+module_init(fp_init);
+module_exit(fp_exit);
+MODULE_LICENSE("GPL");
+MODULE_VERSION(FASTPATH_VERSION);
+MODULE_DESCRIPTION("Fast path for established forwarded connections");

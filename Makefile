@@ -1,0 +1,74 @@
+# fastpath: kernel module (kernel/), fpctl (cli/), tests, demo, benchmark.
+#
+#   make [KVER=...]     build fastpath.ko for every kernel with headers (or
+#                       only KVER) and cli/fpctl
+#   make check          install deps, build, run every test (host + VM)
+#   make demo           boot a VM and show fastpath forwarding real traffic
+#   make install        fpctl, man pages, completion (DESTDIR, PREFIX)
+#   make modules_install  fastpath.ko for KVER (default: running kernel)
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Kernels the integration tests must pass on (short forms, see tests/vm/run).
+VM_KERNELS ?= 6.1 6.12
+
+ifdef KVER
+KVERS := $(KVER)
+else
+KVERS := $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
+endif
+
+all: kernel cli
+
+kernel:
+	@test -n "$(KVERS)" || { echo "Error: no kernel headers in /lib/modules/*/build (run make deps)" >&2; exit 1; }
+	@set -e; for k in $(KVERS); do \
+		echo "  MODULE  kernel/build/$$k/fastpath.ko"; \
+		$(MAKE) --no-print-directory -C kernel KVER=$$k W=1; \
+	done
+
+cli:
+	$(MAKE) -C cli
+
+deps:
+	scripts/deps
+
+check: deps
+	$(MAKE) all
+	scripts/check host vm $(VM_KERNELS)
+
+check-host: cli
+	scripts/check host
+
+check-vm: all
+	scripts/check vm $(VM_KERNELS)
+
+demo: all
+	scripts/demo
+
+bench: all
+	bench/run
+
+install: cli
+	install -D -m 755 cli/fpctl $(DESTDIR)$(PREFIX)/sbin/fpctl
+	@set -e; for m in $(wildcard man/*.7 man/*.8); do \
+		s=$${m##*.}; \
+		install -D -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; \
+	done
+	install -D -m 644 completions/fpctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/fpctl
+
+# A real router: the module for one kernel, into its extra/ directory.
+modules_install: MODKVER = $(or $(KVER),$(shell uname -r))
+modules_install:
+	$(MAKE) -C kernel KVER=$(MODKVER)
+	install -D -m 644 kernel/build/$(MODKVER)/fastpath.ko \
+		$(DESTDIR)/lib/modules/$(MODKVER)/extra/fastpath.ko
+	test -n "$(DESTDIR)" || depmod $(MODKVER)
+
+clean:
+	$(MAKE) -C kernel clean
+	$(MAKE) -C cli clean
+	rm -rf build
+
+.PHONY: all kernel cli deps check check-host check-vm demo bench install modules_install clean

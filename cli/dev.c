@@ -108,9 +108,9 @@ static int dev_show(int argc, char **argv)
 		return EXIT_FAIL;
 	if (ifname)
 		put_str(msg, FASTPATH_A_DEV_IFNAME, ifname);
-	pr_open_array(NULL);
+	pr_table_begin();
 	err = fp_request(msg, FASTPATH_A_DEV_MAX, dev_cb, NULL);
-	pr_close_array();
+	pr_table_end(!err);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 

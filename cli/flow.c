@@ -232,9 +232,9 @@ static int flow_show(int argc, char **argv)
 			   argc, argv, &msg);
 	if (err)
 		return err;
-	pr_open_array(NULL);
+	pr_table_begin();
 	err = fp_request(msg, FASTPATH_A_FLOW_MAX, flow_cb, NULL);
-	pr_close_array();
+	pr_table_end(!err);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 

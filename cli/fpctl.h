@@ -116,8 +116,8 @@ int attr_nested(struct nlattr **tb, int maxattr, const struct nlattr *nest);
 /* Printing layer (print.c): one call prints text or adds a JSON member. */
 enum pr_mode { PR_ANY, PR_JSON, PR_TEXT };
 
-void pr_open_array(const char *key);
-void pr_close_array(void);
+void pr_table_begin(void);
+void pr_table_end(bool ok);
 void pr_open_object(const char *key);
 void pr_close_object(void);
 void pr_str(enum pr_mode m, const char *key, const char *fmt, const char *val);

@@ -4,7 +4,7 @@
  * print_*() helpers: every call either prints its text format or adds a
  * member to the JSON object being built.
  *
- * A top-level array (a table) is streamed: each element is built with
+ * A table (a top-level array) is streamed: each element is built with
  * json-c, written and freed as soon as it is closed, so that dumping a
  * large flow table needs memory for one flow only.  A top-level object is
  * written when it is closed, on one line unless -p was given; monitor
@@ -17,12 +17,12 @@
 
 #include "fpctl.h"
 
-/* Deepest use: a flow in an array, its tuple object. */
-#define MAX_DEPTH 4
+/* Deepest use: a flow's tuple, or the exceptions of stats. */
+#define MAX_DEPTH 2
 
 static json_object *stack[MAX_DEPTH];
 static int depth;
-static bool streaming;		/* inside a top-level array */
+static bool streaming;		/* inside a table */
 static bool stream_empty;
 
 static int json_flags(void)
@@ -32,7 +32,7 @@ static int json_flags(void)
 			   : JSON_C_TO_STRING_PLAIN);
 }
 
-/* Write a finished top-level value; inside a streamed array, as an element. */
+/* Write a finished top-level object; inside a table, as an element. */
 static void emit(json_object *obj)
 {
 	const char *s = json_object_to_json_string_ext(obj, json_flags());
@@ -40,10 +40,10 @@ static void emit(json_object *obj)
 	if (!streaming) {
 		printf("%s\n", s);
 	} else if (!opt_pretty) {
-		printf("%s%s", stream_empty ? "" : ",", s);
+		printf("%s%s", stream_empty ? "[" : ",", s);
 	} else {
 		/* Indent the element's own lines one level under the array. */
-		fputs(stream_empty ? "\n  " : ",\n  ", stdout);
+		fputs(stream_empty ? "[\n  " : ",\n  ", stdout);
 		for (; *s; s++) {
 			putchar(*s);
 			if (*s == '\n')
@@ -55,15 +55,10 @@ static void emit(json_object *obj)
 	fflush(stdout);
 }
 
-/* Add a member to the innermost open object, or an element to its array. */
+/* Add a member to the innermost open object. */
 static void add(const char *key, json_object *v)
 {
-	json_object *parent = stack[depth - 1];
-
-	if (json_object_is_type(parent, json_type_array))
-		json_object_array_add(parent, v);
-	else
-		json_object_object_add(parent, key, v);
+	json_object_object_add(stack[depth - 1], key, v);
 }
 
 static void push(const char *key, json_object *v)
@@ -81,29 +76,25 @@ static void pop(void)
 		emit(v);
 }
 
-void pr_open_array(const char *key)
+/*
+ * A table (top-level array).  Its "[" is written with the first element, so
+ * that a request failing before any reply prints nothing but its error;
+ * one failing midway still ends with "]", leaving valid JSON.
+ */
+void pr_table_begin(void)
 {
-	if (!opt_json)
-		return;
-	if (!depth && !streaming) {
-		streaming = true;
-		stream_empty = true;
-		fputc('[', stdout);
-		return;
-	}
-	push(key, json_object_new_array());
+	streaming = opt_json;
+	stream_empty = true;
 }
 
-void pr_close_array(void)
+void pr_table_end(bool ok)
 {
-	if (!opt_json)
+	if (!streaming)
 		return;
-	if (depth) {
-		pop();
-		return;
-	}
-	fputs(opt_pretty && !stream_empty ? "\n]\n" : "]\n", stdout);
 	streaming = false;
+	if (stream_empty && !ok)
+		return;
+	fputs(stream_empty ? "[]\n" : opt_pretty ? "\n]\n" : "]\n", stdout);
 	fflush(stdout);
 }
 
@@ -117,7 +108,7 @@ void pr_close_object(void)
 {
 	if (opt_json)
 		pop();
-	else if (!depth)
+	else
 		fflush(stdout);
 }
 

@@ -294,9 +294,9 @@ static int rule_show(int argc, char **argv)
 		return EXIT_FAIL;
 	if (pref)
 		put_u32(msg, FASTPATH_A_RULE_PREF, pref);
-	pr_open_array(NULL);
+	pr_table_begin();
 	err = fp_request(msg, FASTPATH_A_RULE_MAX, rule_cb, NULL);
-	pr_close_array();
+	pr_table_end(!err);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 

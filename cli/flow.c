@@ -60,8 +60,10 @@ static void print_tuple(uint8_t family, const char *key,
 	endpoint(family, tb[FASTPATH_A_TUPLE_DST], dp, dst, sizeof(dst));
 	endpoint(family, xs, xsp, xsrc, sizeof(xsrc));
 	endpoint(family, xd, xdp, xdst, sizeof(xdst));
-	pr_text("%s -> %s via %s", src, dst,
-		ifname_str(attr_u32(tb[FASTPATH_A_TUPLE_OIF]), name));
+	pr_text("%s -> %s", src, dst);
+	/* A direction not learned yet has no egress device. */
+	if (attr_u32(tb[FASTPATH_A_TUPLE_OIF]))
+		pr_text(" via %s", ifname_str(attr_u32(tb[FASTPATH_A_TUPLE_OIF]), name));
 	pr_bool(PR_TEXT, NULL, " pending", !offloaded);
 	if (strcmp(src, xsrc) || strcmp(dst, xdst))
 		pr_text(" nat %s -> %s", xsrc, xdst);

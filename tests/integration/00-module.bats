@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# The first kernel/user loop, inside the VM (tests/vm/run has loaded
+# fastpath.ko): the module registers the Generic Netlink family "fastpath",
+# fpctl resolves it, and the module unloads and reloads cleanly.
+# No namespace topology: everything here happens in the initial namespace.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	bats_load_library bats-support
+	bats_load_library bats-assert
+	: "${FASTPATH_KO:?integration tests run inside the VM (tests/vm/run)}"
+	VERSION=$(cat "$FASTPATH_TOP/VERSION")
+}
+
+# Leave the module loaded for the next test and for the runner's own
+# final unload check.
+teardown() {
+	[ -d /sys/module/fastpath ] || insmod "$FASTPATH_KO"
+}
+
+@test "fastpath.ko is loaded, built for the running kernel" {
+	run lsmod
+	assert_line --regexp '^fastpath '
+	assert_equal "$(modinfo -F vermagic "$FASTPATH_KO" | cut -d' ' -f1)" "$(uname -r)"
+}
+
+@test "the Generic Netlink family fastpath is registered with its monitor group" {
+	run genl ctrl get name fastpath
+	assert_success
+	assert_line --regexp '^Name: fastpath$'
+	assert_output --regexp 'Version: 0x1 '
+	assert_output --regexp 'name: monitor'
+}
+
+@test "fpctl -V prints its own and the module's version" {
+	run fpctl -V
+	assert_success
+	assert_output "fpctl $VERSION, module $VERSION"
+}
+
+@test "rmmod and insmod work cleanly, and the family follows the module" {
+	rmmod fastpath
+	[ ! -d /sys/module/fastpath ]
+	run genl ctrl get name fastpath
+	assert_failure
+	ls /sys/kernel/slab | grep -v '^:' >"$BATS_TEST_TMPDIR/slabs"
+	run grep -i fastpath "$BATS_TEST_TMPDIR/slabs"
+	assert_failure
+
+	insmod "$FASTPATH_KO"
+	run genl ctrl get name fastpath
+	assert_success
+	run fpctl -V
+	assert_output "fpctl $VERSION, module $VERSION"
+}
+
+@test "without the module fpctl says so in one line and fails" {
+	rmmod fastpath
+	run fpctl dev show
+	assert_failure
+	assert_equal "${#lines[@]}" 1
+	assert_line --index 0 --regexp '^Error: fastpath module not loaded'
+}

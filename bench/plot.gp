@@ -1,0 +1,21 @@
+# Bar chart of bench/results.json: forwarded pps of every mode relative to
+# the baseline (conntrack + masquerade), clustered by family and flow count.
+#   gnuplot -e "datafile='DAT'; outfile='PNG'; subtitle='...'" bench/plot.gp
+# DAT (written by bench/run): a header line "group MODE...", then one line
+# per cluster: a quoted label and one ratio per mode (NaN when missing).
+
+set terminal pngcairo size 1100,550 font ",11"
+set output outfile
+set title "fastpath forwarding benchmark: 60-byte UDP through the router\n{/*0.8 ".subtitle."}"
+set ylabel "forwarded packets/s relative to conntrack + masquerade"
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set yrange [0:*]
+set key top left
+set xtics nomirror
+ncols = system("head -n1 '".datafile."' | wc -w") + 0
+plot for [i=2:ncols] datafile using i:xtic(1) title columnheader(i), \
+     1 with lines lc rgb "black" dt 2 notitle

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# Left to the normal stack, counted by reason, and still delivered intact:
+# datagrams with a hop-by-hop or destination options header and fragmented
+# datagrams on a learned flow (ext_header / fragment), link-local and
+# multicast destinations (not_unicast), traffic to the router itself (never
+# learned).
+#
+#   c                         r                                       s
+#   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
+#      fe80::/64 (auto)        fe80::/64 (auto)
+#                           fastpath on r0 and r1, conntrack without NAT
+
+load ../lib/ipv6
+
+setup_file() {
+	v6_setup track
+}
+
+teardown_file() {
+	topo_teardown
+}
+
+setup() {
+	topo_names
+}
+
+teardown() {
+	v6_teardown
+}
+
+# A learned UDP flow c:$2 -> s:$1 with an echo server in s.
+learned_udp_flow() {
+	v6_udp_server "$NS_S" "$1" "$BATS_TEST_TMPDIR/server.log"
+	v6tool "$NS_C" udp-send fd00:2::2 "$1" --sport "$2" --count 3 --echo >/dev/null
+	v6_wait_offloaded udp "$1" >/dev/null
+	: >"$BATS_TEST_TMPDIR/server.log"
+}
+
+@test "hop-by-hop and destination options on a learned flow: not offloaded, delivered intact" {
+	local send=(udp-send fd00:2::2 7401 --sport 40401 --count 5 --echo --size 400) exc fast
+	learned_udp_flow 7401 40401
+	v6_capture_start "$NS_S" s0 "$BATS_TEST_TMPDIR/s.pcap" ip6
+	exc=$(fp_exc ext_header)
+	fast=$(fp_stat fast_packets)
+	v6tool "$NS_C" "${send[@]}" --first 10 --hbh --log "$BATS_TEST_TMPDIR/sent.log"
+	v6tool "$NS_C" "${send[@]}" --first 20 --dstopts --log "$BATS_TEST_TMPDIR/sent.log"
+	v6_capture_stop
+	exc=$(($(fp_exc ext_header) - exc))
+	fast=$(($(fp_stat fast_packets) - fast))
+	echo "# ext_header exceptions: $exc, fast path: $fast" >&3
+	# MLD reports (hop-by-hop too) may add to the counter, never subtract.
+	[ "$exc" -ge 10 ] || fail "only $exc ext_header exceptions for 10 datagrams"
+	# Only the 10 plain echoes from s took the fast path.
+	[ "$fast" -eq 10 ] || fail "$fast packets on the fast path, expected the 10 echoes"
+	diff <(jq -c '[.len, .sha]' "$BATS_TEST_TMPDIR/sent.log") \
+		<(jq -c '[.len, .sha]' "$BATS_TEST_TMPDIR/server.log") ||
+		fail "s did not receive exactly the datagrams c sent"
+	# They kept their extension header across r.
+	v6_packets "$BATS_TEST_TMPDIR/s.pcap" | jq -e -s '
+		[.[] | select(.dport == 7401)] |
+		length == 10 and
+		([.[] | select(.exthdrs == [0])] | length) == 5 and
+		([.[] | select(.exthdrs == [60])] | length) == 5 and
+		all(.hlim == 63 and .csum_ok and .payload_len == 400)' >/dev/null ||
+		fail "s did not capture 5 hop-by-hop and 5 destination options datagrams"
+}
+
+@test "fragmented UDP on a learned flow: not offloaded, reassembled intact both ways" {
+	local exc fast
+	learned_udp_flow 7402 40402
+	exc=$(fp_exc fragment)
+	fast=$(fp_stat fast_packets)
+	# 4000 bytes: three fragments each way, from c and from s's echo.
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7402 --sport 40402 --count 5 --echo \
+		--size 4000 --first 10 --log "$BATS_TEST_TMPDIR/sent.log"
+	assert_output '{"sent": 5, "echoed": 5}'
+	exc=$(($(fp_exc fragment) - exc))
+	fast=$(($(fp_stat fast_packets) - fast))
+	echo "# fragment exceptions: $exc, fast path: $fast" >&3
+	[ "$exc" -eq 30 ] || fail "$exc fragment exceptions, expected 30 (5 datagrams x 3 fragments x 2 ways)"
+	[ "$fast" -eq 0 ] || fail "$fast fragments took the fast path"
+	diff <(jq -c '[.len, .sha]' "$BATS_TEST_TMPDIR/sent.log") \
+		<(jq -c '[.len, .sha]' "$BATS_TEST_TMPDIR/server.log") ||
+		fail "s did not receive exactly the datagrams c sent"
+}
+
+@test "link-local and multicast destinations: not offloaded (not_unicast), delivered" {
+	local ll exc learned
+	ll=$(ip -n "$NS_R" -j -6 addr show dev r0 scope link | jq -r '.[0].addr_info[0].local')
+	[ -n "$ll" ] && [ "$ll" != null ] || fail "r0 has no link-local address"
+	v6_udp_server "$NS_R" 7403 "$BATS_TEST_TMPDIR/server.log"
+	exc=$(fp_exc not_unicast)
+	learned=$(fp_stat flows_learned)
+	run -0 v6tool "$NS_C" udp-send "$ll%c0" 7403 --count 5 --echo
+	assert_output '{"sent": 5, "echoed": 5}'
+	v6tool "$NS_C" udp-send ff02::1%c0 7403 --first 5 --count 5 --rate 50 >/dev/null
+	sleep 0.5
+	exc=$(($(fp_exc not_unicast) - exc))
+	echo "# not_unicast exceptions: $exc" >&3
+	[ "$exc" -ge 10 ] || fail "only $exc not_unicast exceptions for 10 datagrams"
+	[ "$(fp_stat flows_learned)" -eq "$learned" ] || fail "a flow was learned"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/server.log")" -eq 10 ] ||
+		fail "r did not receive the 5 link-local and 5 multicast datagrams"
+}
+
+@test "TCP to the router itself is never learned" {
+	local learned
+	learned=$(fp_stat flows_learned)
+	v6_payload 512 "$BATS_TEST_TMPDIR/payload"
+	tcp_receiver "$NS_R" 5004 fd00:1::1 "$BATS_TEST_TMPDIR/recv"
+	c timeout 60 socat -u "OPEN:$BATS_TEST_TMPDIR/payload" "TCP:[fd00:1::1]:5004"
+	wait "$V6_BG_LAST"
+	same_file "$BATS_TEST_TMPDIR/payload" "$BATS_TEST_TMPDIR/recv"
+	[ "$(fp_stat flows_learned)" -eq "$learned" ] || fail "local traffic was learned"
+	run -0 v6_flows family 6 dport 5004
+	jq -e 'length == 0' <<<"$output" || fail "flow to the router listed: $output"
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# Lifecycle under traffic: while a paced TCP stream runs c -> s on an
+# offloaded flow, something invalidates the flow (conntrack flush, s's MAC
+# changing, r1 down and up, an MTU change, fastpath disabled, the module
+# reloaded).  The flow leaves the table, the stream goes on through the
+# normal stack, a new flow is learned and takes the fast path again, and s
+# receives every byte in order.  No stale MAC or route is ever used: a
+# packet sent to the old MAC or the old MTU would be lost and stall the
+# stream.
+#
+#   c                         r                                       s
+#   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
+#                           fastpath on r0 and r1, conntrack      announces a new
+#                           without NAT, keeps addresses on down  MAC (ndisc_notify)
+
+load ../lib/ipv6
+
+setup_file() {
+	v6_setup track
+	r sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.r1.keep_addr_on_down=1
+	s sysctl -qw net.ipv6.conf.s0.ndisc_notify=1
+}
+
+teardown_file() {
+	topo_teardown
+}
+
+setup() {
+	topo_names
+}
+
+teardown() {
+	v6_teardown
+}
+
+# Run event $1 (a function) during a stream to port $2; afterwards wait for
+# the flow to be learned again (a new flow id, unless the event clears
+# OLD_ID) and to move packets on the fast path, then check the stream.
+during_stream() {
+	local event=$1 port=$2 flow fast removed
+	tcp_stream_start "$NS_C" fd00:2::2 "$port" 384
+	flow=$(v6_wait_offloaded tcp "$port")
+	OLD_ID=$(jq -r .id <<<"$flow")
+	removed=$(fp_stat flows_removed)
+	"$event"
+	[ -z "$OLD_ID" ] || [ "$(fp_stat flows_removed)" -gt "$removed" ] ||
+		fail "$event removed no flow"
+	flow=$(v6_wait_offloaded tcp "$port" "$OLD_ID")
+	echo "re-learned: $flow"
+	fast=$(fp_stat fast_packets)
+	sleep 1
+	[ "$(fp_stat fast_packets)" -gt "$((fast + 10))" ] ||
+		fail "the re-learned flow does not take the fast path"
+	tcp_stream_stop "$port"
+}
+
+flush_conntrack() {
+	r conntrack -F
+	r conntrack -L -f ipv6 2>&1
+}
+
+new_server_mac() {
+	local i
+	s ip link set s0 address 02:00:00:00:5e:02
+	for i in $(seq 1 50); do
+		r ip -6 neigh show fd00:2::2 dev r1 | grep -q 'lladdr 02:00:00:00:5e:02' && return 0
+		sleep 0.1
+	done
+	fail "r did not learn s's new MAC: $(r ip -6 neigh show dev r1)"
+}
+
+r1_down_up() {
+	r ip link set r1 down
+	sleep 0.5
+	[ "$(fp_stat flows_active)" -eq 0 ] || fail "flows through r1 survived r1 going down"
+	r ip link set r1 up
+}
+
+mtu_change() {
+	r ip link set r1 mtu 1400
+	s ip link set s0 mtu 1400
+}
+
+disable_enable() {
+	local fast
+	r fpctl disable dev r0
+	r fpctl disable dev r1
+	[ "$(fp_stat flows_active)" -eq 0 ] || fail "flows survived fpctl disable"
+	fast=$(fp_stat fast_packets)
+	sleep 1
+	[ "$(fp_stat fast_packets)" -eq "$fast" ] || fail "fast path used while disabled"
+	fp_enable_router
+}
+
+reload_module() {
+	rmmod fastpath
+	[ ! -d /sys/module/fastpath ] || fail "fastpath still loaded after rmmod"
+	sleep 0.5
+	insmod "$FASTPATH_KO"
+	fp_enable_router
+	OLD_ID=
+}
+
+@test "lifecycle: conntrack -F during a transfer" {
+	during_stream flush_conntrack 5301
+}
+
+@test "lifecycle: s0 changes MAC (NDP update) during a transfer" {
+	during_stream new_server_mac 5302
+}
+
+@test "lifecycle: r1 down and up during a transfer" {
+	during_stream r1_down_up 5303
+}
+
+@test "lifecycle: MTU change on r1 during a transfer" {
+	during_stream mtu_change 5304
+	r ip link set r1 mtu 1500
+	s ip link set s0 mtu 1500
+}
+
+@test "lifecycle: fpctl disable and enable during a transfer" {
+	during_stream disable_enable 5305
+}
+
+@test "lifecycle: rmmod and insmod during a transfer" {
+	during_stream reload_module 5306
+}

@@ -1,0 +1,219 @@
+# Helpers for the IPv6 suites (tests/integration/30-39), on top of topo.bash.
+# Run inside the VM (tests/vm/run); fastpath.ko is loaded by the runner.
+
+load "$FASTPATH_TOP/tests/lib/topo.bash"
+
+bats_require_minimum_version 1.5.0
+
+# The standard topology with fastpath on r0 and r1.  $1: "track" (routing
+# only; a forward rule makes r track connections, which nothing else would)
+# or "masquerade" (NAT66/NAT44 out of r1).
+v6_setup() {
+	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
+	require fpctl jq python3 ethtool
+	topo_setup
+	case $1 in
+	track) topo_track ;;
+	masquerade) topo_masquerade ;;
+	*) fail "v6_setup: unknown mode '$1'" ;;
+	esac
+	fp_enable_router
+}
+
+# Conntrack in r without NAT, with the same counter of established packets
+# forwarded by the normal stack as topo_masquerade.
+topo_track() {
+	r nft -f - <<-'EOF'
+	table inet fp_test {
+		counter fwd_established {}
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ct state established counter name fwd_established
+		}
+	}
+	EOF
+}
+
+# Run tests/lib/ipv6tool.py in namespace $1.
+v6tool() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$FASTPATH_TOP/tests/lib/ipv6tool.py" "$@"
+}
+
+# Start a background process (a command line in namespace $1) that lives
+# until the test ends or v6_stop_bg; it does not hold bats' output open.
+v6_bg() {
+	"$@" 3>&- &
+	V6_BG_PIDS+=("$!")
+	V6_BG_LAST=$!
+}
+
+v6_stop_bg() {
+	local pid
+	for pid in "${V6_BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${V6_BG_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	V6_BG_PIDS=()
+}
+
+# UDP echo server on port $2 in namespace $1, logging into $3 (one JSON
+# line per datagram); extra arguments go to udp-serve.
+v6_udp_server() {
+	local ns=$1 port=$2 log=$3
+	shift 3
+	: >"$log"
+	v6_bg v6tool "$ns" udp-serve "$port" --log "$log" "$@"
+	wait_listen "$ns" udp "$port"
+}
+
+# tcpdump on $2 in namespace $1 into $3 with filter $4...; returns once it
+# captures.  v6_capture_stop ends it.
+v6_capture_start() {
+	local ns=$1 dev=$2 file=$3 i
+	shift 3
+	ip netns exec "$ns" tcpdump -U -n -i "$dev" -w "$file" "$@" 2>"$file.log" 3>&- &
+	V6_CAPTURES+=("$!")
+	for i in $(seq 1 200); do
+		grep -q 'listening on' "$file.log" && return 0
+		sleep 0.05
+	done
+	fail "tcpdump did not start on $dev in $ns: $(cat "$file.log")"
+}
+
+v6_capture_stop() {
+	local pid
+	[ "${#V6_CAPTURES[@]}" -gt 0 ] || return 0
+	sleep 0.5 # let the last packets reach the capture
+	for pid in "${V6_CAPTURES[@]}"; do
+		kill -INT "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	V6_CAPTURES=()
+}
+
+# The IPv6 packets of capture $1 as JSON lines (see ipv6tool.py parse_ipv6).
+v6_packets() {
+	python3 "$FASTPATH_TOP/tests/lib/ipv6tool.py" pcap "$1"
+}
+
+# `fpctl -j flow show` in r with filter words $@.
+v6_flows() {
+	r fpctl -j flow show "$@"
+}
+
+# The flow whose original direction is TCP/UDP ($1) to port $2 from c,
+# as compact JSON (empty when there is none).
+v6_flow() {
+	v6_flows | jq -c --arg p "$1" --argjson port "$2" \
+		'[.[] | select(.proto == $p and .orig.dport == $port)] | first // empty'
+}
+
+# Wait until that flow is offloaded in both directions (and, with $3, has
+# an id other than $3); prints it.
+v6_wait_offloaded() {
+	local proto=$1 port=$2 old=${3:-} flow i
+	for i in $(seq 1 150); do
+		flow=$(v6_flow "$proto" "$port")
+		if [ -n "$flow" ] && jq -e --arg old "$old" \
+			'.orig.offloaded and .reply.offloaded and (.id | tostring) != $old' \
+			<<<"$flow" >/dev/null; then
+			echo "$flow"
+			return 0
+		fi
+		sleep 0.2
+	done
+	fail "no offloaded $proto flow to port $port${old:+ other than id $old}: $(v6_flows)"
+}
+
+# Packets received by interface $2 in namespace $1.
+rx_packets() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_packets"
+}
+
+# Fast-path share of what r forwards, between v6_share_mark and
+# v6_share_check MIN_PERCENT: fastpath's packets against those c and s
+# received (which is everything r forwarded, plus a few neighbour packets).
+v6_share_mark() {
+	SHARE_FAST=$(fp_stat fast_packets)
+	SHARE_RX=$(($(rx_packets "$NS_C" c0) + $(rx_packets "$NS_S" s0)))
+}
+
+v6_share_check() {
+	local min=$1 fast rx
+	fast=$(($(fp_stat fast_packets) - SHARE_FAST))
+	rx=$(($(rx_packets "$NS_C" c0) + $(rx_packets "$NS_S" s0) - SHARE_RX))
+	[ "$rx" -gt 0 ] || fail "nothing was forwarded"
+	echo "# $BATS_TEST_DESCRIPTION: fast path $fast of $rx packets ($((fast * 100 / rx))%)" >&3
+	[ "$((fast * 100))" -ge "$((rx * min))" ] ||
+		fail "only $fast of $rx forwarded packets took the fast path (< $min%)"
+}
+
+# Random file of $1 KiB.
+v6_payload() {
+	head -c "$(($1 * 1024))" /dev/urandom >"$2"
+}
+
+# Files $1 and $2 have the same content.
+same_file() {
+	[ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ] ||
+		fail "checksum mismatch: $1 ($(stat -c %s "$1") bytes) vs $2 ($(stat -c %s "$2") bytes)"
+}
+
+# Receive one TCP connection on port $2 in namespace $1 (family of address
+# $3) into file $4, in the background (V6_BG_LAST is the receiver).
+tcp_receiver() {
+	v6_bg ip netns exec "$1" timeout 300 socat -u \
+		"TCP-LISTEN:$2,reuseaddr,pf=$(socat_pf "$3")" "OPEN:$4,creat,trunc"
+	wait_listen "$1" tcp "$2"
+}
+
+# Serve file $4 once on TCP port $2 in namespace $1 (family of address $3).
+tcp_sender() {
+	v6_bg ip netns exec "$1" timeout 300 socat -u "OPEN:$4" \
+		"TCP-LISTEN:$2,reuseaddr,pf=$(socat_pf "$3")"
+	wait_listen "$1" tcp "$2"
+}
+
+# A paced TCP stream from namespace $1 to [$2]:$3 that runs until
+# tcp_stream_stop; the receiver writes $BATS_TEST_TMPDIR/stream-$3.
+tcp_stream_start() {
+	local ns=$1 addr=$2 port=$3 rate=${4:-256}
+	rm -f "$BATS_TEST_TMPDIR/stop-$port"
+	tcp_receiver "$NS_S" "$port" "$addr" "$BATS_TEST_TMPDIR/stream-$port"
+	STREAM_RECV[$port]=$V6_BG_LAST
+	v6_bg v6tool "$ns" tcp-stream "$addr" "$port" --rate "$rate" \
+		--stop "$BATS_TEST_TMPDIR/stop-$port" >"$BATS_TEST_TMPDIR/sent-$port"
+	STREAM_SEND[$port]=$V6_BG_LAST
+}
+
+# Stop the stream to port $1 and check that s got every byte in order.
+tcp_stream_stop() {
+	local port=$1 sent
+	touch "$BATS_TEST_TMPDIR/stop-$port"
+	wait "${STREAM_SEND[$port]}" || fail "the TCP stream to port $port failed"
+	wait "${STREAM_RECV[$port]}" || fail "the receiver on port $port failed"
+	sent=$(jq -r .sha256 "$BATS_TEST_TMPDIR/sent-$port")
+	[ "$sent" = "$(sha256sum <"$BATS_TEST_TMPDIR/stream-$port" | cut -d' ' -f1)" ] ||
+		fail "stream to port $port: received data differs from what was sent" \
+			"($(jq -r .bytes "$BATS_TEST_TMPDIR/sent-$port") bytes sent," \
+			"$(stat -c %s "$BATS_TEST_TMPDIR/stream-$port") received)"
+}
+
+# Exception counter $1 of r (snake case, e.g. ext_header).
+fp_exc() {
+	fp_stat "exceptions.$1"
+}
+
+# Per-test state of the helpers above (bats sources this file in a function).
+declare -ga V6_BG_PIDS=() V6_CAPTURES=()
+declare -gA STREAM_RECV=() STREAM_SEND=()
+
+# teardown() of every IPv6 suite: nothing a test started outlives it.
+v6_teardown() {
+	v6_capture_stop
+	v6_stop_bg
+}

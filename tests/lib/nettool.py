@@ -1,0 +1,613 @@
+#!/usr/bin/env python3
+"""Traffic generators and checkers for the integration suites.
+
+Run inside a namespace of the test topology (one process does a whole
+exchange, because every exec is slow in the TCG test VM):
+
+  udp-echo PORT [--log F] [--out F]        echo UDP datagrams, log each one
+  udp-send ADDR PORT STEP... [--sport P]   stop-and-wait UDP client
+  udp-send ADDR PORT --file F              send a file (seq-numbered chunks)
+  raw-udp SRC DST DPORT --sport P          crafted IPv4/UDP packet series
+  tcp-echo PORT [--conns N]                echo server for N TCP connections
+  tcp-many ADDR PORT --flows N             N parallel TCP connections
+  pcap-check ...                           compare captures (see pcap_check)
+
+A STEP is COUNT[:key=val,...] with keys ttl, tos, df (1: set DF; 0: no DF
+and no path MTU, so only the interface MTU fragments), rr (1: IP
+record-route option), size (bytes per datagram, >= 8), echo (0: do not wait
+for an echo), err (ICMP errors expected for the step), rate (datagrams/s
+when echo=0).  Results are JSON on stdout; the exit status is 1 when an
+echo is missing or differs, or an expected error did not come.
+"""
+
+import argparse
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+END_SEQ = (1 << 64) - 1
+SO_EE_ORIGIN_ICMP = 2
+# <linux/in.h>, <linux/in6.h> values the socket module does not export.
+IP_MTU_DISCOVER, IP_RECVERR, IP_RECVTTL = 10, 11, 12
+IP_PMTUDISC_WANT, IP_PMTUDISC_DO, IP_PMTUDISC_OMIT = 1, 2, 5
+IPV6_RECVERR = 25
+
+
+def die(msg):
+    print(f"nettool: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def family_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def payload(seq, size):
+    """Datagram body: 8-byte sequence number, then a pattern that depends on it."""
+    body = bytes((seq * 7 + i) & 0xFF for i in range(max(size - 8, 0)))
+    return struct.pack("!Q", seq) + body
+
+
+# --------------------------------------------------------------------- UDP
+
+
+def udp_echo(args):
+    fam = socket.AF_INET6 if args.ipv6 else socket.AF_INET
+    sk = socket.socket(fam, socket.SOCK_DGRAM)
+    sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    if fam == socket.AF_INET:
+        for opt in (IP_RECVTTL, socket.IP_RECVTOS, socket.IP_RECVOPTS):
+            sk.setsockopt(socket.IPPROTO_IP, opt, 1)
+    else:
+        sk.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+        sk.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVTCLASS, 1)
+    sk.bind(("::" if args.ipv6 else "0.0.0.0", args.port))
+    log = open(args.log, "a", buffering=1) if args.log else None
+    chunks = {}
+    n = 0
+    while True:
+        data, anc, _, peer = sk.recvmsg(65535, 1024)
+        n += 1
+        seq = struct.unpack("!Q", data[:8])[0] if len(data) >= 8 else None
+        rec = {"n": n, "len": len(data), "seq": seq, "src": f"{peer[0]}:{peer[1]}"}
+        for level, typ, val in anc:
+            if typ in (socket.IP_TTL, socket.IPV6_HOPLIMIT) and level in (
+                socket.IPPROTO_IP, socket.IPPROTO_IPV6):
+                rec["ttl"] = struct.unpack("i", val[:4])[0]
+            elif level == socket.IPPROTO_IP and typ == socket.IP_TOS:
+                rec["tos"] = val[0]
+            elif level == socket.IPPROTO_IPV6 and typ == socket.IPV6_TCLASS:
+                rec["tos"] = struct.unpack("i", val[:4])[0]
+            elif level == socket.IPPROTO_IP and typ == socket.IP_RECVOPTS:
+                rec["opts"] = val.hex()
+        if log:
+            log.write(json.dumps(rec) + "\n")
+        if not args.no_echo:
+            sk.sendto(data, peer)
+        if args.out is not None and seq is not None:
+            if seq == END_SEQ:
+                break
+            chunks[seq] = data[8:]
+        if args.count and n >= args.count:
+            break
+    if args.out is not None:
+        missing = [i for i in range(len(chunks)) if i not in chunks]
+        with open(args.out, "wb") as f:
+            for i in sorted(chunks):
+                f.write(chunks[i])
+        print(json.dumps({"datagrams": n, "chunks": len(chunks), "missing": len(missing)}))
+        if missing:
+            sys.exit(1)
+
+
+def read_errqueue(sk, errors):
+    """Collect ICMP errors the socket got (IP_RECVERR) into errors."""
+    while True:
+        try:
+            _, anc, _, _ = sk.recvmsg(2048, 1024, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return
+        for level, typ, val in anc:
+            if (level, typ) not in ((socket.IPPROTO_IP, IP_RECVERR),
+                                    (socket.IPPROTO_IPV6, IPV6_RECVERR)):
+                continue
+            _, origin, etype, code, _, info, _ = struct.unpack("=IBBBBII", val[:16])
+            off = val[16:]
+            fam = struct.unpack("=H", off[:2])[0] if len(off) >= 2 else 0
+            if fam == socket.AF_INET:
+                offender = socket.inet_ntop(socket.AF_INET, off[4:8])
+            elif fam == socket.AF_INET6:
+                offender = socket.inet_ntop(socket.AF_INET6, off[8:24])
+            else:
+                offender = None
+            if origin >= SO_EE_ORIGIN_ICMP:
+                errors.append({"type": etype, "code": code, "info": info, "offender": offender})
+
+
+def parse_step(text):
+    count, _, opts = text.partition(":")
+    step = {"count": int(count), "size": 64, "echo": 1, "err": 0, "rate": 200}
+    for kv in filter(None, opts.split(",")):
+        key, _, val = kv.partition("=")
+        if key not in ("ttl", "tos", "df", "rr", "size", "echo", "err", "rate"):
+            die(f"unknown step key {key}")
+        step[key] = int(val, 0)
+    if step["size"] < 8:
+        die("size must be >= 8")
+    return step
+
+
+def configure(sk, fam, step):
+    """Apply a step's per-packet IP settings (or the defaults) to the socket."""
+    if fam == socket.AF_INET:
+        sk.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, step.get("ttl", 64))
+        sk.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, step.get("tos", 0))
+        # df=0 also ignores the path MTU: the datagram leaves c whole.
+        df = step.get("df")
+        mode = IP_PMTUDISC_WANT if df is None else (
+            IP_PMTUDISC_DO if df else IP_PMTUDISC_OMIT)
+        sk.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, mode)
+        # Record route with room for nine addresses.
+        rr = bytes([7, 39, 4]) + bytes(36) + bytes([0]) if step.get("rr") else b""
+        sk.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, rr)
+    else:
+        sk.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, step.get("ttl", 64))
+        sk.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, step.get("tos", 0))
+
+
+def udp_send(args):
+    fam = family_of(args.addr)
+    sk = socket.socket(fam, socket.SOCK_DGRAM)
+    sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sk.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    if fam == socket.AF_INET:
+        sk.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+    else:
+        sk.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+    sk.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", args.sport))
+    dst = (args.addr, args.port)
+    poll = select.poll()
+    poll.register(sk, select.POLLIN | select.POLLERR)
+    res = {"sent": 0, "echoed": 0, "bad_echo": 0, "missing": 0, "errors": []}
+    outstanding = {}
+
+    def collect(timeout):
+        """Wait up to timeout s for one event; True if something arrived."""
+        if not poll.poll(timeout * 1000):
+            return False
+        read_errqueue(sk, res["errors"])
+        try:
+            data = sk.recv(65535, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return True
+        except OSError:  # pending ICMP error reported as sk_err
+            read_errqueue(sk, res["errors"])
+            return True
+        seq = struct.unpack("!Q", data[:8])[0] if len(data) >= 8 else None
+        if outstanding.pop(seq, None) == data:
+            res["echoed"] += 1
+        else:
+            res["bad_echo"] += 1
+        return True
+
+    def drain(limit):
+        while len(outstanding) > limit:
+            if not collect(args.timeout):
+                res["missing"] += len(outstanding)
+                outstanding.clear()
+
+    def send(seq, data):
+        sk.sendto(data, dst)
+        res["sent"] += 1
+        outstanding[seq] = data
+
+    seq = 0
+    if args.file:
+        configure(sk, fam, {})
+        with open(args.file, "rb") as f:
+            while chunk := f.read(args.size - 8):
+                send(seq, struct.pack("!Q", seq) + chunk)
+                seq += 1
+                drain(args.window - 1)
+        drain(0)
+        send(END_SEQ, struct.pack("!Q", END_SEQ))
+        drain(0)
+        res["sent"] -= 1
+        res["echoed"] -= 1
+    for step in map(parse_step, args.steps):
+        configure(sk, fam, step)
+        errs_before = len(res["errors"])
+        for _ in range(step["count"]):
+            data = payload(seq, step["size"])
+            if step["echo"]:
+                send(seq, data)
+                drain(args.window - 1)
+            else:
+                sk.sendto(data, dst)
+                res["sent"] += 1
+                time.sleep(1 / step["rate"])
+            seq += 1
+        drain(0)
+        deadline = time.monotonic() + args.timeout
+        while len(res["errors"]) - errs_before < step["err"] and time.monotonic() < deadline:
+            collect(0.1)
+        if len(res["errors"]) - errs_before < step["err"]:
+            res.setdefault("step_failed", []).append(f"{step['err']} error(s) expected")
+    print(json.dumps(res))
+    sys.exit(1 if res["missing"] or res["bad_echo"] or "step_failed" in res else 0)
+
+
+# ---------------------------------------------------------------- checksums
+
+
+def csum_add(data, acc=0):
+    if len(data) % 2:
+        data += b"\0"
+    acc += sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while acc >> 16:
+        acc = (acc & 0xFFFF) + (acc >> 16)
+    return acc
+
+
+def pseudo(src, dst, proto, l4len):
+    return csum_add(src + dst + struct.pack("!BBH", 0, proto, l4len))
+
+
+def l4_full_csum(src, dst, proto, l4):
+    """The checksum field value that makes l4 valid (UDP: 0 sent as 0xffff)."""
+    ck = csum_off(proto)
+    zeroed = l4[:ck] + b"\0\0" + l4[ck + 2:]
+    val = ~csum_add(zeroed, pseudo(src, dst, proto, len(l4))) & 0xFFFF
+    return 0xFFFF if val == 0 and proto == 17 else val
+
+
+def csum_off(proto):
+    return 16 if proto == 6 else 6
+
+
+# --------------------------------------------------------------------- raw
+
+
+def raw_udp(args):
+    """Send a fixed series of crafted IPv4/UDP packets, each echoed back.
+
+    Every field is chosen here (IP id, TOS, DF, TTL, length, payload) so two
+    runs put identical packets on the wire; the packets vary DSCP/ECN, DF and
+    length.  --zero-csum sends them with UDP checksum 0.
+    """
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    rx.bind((args.src, args.sport))
+    rx.settimeout(args.timeout)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    src, dst = socket.inet_aton(args.src), socket.inet_aton(args.dst)
+    tos_list = (0x00, 0xB8, 0x02, 0x03, 0x28, 0x01)
+    sizes = (1, 18, 64, 333, 1000, 1472)
+    res = {"sent": 0, "echoed": 0}
+    for i in range(args.count):
+        body = bytes((i * 13 + k) & 0xFF for k in range(sizes[i % len(sizes)]))
+        udp = struct.pack("!HHHH", args.sport, args.dport, 8 + len(body), 0) + body
+        if not args.zero_csum:
+            udp = udp[:6] + struct.pack("!H", l4_full_csum(src, dst, 17, udp)) + udp[8:]
+        frag = 0x4000 if i % 2 == 0 else 0
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, tos_list[i % len(tos_list)], 20 + len(udp),
+                         0x1000 + i, frag, 64, 17, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", ~csum_add(ip) & 0xFFFF) + ip[12:]
+        tx.sendto(ip + udp, (args.dst, 0))
+        res["sent"] += 1
+        try:
+            if rx.recv(65535) == body:
+                res["echoed"] += 1
+        except socket.timeout:
+            pass
+    print(json.dumps(res))
+    sys.exit(0 if res["echoed"] == res["sent"] else 1)
+
+
+# --------------------------------------------------------------------- TCP
+
+
+def tcp_echo(args):
+    fam = socket.AF_INET6 if args.ipv6 else socket.AF_INET
+    lsk = socket.socket(fam, socket.SOCK_STREAM)
+    lsk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsk.bind(("::" if args.ipv6 else "0.0.0.0", args.port))
+    lsk.listen(1024)
+    sel = select.poll()
+    sel.register(lsk, select.POLLIN)
+    conns = {}
+    accepted = closed = 0
+    while closed < args.conns:
+        for fd, _ in sel.poll():
+            if fd == lsk.fileno():
+                sk, _ = lsk.accept()
+                sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                conns[sk.fileno()] = sk
+                sel.register(sk, select.POLLIN)
+                accepted += 1
+                continue
+            sk = conns[fd]
+            data = sk.recv(65536)
+            if data:
+                sk.sendall(data)
+            else:
+                sel.unregister(fd)
+                sk.close()
+                del conns[fd]
+                closed += 1
+    print(json.dumps({"connections": accepted}))
+
+
+def tcp_many(args):
+    """Open --flows connections at once, exchange --rounds echoed messages on
+    each; with --hold, stop after the first round until the file
+    HOLD.go exists (HOLD.ready tells the test the flows are up)."""
+    fam = family_of(args.addr)
+    socks = []
+    for i in range(args.flows):
+        sk = socket.socket(fam, socket.SOCK_STREAM)
+        sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if args.tos is not None:
+            sk.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, args.tos)
+        if args.sport:
+            sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sk.bind(("0.0.0.0" if fam == socket.AF_INET else "::", args.sport + i))
+        sk.setblocking(False)
+        sk.connect_ex((args.addr, args.port))
+        socks.append(sk)
+    for sk in socks:
+        select.select([], [sk], [], args.timeout)
+        err = sk.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            die(f"connect: {os.strerror(err)}")
+        sk.setblocking(True)
+        sk.settimeout(args.timeout)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    ok = 0
+
+    def round_(r):
+        nonlocal ok
+        for i, sk in enumerate(socks):
+            msg = bytes((r * 31 + i + k) & 0xFF for k in range(sizes[(r + i) % len(sizes)]))
+            sk.sendall(msg)
+            got = b""
+            while len(got) < len(msg):
+                part = sk.recv(len(msg) - len(got))
+                if not part:
+                    break
+                got += part
+            ok += got == msg
+
+    for r in range(args.rounds):
+        round_(r)
+        if r == 0 and args.hold:
+            open(args.hold + ".ready", "w").close()
+            deadline = time.monotonic() + args.timeout
+            while not os.path.exists(args.hold + ".go"):
+                if time.monotonic() > deadline:
+                    die("nobody created " + args.hold + ".go")
+                time.sleep(0.1)
+    for sk in socks:
+        sk.close()
+    expect = args.flows * args.rounds
+    print(json.dumps({"flows": args.flows, "exchanges": expect, "ok": ok}))
+    sys.exit(0 if ok == expect else 1)
+
+
+# -------------------------------------------------------------------- pcap
+
+
+def read_pcap(path):
+    """IPv4 TCP/UDP packets of an Ethernet pcap: list of (frame, ip bytes)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    magic = struct.unpack("<I", blob[:4])[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    if struct.unpack(endian + "I", blob[20:24])[0] != 1:
+        die(f"{path}: not an Ethernet capture")
+    out, off = [], 24
+    while off + 16 <= len(blob):
+        incl, orig = struct.unpack(endian + "II", blob[off + 8:off + 16])
+        frame = blob[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if incl != orig:
+            die(f"{path}: truncated capture")
+        if frame[12:14] != b"\x08\x00" or frame[23] not in (6, 17):
+            continue
+        out.append(frame)
+    return out
+
+
+class Pkt:
+    def __init__(self, frame):
+        self.frame = frame
+        ip = frame[14:]
+        ihl = (ip[0] & 15) * 4
+        self.tot = struct.unpack("!H", ip[2:4])[0]
+        self.ip = ip[:self.tot]
+        self.ihl = ihl
+        self.proto = ip[9]
+        self.src, self.dst = ip[12:16], ip[16:20]
+        self.l4 = self.ip[ihl:]
+        self.sport, self.dport = struct.unpack("!HH", self.l4[:4])
+        self.l4csum = struct.unpack("!H", self.l4[csum_off(self.proto):][:2])[0]
+
+    def csum_state(self):
+        """'ip-bad', 'full', 'partial', 'zero' or 'bad'."""
+        if csum_add(self.ip[:self.ihl]) != 0xFFFF:
+            return "ip-bad"
+        if self.proto == 17 and self.l4csum == 0:
+            return "zero"
+        if csum_add(self.l4, pseudo(self.src, self.dst, self.proto, len(self.l4))) == 0xFFFF:
+            return "full"
+        if self.l4csum == pseudo(self.src, self.dst, self.proto, len(self.l4)):
+            return "partial"
+        return "bad"
+
+
+def forwarded(pkt, src=None, dst=None):
+    """What a router must emit for pkt: TTL-1, addresses rewritten, checksums
+    kept in the same state (valid, partial or UDP zero)."""
+    state = pkt.csum_state()
+    ip = bytearray(pkt.ip)
+    ip[8] -= 1
+    if src:
+        ip[12:16] = src
+    if dst:
+        ip[16:20] = dst
+    ip[10:12] = b"\0\0"
+    ip[10:12] = struct.pack("!H", ~csum_add(bytes(ip[:pkt.ihl])) & 0xFFFF)
+    l4 = bytearray(ip[pkt.ihl:])
+    off = csum_off(pkt.proto)
+    s, d = bytes(ip[12:16]), bytes(ip[16:20])
+    if state == "full":
+        l4[off:off + 2] = struct.pack("!H", l4_full_csum(s, d, pkt.proto, bytes(l4)))
+    elif state == "partial":
+        l4[off:off + 2] = struct.pack("!H", pseudo(s, d, pkt.proto, len(l4)))
+    ip[pkt.ihl:] = l4
+    return bytes(ip)
+
+
+def same_mod_zero(a, b, offsets):
+    """a == b, except that a 16-bit checksum at offsets may be 0 or 0xffff."""
+    if len(a) != len(b):
+        return False
+    a, b = bytearray(a), bytearray(b)
+    for o in offsets:
+        if {bytes(a[o:o + 2]), bytes(b[o:o + 2])} <= {b"\0\0", b"\xff\xff"}:
+            a[o:o + 2] = b[o:o + 2]
+    return a == b
+
+
+def pcap_check(args):
+    """Check captures taken at c0 and s0 (at the two ends of the router) for
+    one or more runs: every checksum valid, every packet on the far side
+    exactly what a router doing masquerade must emit for the one sent, and
+    the packets of the --exact flows byte-identical (Ethernet included)
+    across runs."""
+    client = socket.inet_aton(args.client)
+    server = socket.inet_aton(args.server)
+    router = socket.inet_aton(args.router)
+    exact = {int(p) for p in args.exact.split(",")} if args.exact else set()
+    problems = []
+    summary = []
+    runs = []
+    for cpath, spath in zip(args.pcaps[::2], args.pcaps[1::2]):
+        cside = [Pkt(f) for f in read_pcap(cpath)]
+        sside = [Pkt(f) for f in read_pcap(spath)]
+        flows = {}
+        for side, pkts in (("c", cside), ("s", sside)):
+            for p in pkts:
+                state = p.csum_state()
+                if state in ("ip-bad", "bad"):
+                    problems.append(f"{side}-side {cpath if side == 'c' else spath}: "
+                                    f"invalid checksum ({state}) in {p.ip.hex()}")
+                if side == "c" and p.src == client and p.dst == server:
+                    flows.setdefault((p.proto, p.sport), {}).setdefault("c2s_sent", []).append(p)
+                elif side == "c" and p.dst == client and p.src == server:
+                    flows.setdefault((p.proto, p.dport), {}).setdefault("s2c_recv", []).append(p)
+                elif side == "s" and p.dst == server and p.src == router:
+                    flows.setdefault((p.proto, p.sport), {}).setdefault("c2s_recv", []).append(p)
+                elif side == "s" and p.src == server and p.dst == router:
+                    flows.setdefault((p.proto, p.dport), {}).setdefault("s2c_sent", []).append(p)
+        for key, f in sorted(flows.items()):
+            for sent, recv, src, dst in (("c2s_sent", "c2s_recv", router, None),
+                                         ("s2c_sent", "s2c_recv", None, client)):
+                a, b = f.get(sent, []), f.get(recv, [])
+                if len(a) != len(b):
+                    problems.append(f"{cpath}: flow {key} {sent}: {len(a)} sent, {len(b)} arrived")
+                for i, (p, q) in enumerate(zip(a, b)):
+                    want = forwarded(p, src, dst)
+                    offs = (10, p.ihl + csum_off(p.proto))
+                    if not same_mod_zero(want, q.ip, offs):
+                        problems.append(f"{cpath}: flow {key} {sent} #{i}:\n  want {want.hex()}\n"
+                                        f"  got  {q.ip.hex()}")
+            summary.append(f"{cpath}: flow {key}: " + " ".join(
+                f"{k}={len(v)}" for k, v in sorted(f.items())))
+        runs.append(flows)
+    for key in sorted({k for f in runs for k in f if k[1] in exact}):
+        for part in ("c2s_recv", "s2c_recv"):
+            seqs = [[p.frame for p in f.get(key, {}).get(part, [])] for f in runs]
+            for n, seq in enumerate(seqs[1:], 1):
+                if seq != seqs[0]:
+                    diff = next((i for i, (x, y) in enumerate(zip(seqs[0], seq)) if x != y),
+                                min(len(seq), len(seqs[0])))
+                    problems.append(f"flow {key} {part}: run {n + 1} differs from run 1 at "
+                                    f"packet #{diff} ({len(seqs[0])} vs {len(seq)} packets)")
+    print("\n".join(summary))
+    if problems:
+        print("\n".join(problems))
+        sys.exit(1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("udp-echo")
+    p.add_argument("port", type=int)
+    p.add_argument("-6", dest="ipv6", action="store_true")
+    p.add_argument("--log")
+    p.add_argument("--out", help="write the received file here, exit at its end")
+    p.add_argument("--count", type=int, default=0, help="exit after so many datagrams")
+    p.add_argument("--no-echo", action="store_true")
+    p.set_defaults(fn=udp_echo)
+    p = sub.add_parser("udp-send")
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("steps", nargs="*")
+    p.add_argument("--sport", type=int, default=0)
+    p.add_argument("--file")
+    p.add_argument("--size", type=int, default=1400, help="datagram size for --file")
+    p.add_argument("--window", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=3)
+    p.set_defaults(fn=udp_send)
+    p = sub.add_parser("raw-udp")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("dport", type=int)
+    p.add_argument("--sport", type=int, required=True)
+    p.add_argument("--count", type=int, default=12)
+    p.add_argument("--zero-csum", action="store_true")
+    p.add_argument("--timeout", type=float, default=3)
+    p.set_defaults(fn=raw_udp)
+    p = sub.add_parser("tcp-echo")
+    p.add_argument("port", type=int)
+    p.add_argument("-6", dest="ipv6", action="store_true")
+    p.add_argument("--conns", type=int, default=1)
+    p.set_defaults(fn=tcp_echo)
+    p = sub.add_parser("tcp-many")
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("--flows", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--sizes", default="512")
+    p.add_argument("--sport", type=int, default=0)
+    p.add_argument("--tos", type=lambda v: int(v, 0))
+    p.add_argument("--hold")
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(fn=tcp_many)
+    p = sub.add_parser("pcap-check")
+    p.add_argument("pcaps", nargs="+", help="c-side and s-side capture of each run")
+    p.add_argument("--client", required=True)
+    p.add_argument("--server", required=True)
+    p.add_argument("--router", required=True)
+    p.add_argument("--exact", help="client ports whose packets must be identical across runs")
+    p.set_defaults(fn=pcap_check)
+    # Steps may follow options: argparse leaves them over.
+    args, extra = ap.parse_known_args()
+    if extra and (args.cmd != "udp-send" or any(e.startswith("-") for e in extra)):
+        ap.error("unrecognized arguments: " + " ".join(extra))
+    if extra:
+        args.steps += extra
+    if args.cmd == "pcap-check" and len(args.pcaps) % 2:
+        die("pcap-check needs pairs of captures")
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -65,8 +65,12 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_dir *tmpl, u8 *dscp)
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	const struct rt6_info *rt = (const struct rt6_info *)skb_dst(skb);
 
-	if (!(IP6CB(skb)->flags & IP6SKB_FORWARDED) || IP6CB(skb)->frag_max_size ||
-	    ip6h->nexthdr != tmpl->key.proto)
+	/*
+	 * ip6_forward() sets no IP6SKB_FORWARDED (only multicast routing
+	 * does): a forwarded packet is told apart by its ingress device,
+	 * which fp_learn_hook() requires to be enabled; local output has none.
+	 */
+	if (IP6CB(skb)->frag_max_size || ip6h->nexthdr != tmpl->key.proto)
 		return false;
 	tmpl->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
 	tmpl->mtu = ip6_dst_mtu_maybe_forward(&rt->dst, true);

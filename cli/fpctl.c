@@ -134,21 +134,15 @@ static int dispatch(int argc, char **argv)
 /* Without the module, -V still succeeds: it says the module is absent. */
 static int version(void)
 {
-	char mod[64];
+	const char *mod = NULL;
 	int err;
 
-	printf("fpctl %s, ", FPCTL_VERSION);
 	err = fp_open(true);
-	if (err == -ENOENT) {
-		puts("module not loaded");
-		return EXIT_OK;
-	}
-	if (err || fp_version(mod)) {
-		puts("module unknown");
-		return EXIT_FAIL;
-	}
-	printf("module %s\n", mod);
-	return EXIT_OK;
+	if (!err)
+		mod = fp_version();
+	printf("fpctl %s, module %s\n", FPCTL_VERSION,
+	       err == -ENOENT ? "not loaded" : mod ?: "unknown");
+	return mod || err == -ENOENT ? EXIT_OK : EXIT_FAIL;
 }
 
 /* Like "ip -n": run in /run/netns/NAME, before names are resolved. */

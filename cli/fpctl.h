@@ -105,7 +105,7 @@ void put_str(struct nl_msg *msg, int type, const char *s);
 void put_addr(struct nl_msg *msg, int type, const struct prefix *p);
 int fp_request(struct nl_msg *msg, int maxattr, fp_msg_cb cb, void *arg);
 int fp_recv_events(int maxattr, fp_msg_cb cb, void *arg);
-int fp_version(char *buf);
+const char *fp_version(void);
 
 uint8_t attr_u8(const struct nlattr *a);
 uint16_t attr_u16(const struct nlattr *a);

@@ -4,8 +4,8 @@
  * run the reply (or dump) through a callback, and report the kernel's
  * extended ACK message when it refuses.
  */
+#include <assert.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -225,6 +225,13 @@ static int intr_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static_assert(FASTPATH_A_RULE_MAX <= FP_ATTR_MAX &&
+	      FASTPATH_A_FLOW_MAX <= FP_ATTR_MAX &&
+	      FASTPATH_A_DEV_MAX <= FP_ATTR_MAX &&
+	      FASTPATH_A_STATS_MAX <= FP_ATTR_MAX &&
+	      FASTPATH_A_CONFIG_MAX <= FP_ATTR_MAX,
+	      "FP_ATTR_MAX is below an attribute set's maximum");
+
 static int valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
@@ -339,28 +346,29 @@ int fp_recv_events(int maxattr, fp_msg_cb cb, void *arg)
 	return 0;
 }
 
+static char module_version[64];
+
 static int version_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 {
-	char *buf = arg;
-
 	(void)cmd;
+	(void)arg;
 	if (tb[FASTPATH_A_VERSION_VERSION])
-		nla_strlcpy(buf, tb[FASTPATH_A_VERSION_VERSION], 64);
+		nla_strlcpy(module_version, tb[FASTPATH_A_VERSION_VERSION],
+			    sizeof(module_version));
 	return 0;
 }
 
-/* The module's version into @buf (64 bytes). */
-int fp_version(char *buf)
+/* The loaded module's version, NULL when the request failed. */
+const char *fp_version(void)
 {
 	struct nl_msg *msg = fp_msg(FASTPATH_CMD_VERSION_GET, false);
 
-	buf[0] = '\0';
-	if (!msg)
-		return -1;
-	return fp_request(msg, FASTPATH_A_VERSION_MAX, version_cb, buf);
+	if (!msg || fp_request(msg, FASTPATH_A_VERSION_MAX, version_cb, NULL))
+		return NULL;
+	return module_version;
 }
 
-/* Attribute getters that tolerate a short attribute (as 0) from a newer or buggy peer. */
+/* Attribute getters: a short attribute (from a buggy peer) reads as 0. */
 #define GETTER(name, type)						\
 type name(const struct nlattr *a)					\
 {									\

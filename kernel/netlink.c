@@ -401,12 +401,18 @@ static int fp_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 
 	rtnl_lock();
 	dev = fp_nl_dev_lookup(info);
-	if (IS_ERR(dev))
+	if (IS_ERR(dev)) {
 		err = PTR_ERR(dev);
-	else if (nla_get_u8(info->attrs[FASTPATH_A_DEV_ENABLED]))
-		err = fp_dev_enable(fpn, dev, info->extack);
-	else
-		err = fp_dev_disable(fpn, dev, info->extack);
+	} else {
+		if (nla_get_u8(info->attrs[FASTPATH_A_DEV_ENABLED]))
+			err = fp_dev_enable(fpn, dev, info->extack);
+		else
+			err = fp_dev_disable(fpn, dev, info->extack);
+		if (err)
+			NL_SET_BAD_ATTR(info->extack,
+					info->attrs[FASTPATH_A_DEV_IFINDEX] ?:
+					info->attrs[FASTPATH_A_DEV_IFNAME]);
+	}
 	rtnl_unlock();
 
 	return err;
@@ -636,8 +642,8 @@ static int fp_nl_rule_flush(struct sk_buff *skb, struct genl_info *info)
 static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 			    const struct fp_flow *flow, const struct fp_dir *dir)
 {
-	const struct net_device *out = READ_ONCE(dir->out);
 	unsigned int alen = fp_nl_addr_len(flow->family);
+	u8 offloaded = READ_ONCE(dir->offloaded);
 	const struct fp_key *k = &dir->key;
 	struct nlattr *nest;
 
@@ -645,8 +651,9 @@ static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 	if (!nest)
 		return -EMSGSIZE;
 	/* A direction not learned yet has no devices. */
-	if ((k->iif && nla_put_u32(skb, FASTPATH_A_TUPLE_IIF, k->iif)) ||
-	    (out && nla_put_u32(skb, FASTPATH_A_TUPLE_OIF, out->ifindex)) ||
+	if ((offloaded &&
+	     (nla_put_u32(skb, FASTPATH_A_TUPLE_IIF, k->iif) ||
+	      nla_put_u32(skb, FASTPATH_A_TUPLE_OIF, dir->out->ifindex))) ||
 	    nla_put(skb, FASTPATH_A_TUPLE_SRC, alen, &k->src) ||
 	    nla_put(skb, FASTPATH_A_TUPLE_DST, alen, &k->dst) ||
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_SPORT, ntohs(k->sport)) ||
@@ -655,7 +662,7 @@ static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 	    nla_put(skb, FASTPATH_A_TUPLE_XLAT_DST, alen, &dir->xdst) ||
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_SPORT, ntohs(dir->xsport)) ||
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_DPORT, ntohs(dir->xdport)) ||
-	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED, READ_ONCE(dir->offloaded)) ||
+	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED, offloaded) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_PACKETS,
 			  atomic64_read(&dir->packets)) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_BYTES,
@@ -811,9 +818,8 @@ static int fp_nl_flow_filter_parse(struct nlattr **tb,
 
 static bool fp_nl_dir_uses(const struct fp_dir *dir, u32 ifindex)
 {
-	const struct net_device *out = READ_ONCE(dir->out);
-
-	return (u32)dir->key.iif == ifindex || (out && out->ifindex == ifindex);
+	return READ_ONCE(dir->offloaded) &&
+	       ((u32)dir->key.iif == ifindex || dir->out->ifindex == ifindex);
 }
 
 /* Does the tuple a direction receives match the address/port filters? */

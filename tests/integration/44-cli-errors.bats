@@ -82,7 +82,7 @@ bad() {
 	bad 2 'invalid value "64" for "dscp"' rule add dscp 64 action bypass
 	bad 2 'invalid value "icmp" for "proto"' rule add proto icmp action bypass
 	bad 2 'invalid value "drop" for "action"' rule add action drop
-	bad 2 'invalid value "0x100000000" for "mark"' rule add mark 0x1/0x100000000 action bypass
+	bad 2 'invalid value "0x1/0x100000000" for "mark"' rule add mark 0x1/0x100000000 action bypass
 	bad 2 'invalid value "5" for "family"' flow show family 5
 	bad 2 'invalid value "99" for "stats-interval"' config set stats-interval 99
 	bad 2 'invalid value "0" for "flow-limit"' config set flow-limit 0

@@ -324,6 +324,7 @@ struct stats {
 	unsigned long acks, errors, extacks, dumps, replies;
 	unsigned long err_by_errno[MAX_ERRNO + 1];	/* last: larger ones */
 	unsigned long ok_by_cmd[256];
+	unsigned long bare_err[256][MAX_ERRNO + 1];	/* no extack, by cmd */
 };
 
 static struct stats st;
@@ -440,8 +441,9 @@ static int collect(int fd, struct request *reqs, unsigned int nreq,
 				st.replies++;
 			}
 			if (err) {
+				err = err > 0 && err < MAX_ERRNO ? err : MAX_ERRNO;
 				st.errors++;
-				st.err_by_errno[err > 0 && err < MAX_ERRNO ? err : MAX_ERRNO]++;
+				st.err_by_errno[err]++;
 				if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 					st.extacks++;
 			}
@@ -452,6 +454,8 @@ static int collect(int fd, struct request *reqs, unsigned int nreq,
 					break;
 				if (!err)
 					st.ok_by_cmd[cmds_sent[i]]++;
+				else if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+					st.bare_err[cmds_sent[i]][err]++;
 				if (verbose)
 					fprintf(stderr, "seq %u cmd %u: %s\n",
 						reqs[i].seq, cmds_sent[i],
@@ -629,6 +633,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < 256; i++)
 		if (st.ok_by_cmd[i])
 			printf("  cmd %u succeeded: %lu\n", i, st.ok_by_cmd[i]);
+	/* Rejections without a message: the ones a user cannot act on. */
+	for (i = 0; i < 256; i++)
+		for (int e = 0; e <= MAX_ERRNO; e++)
+			if (st.bare_err[i][e])
+				printf("  cmd %u errno %d (%s) without extack: %lu\n",
+				       i, e, strerror(e), st.bare_err[i][e]);
 
 	/* The family must still work after all that. */
 	err = resolve_family(fd, &family);

@@ -45,7 +45,7 @@ teardown() {
 		fail "no summary line"
 	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
 	[ "${BASH_REMATCH[1]}" -ge 9000 ]
-	grep -E '^(seed|sent|acks)' <<<"$output" | sed 's/^/# /' >&3
+	grep -E '^(seed|sent|acks|  )' <<<"$output" | sed 's/^/# /' >&3
 
 	after=$(api_snapshot)
 	assert_equal "$after" "$before"

@@ -28,15 +28,15 @@ teardown() {
 
 @test "routed IPv6: 4 MiB TCP c->s intact, >= 90% on the fast path" {
 	local learned est
-	learned=$(fp_stat flows_learned)
+	learned=$(v6_stat flows_learned)
 	est=$(topo_fwd_established)
 	v6_share_mark
 	tcp_receiver "$NS_S" 5001 fd00:2::2 "$BATS_TEST_TMPDIR/recv"
-	c timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::2]:5001"
+	in_ns "$NS_C" timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::2]:5001"
 	wait "$V6_BG_LAST"
 	same_file "$BATS_FILE_TMPDIR/payload" "$BATS_TEST_TMPDIR/recv"
 	v6_share_check 90
-	[ "$(fp_stat flows_learned)" -gt "$learned" ] || fail "no flow learned"
+	[ "$(v6_stat flows_learned)" -gt "$learned" ] || fail "no flow learned"
 	# Handshake and teardown stay on the normal path, nothing in between.
 	est=$(($(topo_fwd_established) - est))
 	[ "$est" -le 20 ] || fail "$est established packets went through the forward chain"
@@ -45,7 +45,7 @@ teardown() {
 @test "routed IPv6: 4 MiB TCP s->c intact, >= 90% on the fast path" {
 	v6_share_mark
 	tcp_sender "$NS_S" 5002 fd00:2::2 "$BATS_FILE_TMPDIR/payload"
-	c timeout 120 socat -u "TCP:[fd00:2::2]:5002" "OPEN:$BATS_TEST_TMPDIR/recv,creat,trunc"
+	in_ns "$NS_C" timeout 120 socat -u "TCP:[fd00:2::2]:5002" "OPEN:$BATS_TEST_TMPDIR/recv,creat,trunc"
 	wait "$V6_BG_LAST"
 	same_file "$BATS_FILE_TMPDIR/payload" "$BATS_TEST_TMPDIR/recv"
 	v6_share_check 90
@@ -83,12 +83,12 @@ teardown() {
 		fail "the flow does not describe fd00:1::2:40001 <-> fd00:2::2:7001"
 
 	# The text form writes IPv6 endpoints in brackets; no IPv4 flow exists.
-	run -0 r fpctl flow show family 6
+	run -0 fpr flow show family 6
 	assert_output --partial "[fd00:1::2]:40001 -> [fd00:2::2]:7001"
 	run -0 v6_flows family 4
 	jq -e 'length == 0' <<<"$output" || fail "IPv4 flows listed: $output"
 
-	run -0 r fpctl -j flow get proto udp src fd00:1::2 dst fd00:2::2 sport 40001 dport 7001
+	run -0 fpr -j flow get proto udp src fd00:1::2 dst fd00:2::2 sport 40001 dport 7001
 	jq -e --argjson id "$(jq .id <<<"$flow")" '[.] | flatten | .[0].id == $id' <<<"$output" ||
 		fail "flow get returned another flow: $output"
 }

@@ -14,7 +14,7 @@ load ../lib/ipv6
 
 setup_file() {
 	v6_setup masquerade
-	r nft -f - <<-'EOF'
+	in_ns "$NS_R" nft -f - <<-'EOF'
 	table ip6 fp_dnat {
 		chain prerouting {
 			type nat hook prerouting priority dstnat; policy accept;
@@ -59,7 +59,7 @@ check_masquerade() {
 	est=$(topo_fwd_established)
 	v6_share_mark
 	tcp_receiver "$NS_S" 5001 fd00:2::2 "$BATS_TEST_TMPDIR/recv"
-	c timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::2]:5001" 3>&- &
+	in_ns "$NS_C" timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::2]:5001" 3>&- &
 	pid=$!
 	flow=$(v6_wait_offloaded tcp 5001)
 	wait "$pid" || fail "the sender failed"
@@ -75,7 +75,7 @@ check_masquerade() {
 	local pid flow
 	v6_share_mark
 	tcp_sender "$NS_S" 5002 fd00:2::2 "$BATS_FILE_TMPDIR/payload"
-	c timeout 120 socat -u "TCP:[fd00:2::2]:5002" "OPEN:$BATS_TEST_TMPDIR/recv,creat,trunc" 3>&- &
+	in_ns "$NS_C" timeout 120 socat -u "TCP:[fd00:2::2]:5002" "OPEN:$BATS_TEST_TMPDIR/recv,creat,trunc" 3>&- &
 	pid=$!
 	flow=$(v6_wait_offloaded tcp 5002)
 	wait "$pid" || fail "the receiver failed"
@@ -104,7 +104,7 @@ check_masquerade() {
 	local pid flow
 	v6_share_mark
 	tcp_receiver "$NS_C" 5001 fd00:1::2 "$BATS_TEST_TMPDIR/recv"
-	s timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::1]:8080" 3>&- &
+	in_ns "$NS_S" timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::1]:8080" 3>&- &
 	pid=$!
 	flow=$(v6_wait_offloaded tcp 8080)
 	wait "$pid" || fail "the sender failed"
@@ -138,9 +138,9 @@ check_masquerade() {
 
 @test "NAT66 masquerade: 200 parallel TCP flows offloaded, echoes intact" {
 	local tmp=$BATS_TEST_TMPDIR n i
-	v6_bg v6tool "$NS_S" tcp-echo 5100
+	v6_bg "$NS_S" python3 "$V6TOOL" tcp-echo 5100
 	wait_listen "$NS_S" tcp 5100
-	v6_bg v6tool "$NS_C" tcp-many fd00:2::2 5100 --flows 200 \
+	v6_bg "$NS_C" python3 "$V6TOOL" tcp-many fd00:2::2 5100 --flows 200 \
 		--ready "$tmp/ready" --go "$tmp/go" --done "$tmp/done"
 	local client=$V6_BG_LAST
 	for i in $(seq 1 600); do
@@ -158,7 +158,7 @@ check_masquerade() {
 	done
 	echo "# offloaded flows: $n" >&3
 	[ "$n" -ge 200 ] || fail "only $n of 200 flows offloaded"
-	[ "$(fp_stat flows_active)" -ge 200 ] || fail "flows_active below 200"
+	[ "$(v6_stat flows_active)" -ge 200 ] || fail "flows_active below 200"
 
 	v6_share_mark
 	touch "$tmp/go"

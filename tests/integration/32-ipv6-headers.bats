@@ -17,11 +17,11 @@ load ../lib/ipv6
 setup_file() {
 	v6_setup masquerade
 	# Full checksums on the wire, so that the captures can verify them.
-	c ethtool -K c0 tx off >/dev/null
-	s ethtool -K s0 tx off >/dev/null
+	in_ns "$NS_C" ethtool -K c0 tx off >/dev/null
+	in_ns "$NS_S" ethtool -K s0 tx off >/dev/null
 	# s answers TCP with the flow label of c's SYN: both directions carry a
 	# known label.
-	s sysctl -qw net.ipv6.flowlabel_reflect=1
+	in_ns "$NS_S" sysctl -qw net.ipv6.flowlabel_reflect=1
 }
 
 teardown_file() {
@@ -48,9 +48,9 @@ capture_run() {
 	shift
 	v6_capture_start "$NS_S" s0 "$BATS_TEST_TMPDIR/s-$run.pcap" ip6
 	v6_capture_start "$NS_C" c0 "$BATS_TEST_TMPDIR/c-$run.pcap" ip6
-	fast=$(fp_stat fast_packets)
+	fast=$(v6_stat fast_packets)
 	v6tool "$NS_C" "$@" >/dev/null
-	FAST=$(($(fp_stat fast_packets) - fast))
+	FAST=$(($(v6_stat fast_packets) - fast))
 	v6_capture_stop
 }
 
@@ -85,8 +85,8 @@ same_both_runs() {
 	capture_run fast "${send[@]}" --sport 40101 --count 2 --first 3
 	[ "$FAST" -eq 4 ] || fail "$FAST packets on the fast path, expected the 4 of the run"
 
-	r fpctl disable dev r0
-	r fpctl disable dev r1
+	fpr disable dev r0
+	fpr disable dev r1
 	v6tool "$NS_C" "${send[@]}" --sport 40102 --count 3 >/dev/null
 	capture_run slow "${send[@]}" --sport 40102 --count 2 --first 3
 	[ "$FAST" -eq 0 ] || fail "$FAST packets on the fast path while it was disabled"
@@ -108,15 +108,15 @@ same_both_runs() {
 
 @test "TCP headers identical with and without fastpath (hop limit, class, flow label, NAT, checksums)" {
 	local probe=(tcp-probe fd00:2::2 5003 --tclass 0xb8 --label 0x23456)
-	v6_bg v6tool "$NS_S" tcp-echo 5003 --tclass 0x28
+	v6_bg "$NS_S" python3 "$V6TOOL" tcp-echo 5003 --tclass 0x28
 	wait_listen "$NS_S" tcp 5003
 
 	capture_run fast "${probe[@]}" --sport 40111
 	# The 700-byte segment and its echo at least, after learning.
 	[ "$FAST" -ge 2 ] || fail "$FAST packets on the fast path"
 
-	r fpctl disable dev r0
-	r fpctl disable dev r1
+	fpr disable dev r0
+	fpr disable dev r1
 	capture_run slow "${probe[@]}" --sport 40112
 	[ "$FAST" -eq 0 ] || fail "$FAST packets on the fast path while it was disabled"
 
@@ -144,16 +144,16 @@ same_both_runs() {
 
 	v6_capture_start "$NS_S" s0 "$BATS_TEST_TMPDIR/s.pcap" udp port 7004
 	v6_capture_start "$NS_C" c0 "$BATS_TEST_TMPDIR/c.pcap" icmp6
-	fast=$(fp_stat fast_packets)
+	fast=$(v6_stat fast_packets)
 	ttl=$(fp_exc ttl)
 	v6tool "$NS_C" "${send[@]}" --first 10 --hlim 2 --echo >/dev/null
-	[ "$(($(fp_stat fast_packets) - fast))" -eq 2 ] ||
+	[ "$(($(v6_stat fast_packets) - fast))" -eq 2 ] ||
 		fail "the hop limit 2 datagram and its echo did not both take the fast path"
 	v6tool "$NS_C" "${send[@]}" --first 11 --hlim 1 >/dev/null
 	v6_capture_stop
 
 	[ "$(($(fp_exc ttl) - ttl))" -eq 1 ] || fail "ttl exception not counted once"
-	[ "$(($(fp_stat fast_packets) - fast))" -eq 2 ] || fail "hop limit 1 took the fast path"
+	[ "$(($(v6_stat fast_packets) - fast))" -eq 2 ] || fail "hop limit 1 took the fast path"
 	pkts=$(v6_packets "$BATS_TEST_TMPDIR/s.pcap" | jq -c 'select(.dport == 7004)')
 	echo "$pkts"
 	jq -e -s 'length == 1 and .[0].hlim == 1' <<<"$pkts" >/dev/null ||

@@ -14,9 +14,9 @@ load ../lib/ipv6
 
 setup_file() {
 	v6_setup track
-	r ip link set r1 mtu 1280
-	s ip link set s0 mtu 1280
-	s ip -6 route replace default via fd00:2::1 advmss 1440
+	ip -n "$NS_R" link set r1 mtu 1280
+	ip -n "$NS_S" link set s0 mtu 1280
+	ip -n "$NS_S" -6 route replace default via fd00:2::1 advmss 1440
 	v6_payload 2048 "$BATS_FILE_TMPDIR/payload"
 }
 
@@ -27,8 +27,8 @@ teardown_file() {
 setup() {
 	topo_names
 	# Forget the path MTU c learned in an earlier test.
-	c ip -6 route flush cache
-	run -0 c ip -6 route get fd00:2::2
+	ip -n "$NS_C" -6 route flush cache
+	run -0 ip -n "$NS_C" -6 route get fd00:2::2
 	refute_output --partial "mtu 1280"
 }
 
@@ -55,13 +55,13 @@ assert_ptb() {
 
 	v6_capture_start "$NS_C" c0 "$BATS_TEST_TMPDIR/c.pcap" icmp6
 	mtu=$(fp_exc mtu)
-	fast=$(fp_stat fast_packets)
+	fast=$(v6_stat fast_packets)
 	# 1448 bytes on the wire: fits c0, not r1.  Not fragmented by c.
 	v6tool "$NS_C" "${send[@]}" --first 3 --size 1400 --dontfrag >/dev/null
 	[ "$(($(fp_exc mtu) - mtu))" -eq 1 ] || fail "mtu exception not counted once"
-	[ "$(fp_stat fast_packets)" -eq "$fast" ] || fail "the big datagram took the fast path"
+	[ "$(v6_stat fast_packets)" -eq "$fast" ] || fail "the big datagram took the fast path"
 	v6tool "$NS_C" "${send[@]}" --first 4 --count 3 --echo >/dev/null
-	[ "$(($(fp_stat fast_packets) - fast))" -eq 6 ] ||
+	[ "$(($(v6_stat fast_packets) - fast))" -eq 6 ] ||
 		fail "the flow's small datagrams no longer take the fast path"
 	v6_capture_stop
 	assert_ptb "$BATS_TEST_TMPDIR/c.pcap"
@@ -74,21 +74,21 @@ assert_ptb() {
 	v6_capture_start "$NS_C" c0 "$BATS_TEST_TMPDIR/c.pcap" icmp6
 	mtu=$(fp_exc mtu)
 	tcp_receiver "$NS_S" 5001 fd00:2::2 "$BATS_TEST_TMPDIR/recv"
-	c timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::2]:5001"
+	in_ns "$NS_C" timeout 120 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" "TCP:[fd00:2::2]:5001"
 	wait "$V6_BG_LAST"
 	v6_capture_stop
 	same_file "$BATS_FILE_TMPDIR/payload" "$BATS_TEST_TMPDIR/recv"
 	echo "# mtu exceptions: $(($(fp_exc mtu) - mtu))" >&3
 	[ "$(fp_exc mtu)" -gt "$mtu" ] || fail "no mtu exception counted"
 	assert_ptb "$BATS_TEST_TMPDIR/c.pcap"
-	run -0 c ip -6 route get fd00:2::2
+	run -0 ip -n "$NS_C" -6 route get fd00:2::2
 	assert_output --partial "mtu 1280"
 }
 
 @test "MTU: TCP s->c completes intact, >= 90% on the fast path" {
 	v6_share_mark
 	tcp_sender "$NS_S" 5002 fd00:2::2 "$BATS_FILE_TMPDIR/payload"
-	c timeout 120 socat -u "TCP:[fd00:2::2]:5002" "OPEN:$BATS_TEST_TMPDIR/recv,creat,trunc"
+	in_ns "$NS_C" timeout 120 socat -u "TCP:[fd00:2::2]:5002" "OPEN:$BATS_TEST_TMPDIR/recv,creat,trunc"
 	wait "$V6_BG_LAST"
 	same_file "$BATS_FILE_TMPDIR/payload" "$BATS_TEST_TMPDIR/recv"
 	v6_share_check 90

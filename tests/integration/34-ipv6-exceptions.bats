@@ -41,12 +41,12 @@ learned_udp_flow() {
 	learned_udp_flow 7401 40401
 	v6_capture_start "$NS_S" s0 "$BATS_TEST_TMPDIR/s.pcap" ip6
 	exc=$(fp_exc ext_header)
-	fast=$(fp_stat fast_packets)
+	fast=$(v6_stat fast_packets)
 	v6tool "$NS_C" "${send[@]}" --first 10 --hbh --log "$BATS_TEST_TMPDIR/sent.log"
 	v6tool "$NS_C" "${send[@]}" --first 20 --dstopts --log "$BATS_TEST_TMPDIR/sent.log"
 	v6_capture_stop
 	exc=$(($(fp_exc ext_header) - exc))
-	fast=$(($(fp_stat fast_packets) - fast))
+	fast=$(($(v6_stat fast_packets) - fast))
 	echo "# ext_header exceptions: $exc, fast path: $fast" >&3
 	# MLD reports (hop-by-hop too) may add to the counter, never subtract.
 	[ "$exc" -ge 10 ] || fail "only $exc ext_header exceptions for 10 datagrams"
@@ -69,13 +69,13 @@ learned_udp_flow() {
 	local exc fast
 	learned_udp_flow 7402 40402
 	exc=$(fp_exc fragment)
-	fast=$(fp_stat fast_packets)
+	fast=$(v6_stat fast_packets)
 	# 4000 bytes: three fragments each way, from c and from s's echo.
 	run -0 v6tool "$NS_C" udp-send fd00:2::2 7402 --sport 40402 --count 5 --echo \
 		--size 4000 --first 10 --log "$BATS_TEST_TMPDIR/sent.log"
 	assert_output '{"sent": 5, "echoed": 5}'
 	exc=$(($(fp_exc fragment) - exc))
-	fast=$(($(fp_stat fast_packets) - fast))
+	fast=$(($(v6_stat fast_packets) - fast))
 	echo "# fragment exceptions: $exc, fast path: $fast" >&3
 	[ "$exc" -eq 30 ] || fail "$exc fragment exceptions, expected 30 (5 datagrams x 3 fragments x 2 ways)"
 	[ "$fast" -eq 0 ] || fail "$fast fragments took the fast path"
@@ -90,7 +90,7 @@ learned_udp_flow() {
 	[ -n "$ll" ] && [ "$ll" != null ] || fail "r0 has no link-local address"
 	v6_udp_server "$NS_R" 7403 "$BATS_TEST_TMPDIR/server.log"
 	exc=$(fp_exc not_unicast)
-	learned=$(fp_stat flows_learned)
+	learned=$(v6_stat flows_learned)
 	run -0 v6tool "$NS_C" udp-send "$ll%c0" 7403 --count 5 --echo
 	assert_output '{"sent": 5, "echoed": 5}'
 	v6tool "$NS_C" udp-send ff02::1%c0 7403 --first 5 --count 5 --rate 50 >/dev/null
@@ -98,20 +98,20 @@ learned_udp_flow() {
 	exc=$(($(fp_exc not_unicast) - exc))
 	echo "# not_unicast exceptions: $exc" >&3
 	[ "$exc" -ge 10 ] || fail "only $exc not_unicast exceptions for 10 datagrams"
-	[ "$(fp_stat flows_learned)" -eq "$learned" ] || fail "a flow was learned"
+	[ "$(v6_stat flows_learned)" -eq "$learned" ] || fail "a flow was learned"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/server.log")" -eq 10 ] ||
 		fail "r did not receive the 5 link-local and 5 multicast datagrams"
 }
 
 @test "TCP to the router itself is never learned" {
 	local learned
-	learned=$(fp_stat flows_learned)
+	learned=$(v6_stat flows_learned)
 	v6_payload 512 "$BATS_TEST_TMPDIR/payload"
 	tcp_receiver "$NS_R" 5004 fd00:1::1 "$BATS_TEST_TMPDIR/recv"
-	c timeout 60 socat -u "OPEN:$BATS_TEST_TMPDIR/payload" "TCP:[fd00:1::1]:5004"
+	in_ns "$NS_C" timeout 60 socat -u "OPEN:$BATS_TEST_TMPDIR/payload" "TCP:[fd00:1::1]:5004"
 	wait "$V6_BG_LAST"
 	same_file "$BATS_TEST_TMPDIR/payload" "$BATS_TEST_TMPDIR/recv"
-	[ "$(fp_stat flows_learned)" -eq "$learned" ] || fail "local traffic was learned"
+	[ "$(v6_stat flows_learned)" -eq "$learned" ] || fail "local traffic was learned"
 	run -0 v6_flows family 6 dport 5004
 	jq -e 'length == 0' <<<"$output" || fail "flow to the router listed: $output"
 }

@@ -17,8 +17,8 @@ load ../lib/ipv6
 
 setup_file() {
 	v6_setup track
-	r sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.r1.keep_addr_on_down=1
-	s sysctl -qw net.ipv6.conf.s0.ndisc_notify=1
+	in_ns "$NS_R" sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1 net.ipv6.conf.r1.keep_addr_on_down=1
+	in_ns "$NS_S" sysctl -qw net.ipv6.conf.s0.ndisc_notify=1
 }
 
 teardown_file() {
@@ -41,54 +41,54 @@ during_stream() {
 	tcp_stream_start "$NS_C" fd00:2::2 "$port" 384
 	flow=$(v6_wait_offloaded tcp "$port")
 	OLD_ID=$(jq -r .id <<<"$flow")
-	removed=$(fp_stat flows_removed)
+	removed=$(v6_stat flows_removed)
 	"$event"
-	[ -z "$OLD_ID" ] || [ "$(fp_stat flows_removed)" -gt "$removed" ] ||
+	[ -z "$OLD_ID" ] || [ "$(v6_stat flows_removed)" -gt "$removed" ] ||
 		fail "$event removed no flow"
 	flow=$(v6_wait_offloaded tcp "$port" "$OLD_ID")
 	echo "re-learned: $flow"
-	fast=$(fp_stat fast_packets)
+	fast=$(v6_stat fast_packets)
 	sleep 1
-	[ "$(fp_stat fast_packets)" -gt "$((fast + 10))" ] ||
+	[ "$(v6_stat fast_packets)" -gt "$((fast + 10))" ] ||
 		fail "the re-learned flow does not take the fast path"
 	tcp_stream_stop "$port"
 }
 
 flush_conntrack() {
-	r conntrack -F
-	r conntrack -L -f ipv6 2>&1
+	in_ns "$NS_R" conntrack -F
+	in_ns "$NS_R" conntrack -L -f ipv6 2>&1
 }
 
 new_server_mac() {
 	local i
-	s ip link set s0 address 02:00:00:00:5e:02
+	ip -n "$NS_S" link set s0 address 02:00:00:00:5e:02
 	for i in $(seq 1 50); do
-		r ip -6 neigh show fd00:2::2 dev r1 | grep -q 'lladdr 02:00:00:00:5e:02' && return 0
+		ip -n "$NS_R" -6 neigh show fd00:2::2 dev r1 | grep -q 'lladdr 02:00:00:00:5e:02' && return 0
 		sleep 0.1
 	done
-	fail "r did not learn s's new MAC: $(r ip -6 neigh show dev r1)"
+	fail "r did not learn s's new MAC: $(ip -n "$NS_R" -6 neigh show dev r1)"
 }
 
 r1_down_up() {
-	r ip link set r1 down
+	ip -n "$NS_R" link set r1 down
 	sleep 0.5
-	[ "$(fp_stat flows_active)" -eq 0 ] || fail "flows through r1 survived r1 going down"
-	r ip link set r1 up
+	[ "$(v6_stat flows_active)" -eq 0 ] || fail "flows through r1 survived r1 going down"
+	ip -n "$NS_R" link set r1 up
 }
 
 mtu_change() {
-	r ip link set r1 mtu 1400
-	s ip link set s0 mtu 1400
+	ip -n "$NS_R" link set r1 mtu 1400
+	ip -n "$NS_S" link set s0 mtu 1400
 }
 
 disable_enable() {
 	local fast
-	r fpctl disable dev r0
-	r fpctl disable dev r1
-	[ "$(fp_stat flows_active)" -eq 0 ] || fail "flows survived fpctl disable"
-	fast=$(fp_stat fast_packets)
+	fpr disable dev r0
+	fpr disable dev r1
+	[ "$(v6_stat flows_active)" -eq 0 ] || fail "flows survived fpctl disable"
+	fast=$(v6_stat fast_packets)
 	sleep 1
-	[ "$(fp_stat fast_packets)" -eq "$fast" ] || fail "fast path used while disabled"
+	[ "$(v6_stat fast_packets)" -eq "$fast" ] || fail "fast path used while disabled"
 	fp_enable_router
 }
 
@@ -115,8 +115,8 @@ reload_module() {
 
 @test "lifecycle: MTU change on r1 during a transfer" {
 	during_stream mtu_change 5304
-	r ip link set r1 mtu 1500
-	s ip link set s0 mtu 1500
+	ip -n "$NS_R" link set r1 mtu 1500
+	ip -n "$NS_S" link set s0 mtu 1500
 }
 
 @test "lifecycle: fpctl disable and enable during a transfer" {

@@ -2,7 +2,7 @@
 # Accounting: a known number of UDP echoes c <-> s.  Per direction, the
 # flow's fast-path packets plus what the normal stack forwarded (an nft
 # counter in r's forward chain) equal what the receiver got, and within
-# ~2 s conntrack's counters (nf_conntrack_acct=1) include the fast-path
+# ~2 in_ns "$NS_S" conntrack's counters (nf_conntrack_acct=1) include the fast-path
 # packets and bytes.
 #
 #   c                         r                                       s
@@ -14,7 +14,7 @@ load ../lib/ipv6
 
 setup_file() {
 	v6_setup track
-	r nft -f - <<-'EOF'
+	in_ns "$NS_R" nft -f - <<-'EOF'
 	table inet fp_acct {
 		counter orig {}
 		counter reply {}
@@ -41,13 +41,13 @@ teardown() {
 
 # Packets the normal stack forwarded, counted by nft counter $1.
 slow_count() {
-	r nft -j list counter inet fp_acct "$1" |
+	in_ns "$NS_R" nft -j list counter inet fp_acct "$1" |
 		jq '.nftables[] | select(.counter) | .counter.packets'
 }
 
 # packets= and bytes= of both directions of the conntrack entry.
 ct_counters() {
-	r conntrack -L -f ipv6 -p udp --dport 7006 2>/dev/null |
+	in_ns "$NS_R" conntrack -L -f ipv6 -p udp --dport 7006 2>/dev/null |
 		grep -o 'packets=[0-9]* bytes=[0-9]*' | tr '\n' ' '
 }
 

@@ -58,7 +58,7 @@ teardown() {
 		fail "family 4 does not list exactly the IPv4 flows"
 
 	sport=$(jq .orig.sport <<<"$flow6")
-	run -0 r fpctl -j flow get proto tcp src fd00:1::2 dst fd00:2::2 sport "$sport" dport 5702
+	run -0 fpr -j flow get proto tcp src fd00:1::2 dst fd00:2::2 sport "$sport" dport 5702
 	jq -e --argjson id "$(jq .id <<<"$flow6")" '[.] | flatten | .[0].id == $id' <<<"$output" ||
 		fail "flow get did not return the IPv6 flow: $output"
 

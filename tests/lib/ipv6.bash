@@ -10,7 +10,7 @@ bats_require_minimum_version 1.5.0
 # or "masquerade" (NAT66/NAT44 out of r1).
 v6_setup() {
 	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
-	require fpctl jq python3 ethtool
+	require fpctl jq python3 ethtool nsenter
 	topo_setup
 	case $1 in
 	track) topo_track ;;
@@ -34,17 +34,38 @@ topo_track() {
 	EOF
 }
 
+# Run a command in network namespace $1: quicker than `ip netns exec`,
+# which remounts /sys (so nothing run this way may read /sys).
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# fpctl in r, and one of its global counters (dotted jq path).
+fpr() {
+	in_ns "$NS_R" fpctl "$@"
+}
+
+v6_stat() {
+	fpr -j stats | jq -r ".$1"
+}
+
 # Run tests/lib/ipv6tool.py in namespace $1.
+V6TOOL=$FASTPATH_TOP/tests/lib/ipv6tool.py
 v6tool() {
 	local ns=$1
 	shift
-	ip netns exec "$ns" python3 "$FASTPATH_TOP/tests/lib/ipv6tool.py" "$@"
+	in_ns "$ns" python3 "$V6TOOL" "$@"
 }
 
-# Start a background process (a command line in namespace $1) that lives
-# until the test ends or v6_stop_bg; it does not hold bats' output open.
+# Start command $2... in namespace $1 in the background, for the rest of
+# the test (or until v6_stop_bg); it does not hold bats' output open.
+# nsenter execs the command, so V6_BG_LAST is the command's own pid.
 v6_bg() {
-	"$@" 3>&- &
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@" 3>&- &
 	V6_BG_PIDS+=("$!")
 	V6_BG_LAST=$!
 }
@@ -66,7 +87,7 @@ v6_udp_server() {
 	local ns=$1 port=$2 log=$3
 	shift 3
 	: >"$log"
-	v6_bg v6tool "$ns" udp-serve "$port" --log "$log" "$@"
+	v6_bg "$ns" python3 "$V6TOOL" udp-serve "$port" --log "$log" "$@"
 	wait_listen "$ns" udp "$port"
 }
 
@@ -75,7 +96,8 @@ v6_udp_server() {
 v6_capture_start() {
 	local ns=$1 dev=$2 file=$3 i
 	shift 3
-	ip netns exec "$ns" tcpdump -U -n -i "$dev" -w "$file" "$@" 2>"$file.log" 3>&- &
+	nsenter --net="/run/netns/$ns" tcpdump -U -n -i "$dev" -w "$file" "$@" \
+		2>"$file.log" 3>&- &
 	V6_CAPTURES+=("$!")
 	for i in $(seq 1 200); do
 		grep -q 'listening on' "$file.log" && return 0
@@ -102,25 +124,26 @@ v6_packets() {
 
 # `fpctl -j flow show` in r with filter words $@.
 v6_flows() {
-	r fpctl -j flow show "$@"
+	fpr -j flow show "$@"
 }
 
-# The flow whose original direction is TCP/UDP ($1) to port $2 from c,
-# as compact JSON (empty when there is none).
+# The flow whose original direction is TCP/UDP ($1) to port $2, as compact
+# JSON (empty when there is none).
 v6_flow() {
 	v6_flows | jq -c --arg p "$1" --argjson port "$2" \
 		'[.[] | select(.proto == $p and .orig.dport == $port)] | first // empty'
 }
 
-# Wait until that flow is offloaded in both directions (and, with $3, has
-# an id other than $3); prints it.
+# Wait until such a flow is offloaded in both directions (with $3: one
+# whose id is not $3, i.e. learned again); prints it.
 v6_wait_offloaded() {
 	local proto=$1 port=$2 old=${3:-} flow i
 	for i in $(seq 1 150); do
-		flow=$(v6_flow "$proto" "$port")
-		if [ -n "$flow" ] && jq -e --arg old "$old" \
-			'.orig.offloaded and .reply.offloaded and (.id | tostring) != $old' \
-			<<<"$flow" >/dev/null; then
+		flow=$(v6_flows | jq -c --arg p "$proto" --argjson port "$port" --arg old "$old" '
+			[.[] | select(.proto == $p and .orig.dport == $port and
+				.orig.offloaded and .reply.offloaded and
+				(.id | tostring) != $old)] | first // empty')
+		if [ -n "$flow" ]; then
 			echo "$flow"
 			return 0
 		fi
@@ -131,20 +154,20 @@ v6_wait_offloaded() {
 
 # Packets received by interface $2 in namespace $1.
 rx_packets() {
-	ip netns exec "$1" cat "/sys/class/net/$2/statistics/rx_packets"
+	ip -n "$1" -s -j link show dev "$2" | jq '.[0].stats64.rx.packets'
 }
 
 # Fast-path share of what r forwards, between v6_share_mark and
 # v6_share_check MIN_PERCENT: fastpath's packets against those c and s
 # received (which is everything r forwarded, plus a few neighbour packets).
 v6_share_mark() {
-	SHARE_FAST=$(fp_stat fast_packets)
+	SHARE_FAST=$(v6_stat fast_packets)
 	SHARE_RX=$(($(rx_packets "$NS_C" c0) + $(rx_packets "$NS_S" s0)))
 }
 
 v6_share_check() {
 	local min=$1 fast rx
-	fast=$(($(fp_stat fast_packets) - SHARE_FAST))
+	fast=$(($(v6_stat fast_packets) - SHARE_FAST))
 	rx=$(($(rx_packets "$NS_C" c0) + $(rx_packets "$NS_S" s0) - SHARE_RX))
 	[ "$rx" -gt 0 ] || fail "nothing was forwarded"
 	echo "# $BATS_TEST_DESCRIPTION: fast path $fast of $rx packets ($((fast * 100 / rx))%)" >&3
@@ -166,14 +189,14 @@ same_file() {
 # Receive one TCP connection on port $2 in namespace $1 (family of address
 # $3) into file $4, in the background (V6_BG_LAST is the receiver).
 tcp_receiver() {
-	v6_bg ip netns exec "$1" timeout 300 socat -u \
+	v6_bg "$1" timeout 300 socat -u \
 		"TCP-LISTEN:$2,reuseaddr,pf=$(socat_pf "$3")" "OPEN:$4,creat,trunc"
 	wait_listen "$1" tcp "$2"
 }
 
 # Serve file $4 once on TCP port $2 in namespace $1 (family of address $3).
 tcp_sender() {
-	v6_bg ip netns exec "$1" timeout 300 socat -u "OPEN:$4" \
+	v6_bg "$1" timeout 300 socat -u "OPEN:$4" \
 		"TCP-LISTEN:$2,reuseaddr,pf=$(socat_pf "$3")"
 	wait_listen "$1" tcp "$2"
 }
@@ -185,7 +208,7 @@ tcp_stream_start() {
 	rm -f "$BATS_TEST_TMPDIR/stop-$port"
 	tcp_receiver "$NS_S" "$port" "$addr" "$BATS_TEST_TMPDIR/stream-$port"
 	STREAM_RECV[$port]=$V6_BG_LAST
-	v6_bg v6tool "$ns" tcp-stream "$addr" "$port" --rate "$rate" \
+	v6_bg "$ns" python3 "$V6TOOL" tcp-stream "$addr" "$port" --rate "$rate" \
 		--stop "$BATS_TEST_TMPDIR/stop-$port" >"$BATS_TEST_TMPDIR/sent-$port"
 	STREAM_SEND[$port]=$V6_BG_LAST
 }
@@ -205,7 +228,7 @@ tcp_stream_stop() {
 
 # Exception counter $1 of r (snake case, e.g. ext_header).
 fp_exc() {
-	fp_stat "exceptions.$1"
+	v6_stat "exceptions.$1"
 }
 
 # Per-test state of the helpers above (bats sources this file in a function).

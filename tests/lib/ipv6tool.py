@@ -92,7 +92,7 @@ def udp_serve(args):
         while True:
             data, peer = sk.recvfrom(65535)
             log.write(json.dumps({"len": len(data), "sha": digest(data), "peer": peer[0]}) + "\n")
-            if args.tclass is not None or args.label:
+            if (args.tclass is not None or args.label) and "." not in peer[0]:
                 flow_setup(sk, peer[0], args.tclass, args.label)
                 peer = with_label(peer, args.label)
             sk.sendto(data, peer)

@@ -1,0 +1,174 @@
+#!/usr/bin/env bats
+# IPv4 traffic the fast path must leave to the normal stack, which still
+# forwards or delivers it: an FTP session under the conntrack FTP helper,
+# traffic to and from the router itself, fragments, IP options.
+#
+#   c                        r (masquerade out of r1,            s
+#                              ct helper ftp on tcp/21)
+#   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
+#   ftplib client          fastpath on r0 and r1                pyftpdlib on 21
+#                                                               (passive 30000-30009),
+#                                                               UDP echo 7000
+
+bats_require_minimum_version 1.5.0
+load ../lib/topo
+
+setup_file() {
+	topo_setup
+	require python3
+	python3 -c 'import pyftpdlib' || fail "python3-pyftpdlib is missing (run make deps)"
+	modprobe nf_conntrack_ftp
+	modprobe nf_nat_ftp
+	topo_masquerade
+	r nft -f - <<-'EOF'
+	table inet fp_ftp {
+		ct helper ftp-standard {
+			type "ftp" protocol tcp
+		}
+		chain prerouting {
+			type filter hook prerouting priority filter; policy accept;
+			tcp dport 21 ct helper set "ftp-standard"
+		}
+	}
+	EOF
+	fp_enable_router
+	mkdir "$BATS_FILE_TMPDIR/ftp"
+	make_payload 2 "$BATS_FILE_TMPDIR/ftp/payload"
+	make_payload 1 "$BATS_FILE_TMPDIR/small"
+	s python3 -m pyftpdlib -i 10.0.2.2 -p 21 -r 30000-30009 -w -u fp -P fp \
+		-d "$BATS_FILE_TMPDIR/ftp" >"$BATS_FILE_TMPDIR/ftpd.log" 2>&1 3>&- &
+	nettool "$NS_S" udp-echo 7000 --log "$BATS_FILE_TMPDIR/echo.log" >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" tcp 21
+	wait_listen "$NS_S" udp 7000
+}
+
+# Variables set in setup_file do not reach the tests.
+setup() {
+	topo_names
+}
+
+teardown_file() {
+	topo_teardown
+}
+
+# Offloaded packets of the original direction of the UDP flow from c's
+# port $1 (-1: no such flow).
+orig_packets() {
+	fp_flows | jq "[.[] | select(.proto == \"udp\" and .orig.sport == $1 and
+		.orig.offloaded) | .orig.packets] | add // -1"
+}
+
+@test "FTP through the conntrack helper works and is never offloaded" {
+	local dir=$BATS_TEST_TMPDIR learned0 cli i
+	learned0=$(fp_stat flows_learned)
+	# Download, upload, then keep the control connection open until the
+	# flow table has been looked at.
+	c python3 - "$dir" "$BATS_FILE_TMPDIR/small" <<-'EOF' &
+	import ftplib, os, sys, time
+	d, up = sys.argv[1:]
+	f = ftplib.FTP()
+	f.connect("10.0.2.2", 21, timeout=60)
+	f.login("fp", "fp")
+	with open(d + "/down", "wb") as o:
+	    f.retrbinary("RETR payload", o.write)
+	with open(up, "rb") as i:
+	    f.storbinary("STOR up", i)
+	open(d + "/ready", "w").close()
+	while not os.path.exists(d + "/go"):
+	    time.sleep(0.1)
+	f.quit()
+	EOF
+	cli=$!
+	for i in $(seq 1 1200); do
+		[ -e "$dir/ready" ] && break
+		kill -0 "$cli" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -e "$dir/ready" ] || fail "FTP transfers did not finish: $(tail "$BATS_FILE_TMPDIR/ftpd.log")"
+	run -0 r conntrack -L -p tcp --dport 21
+	local ct=$output
+	run -0 fp_flows
+	local flows=$output
+	touch "$dir/go"
+	wait "$cli" || fail "FTP client failed"
+
+	echo "$ct"
+	[[ "$ct" == *"helper=ftp"* ]] || fail "the control connection has no FTP helper"
+	echo "$flows"
+	jq -e '[.[] | select(.orig.dport == 21 or .reply.sport == 21 or
+		(.orig.dport >= 30000 and .orig.dport <= 30009))] | length == 0' <<<"$flows" ||
+		fail "an FTP connection was offloaded"
+	[ "$(fp_stat flows_learned)" -eq "$learned0" ]
+	cmp "$BATS_FILE_TMPDIR/ftp/payload" "$dir/down"
+	cmp "$BATS_FILE_TMPDIR/small" "$BATS_FILE_TMPDIR/ftp/up"
+}
+
+@test "traffic to and from the router itself works and is not learned" {
+	local learned0 srv
+	learned0=$(fp_stat flows_learned)
+	run -0 c ping -q -c 3 -i 0.2 10.0.1.1
+	run -0 c ping -q -c 3 -i 0.2 10.0.2.1
+	run -0 s ping -q -c 3 -i 0.2 10.0.2.1
+	# c -> r over TCP
+	r timeout 60 socat -u TCP-LISTEN:7002,reuseaddr,pf=ip4 \
+		"OPEN:$BATS_TEST_TMPDIR/at-r,creat,trunc" 3>&- &
+	srv=$!
+	wait_listen "$NS_R" tcp 7002
+	c timeout 60 socat -u "OPEN:$BATS_FILE_TMPDIR/small" TCP:10.0.1.1:7002
+	wait "$srv"
+	cmp "$BATS_FILE_TMPDIR/small" "$BATS_TEST_TMPDIR/at-r"
+	# r -> s over TCP
+	s timeout 60 socat -u TCP-LISTEN:7003,reuseaddr,pf=ip4 \
+		"OPEN:$BATS_TEST_TMPDIR/at-s,creat,trunc" 3>&- &
+	srv=$!
+	wait_listen "$NS_S" tcp 7003
+	r timeout 60 socat -u "OPEN:$BATS_FILE_TMPDIR/small" TCP:10.0.2.2:7003
+	wait "$srv"
+	cmp "$BATS_FILE_TMPDIR/small" "$BATS_TEST_TMPDIR/at-s"
+
+	[ "$(fp_stat flows_learned)" -eq "$learned0" ]
+	run -0 fp_flows
+	jq -e '[.[] | select(.orig.dport == 7002 or .orig.dport == 7003)] | length == 0' \
+		<<<"$output"
+}
+
+@test "fragmented UDP is left to the stack (fragment exception), arrives whole" {
+	local frag0 frag
+	frag0=$(fp_stat exceptions.fragment)
+	# 4000-byte datagrams without DF leave c in 3 fragments; so do the
+	# echoes from s.
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4100 5:size=4000,df=0
+	echo "$output"
+	jq -e '.echoed == 5' <<<"$output"
+	run -0 jq -s '[.[] | select(.len == 4000)] | length' "$BATS_FILE_TMPDIR/echo.log"
+	[ "$output" -eq 5 ]
+	frag=$(($(fp_stat exceptions.fragment) - frag0))
+	[ "$frag" -ge 30 ] || fail "fragment exceptions rose by $frag, expected >= 30"
+	# Reassembled packets are never learned.
+	run -0 fp_flows
+	jq -e '[.[] | select(.orig.sport == 4100 and (.orig.offloaded or .reply.offloaded))] |
+		length == 0' <<<"$output"
+}
+
+@test "packets with IP options are left to the stack (ip-options exception)" {
+	local opt0 before
+	run -0 c ping -c 2 -i 0.2 -R 10.0.2.2
+	echo "$output"
+	[[ "$output" == *"2 received"* ]]
+	[[ "$output" == *"RR:"*"10.0.2.1"* ]]
+
+	# A learned UDP flow, then datagrams with a record-route option on it.
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4200 3
+	before=$(orig_packets 4200)
+	[ "$before" -ge 0 ] || fail "the flow from port 4200 was not learned: $(fp_flows)"
+	opt0=$(fp_stat exceptions.ip_options)
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4200 4:rr=1
+	echo "$output"
+	jq -e '.echoed == 4' <<<"$output"
+	[ "$(fp_stat exceptions.ip_options)" -ge $((opt0 + 4)) ]
+	[ "$(orig_packets 4200)" -eq "$before" ]
+	# The stack forwarded them: r recorded its address (10.0.2.1) in each.
+	run -0 jq -s '[.[] | select(.opts and (.opts | contains("0a000201")))] | length' \
+		"$BATS_FILE_TMPDIR/echo.log"
+	[ "$output" -eq 4 ]
+}

@@ -79,8 +79,11 @@ int no_args(const char *cmd, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Decimal or 0x hexadecimal, nothing else: "12abc", "-1" and "" fail. */
-static int strtou64(const char *s, uint64_t *out)
+/*
+ * In @base (0: decimal or 0x hexadecimal), nothing else: "12abc", "-1" and
+ * "" fail.  Numbers are decimal but for marks, so that "010" is ten.
+ */
+static int strtou64(const char *s, uint64_t *out, int base)
 {
 	unsigned long long v;
 	char *end;
@@ -88,7 +91,7 @@ static int strtou64(const char *s, uint64_t *out)
 	if (!*s || *s == '-' || *s == '+' || *s == ' ')
 		return -1;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (errno || *end)
 		return -1;
 	*out = v;
@@ -98,7 +101,7 @@ static int strtou64(const char *s, uint64_t *out)
 int parse_uint(const char *kw, const char *val, uint64_t min, uint64_t max,
 	       uint64_t *out)
 {
-	if (strtou64(val, out) || *out < min || *out > max)
+	if (strtou64(val, out, 10) || *out < min || *out > max)
 		return usage_err("invalid value \"%s\" for \"%s\"", val, kw);
 	return 0;
 }
@@ -107,7 +110,7 @@ static int port_value(const char *val, const char *s, uint16_t *out)
 {
 	uint64_t v;
 
-	if (strtou64(s, &v))
+	if (strtou64(s, &v, 10))
 		return usage_err("invalid port \"%s\"", val);
 	if (v > 65535)
 		return usage_err("port out of range \"%s\"", val);
@@ -133,8 +136,8 @@ int parse_mark(const char *val, uint32_t *mark, uint32_t *mask)
 	} else {
 		snprintf(num, sizeof(num), "%s", slash ? "" : val);
 	}
-	if (strtou64(num, &m) || m > UINT32_MAX ||
-	    (slash && (strtou64(slash + 1, &k) || k > UINT32_MAX)))
+	if (strtou64(num, &m, 0) || m > UINT32_MAX ||
+	    (slash && (strtou64(slash + 1, &k, 0) || k > UINT32_MAX)))
 		return usage_err("invalid value \"%s\" for \"mark\"", val);
 	*mark = m;
 	*mask = k;
@@ -191,7 +194,7 @@ int parse_prefix(const char *val, bool need_host, struct prefix *p)
 	else
 		goto bad;
 	len = addr_len(p->family) * 8;
-	if (slash && (strtou64(slash, &len) || len > addr_len(p->family) * 8))
+	if (slash && (strtou64(slash, &len, 10) || len > addr_len(p->family) * 8))
 		goto bad;
 	p->len = len;
 	return 0;

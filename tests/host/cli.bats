@@ -214,6 +214,9 @@ bad() {
 	bad 2 'invalid value "4294967296" for "pref"' rule add pref 4294967296 action bypass
 	bad 2 'invalid value "-1" for "pref"' rule del pref -1
 	bad 2 'invalid value "1x" for "pref"' rule show pref 1x
+	bad 2 'invalid value "0x10" for "pref"' rule show pref 0x10
+	bad 2 'invalid port "0x50"' flow show dport 0x50
+	bad 2 'invalid prefix "10.0.0.0/0x8"' flow show dst 10.0.0.0/0x8
 	bad 2 'invalid value "64" for "dscp"' rule add dscp 64 action bypass
 	bad 2 'invalid value "icmp" for "proto"' rule add proto icmp action bypass
 	bad 2 'invalid value "TCP" for "proto"' flow show proto TCP

@@ -174,7 +174,7 @@ static int parse_filter(const char *cmd, bool lookup, int argc, char **argv,
 		static const int need[] = { F_PROTO, F_SRC, F_DST, F_SPORT, F_DPORT };
 		size_t i;
 
-		for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(need); i++)
 			if (!(f->seen & 1u << need[i]))
 				return usage_err("missing keyword \"%s\" for \"%s\"",
 						 filter_keys[need[i]], cmd);

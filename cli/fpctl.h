@@ -9,6 +9,8 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Exit status: success, the command failed, the command line is invalid. */
 #define EXIT_OK		0
 #define EXIT_FAIL	1
@@ -78,6 +80,7 @@ int family_check(uint8_t *family, const struct prefix *p);
 
 unsigned int addr_len(uint8_t family);
 const char *proto_name(uint8_t proto);
+const char *enum_name(const char *const *names, size_t n, uint32_t v);
 const char *ifname_str(uint32_t ifindex, char *buf);
 const char *addr_str(uint8_t family, const struct nlattr *a, char *buf);
 

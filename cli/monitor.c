@@ -66,8 +66,7 @@ static int event_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	if (cmd == FASTPATH_CMD_FLOW_DEL_NTF) {
 		reason = attr_u32(tb[FASTPATH_A_FLOW_REASON]);
 		pr_str(PR_ANY, "reason", " reason %s",
-		       reason < sizeof(reason_names) / sizeof(reason_names[0]) &&
-		       reason_names[reason] ? reason_names[reason] : "unknown");
+		       enum_name(reason_names, ARRAY_SIZE(reason_names), reason));
 	}
 	pr_text("\n");
 	pr_close_object();

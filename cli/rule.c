@@ -269,8 +269,7 @@ static int rule_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 		       attr_u32(tb[FASTPATH_A_RULE_MARK_MASK]) : UINT32_MAX);
 	}
 	pr_str(PR_ANY, "action", " action %s",
-	       action < sizeof(action_names) / sizeof(action_names[0]) &&
-	       action_names[action] ? action_names[action] : "unknown");
+	       enum_name(action_names, ARRAY_SIZE(action_names), action));
 	pr_u64(opt_stats ? PR_ANY : PR_JSON, "hits", " hits %" PRIu64,
 	       attr_u64(tb[FASTPATH_A_RULE_HITS]));
 	pr_text("\n");

@@ -263,6 +263,12 @@ const char *proto_name(uint8_t proto)
 	}
 }
 
+/* The name of a contract enum value, from a table indexed by value. */
+const char *enum_name(const char *const *names, size_t n, uint32_t v)
+{
+	return v < n && names[v] ? names[v] : "unknown";
+}
+
 /* A device name, or "if<N>" when it is gone or lives elsewhere. */
 const char *ifname_str(uint32_t ifindex, char *buf)
 {

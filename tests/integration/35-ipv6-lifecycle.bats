@@ -38,7 +38,7 @@ teardown() {
 # OLD_ID) and to move packets on the fast path, then check the stream.
 during_stream() {
 	local event=$1 port=$2 flow fast removed
-	tcp_stream_start "$NS_C" fd00:2::2 "$port" 384
+	xfer_start "$port" "$NS_C" "$NS_S" fd00:2::2 "$port" --rate 384
 	flow=$(v6_wait_offloaded tcp "$port")
 	OLD_ID=$(jq -r .id <<<"$flow")
 	removed=$(v6_stat flows_removed)
@@ -51,7 +51,7 @@ during_stream() {
 	sleep 1
 	[ "$(v6_stat fast_packets)" -gt "$((fast + 10))" ] ||
 		fail "the re-learned flow does not take the fast path"
-	tcp_stream_stop "$port"
+	xfer_finish "$port"
 }
 
 flush_conntrack() {

@@ -52,7 +52,7 @@ ct_counters() {
 }
 
 @test "accounting: fast path + normal path == received, conntrack counters include the fast path" {
-	local n=500 size=200 wire flow orig_fast reply_fast orig_slow reply_slow got i ct want
+	local n=300 size=200 wire flow orig_fast reply_fast orig_slow reply_slow got i ct want
 	wire=$((40 + 8 + size))
 	v6_udp_server "$NS_S" 7006 "$BATS_TEST_TMPDIR/server.log"
 	run -0 v6tool "$NS_C" udp-send fd00:2::2 7006 --sport 40601 --count "$n" --size "$size" --echo

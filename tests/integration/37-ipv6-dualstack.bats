@@ -30,8 +30,8 @@ teardown() {
 
 @test "dual stack: concurrent IPv4 and IPv6 streams intact, flows listed per family" {
 	local f4 f6 flow6 sport
-	tcp_stream_start "$NS_C" 10.0.2.2 5701 256
-	tcp_stream_start "$NS_C" fd00:2::2 5702 256
+	xfer_start v4 "$NS_C" "$NS_S" 10.0.2.2 5701 --rate 256
+	xfer_start v6 "$NS_C" "$NS_S" fd00:2::2 5702 --rate 256
 	v6_wait_offloaded tcp 5701 >/dev/null
 	flow6=$(v6_wait_offloaded tcp 5702)
 	v6_share_mark
@@ -64,8 +64,8 @@ teardown() {
 
 	sleep 2
 	v6_share_check 90
-	tcp_stream_stop 5701
-	tcp_stream_stop 5702
+	xfer_finish v4
+	xfer_finish v6
 }
 
 @test "dual stack: UDP with the same ports in both families makes two flows" {

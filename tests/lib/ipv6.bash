@@ -137,8 +137,8 @@ v6_flow() {
 # Wait until such a flow is offloaded in both directions (with $3: one
 # whose id is not $3, i.e. learned again); prints it.
 v6_wait_offloaded() {
-	local proto=$1 port=$2 old=${3:-} flow i
-	for i in $(seq 1 150); do
+	local proto=$1 port=$2 old=${3:-} flow end=$((SECONDS + 30))
+	while [ "$SECONDS" -lt "$end" ]; do
 		flow=$(v6_flows | jq -c --arg p "$proto" --argjson port "$port" --arg old "$old" '
 			[.[] | select(.proto == $p and .orig.dport == $port and
 				.orig.offloaded and .reply.offloaded and
@@ -201,29 +201,65 @@ tcp_sender() {
 	wait_listen "$1" tcp "$2"
 }
 
-# A paced TCP stream from namespace $1 to [$2]:$3 that runs until
-# tcp_stream_stop; the receiver writes $BATS_TEST_TMPDIR/stream-$3.
-tcp_stream_start() {
-	local ns=$1 addr=$2 port=$3 rate=${4:-256}
-	rm -f "$BATS_TEST_TMPDIR/stop-$port"
-	tcp_receiver "$NS_S" "$port" "$addr" "$BATS_TEST_TMPDIR/stream-$port"
-	STREAM_RECV[$port]=$V6_BG_LAST
-	v6_bg "$ns" python3 "$V6TOOL" tcp-stream "$addr" "$port" --rate "$rate" \
-		--stop "$BATS_TEST_TMPDIR/stop-$port" >"$BATS_TEST_TMPDIR/sent-$port"
-	STREAM_SEND[$port]=$V6_BG_LAST
+# A TCP transfer NAME from namespace $2 to namespace $3 through [$4]:$5,
+# started in the background.  The sender sends --file F (default: random
+# data until xfer_finish), paced at --rate KiB/s, then holds the connection
+# until xfer_finish, so that a test can look at its flow before the FIN.
+# The receiver listens (on --listen-port P when a DNAT changes the port),
+# or, with --sender-listens, the sender does (s -> c through masquerade).
+xfer_start() {
+	local name=$1 from=$2 to=$3 addr=$4 port=$5 lport=$5 file="" rate=0 sender_listens=0
+	shift 5
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--file) file=$2; shift ;;
+		--rate) rate=$2; shift ;;
+		--listen-port) lport=$2; shift ;;
+		--sender-listens) sender_listens=1 ;;
+		*) fail "xfer_start: unknown option $1" ;;
+		esac
+		shift
+	done
+	local dir=$BATS_TEST_TMPDIR/xfer-$name
+	local send=(python3 "$V6TOOL" tcp-stream "$addr" "$port" --stop "$dir/stop" --rate "$rate")
+	[ -z "$file" ] || send+=(--file "$file")
+	mkdir -p "$dir"
+	if [ "$sender_listens" = 1 ]; then
+		v6_bg "$from" "${send[@]}" --listen >"$dir/sent"
+		XFER_SEND[$name]=$V6_BG_LAST
+		wait_listen "$from" tcp "$port"
+		v6_bg "$to" timeout 300 socat -u "TCP:$(socat_addr "$addr"):$port" \
+			"OPEN:$dir/recv,creat,trunc"
+		XFER_RECV[$name]=$V6_BG_LAST
+	else
+		tcp_receiver "$to" "$lport" "$addr" "$dir/recv"
+		XFER_RECV[$name]=$V6_BG_LAST
+		v6_bg "$from" "${send[@]}" >"$dir/sent"
+		XFER_SEND[$name]=$V6_BG_LAST
+	fi
 }
 
-# Stop the stream to port $1 and check that s got every byte in order.
-tcp_stream_stop() {
-	local port=$1 sent
-	touch "$BATS_TEST_TMPDIR/stop-$port"
-	wait "${STREAM_SEND[$port]}" || fail "the TCP stream to port $port failed"
-	wait "${STREAM_RECV[$port]}" || fail "the receiver on port $port failed"
-	sent=$(jq -r .sha256 "$BATS_TEST_TMPDIR/sent-$port")
-	[ "$sent" = "$(sha256sum <"$BATS_TEST_TMPDIR/stream-$port" | cut -d' ' -f1)" ] ||
-		fail "stream to port $port: received data differs from what was sent" \
-			"($(jq -r .bytes "$BATS_TEST_TMPDIR/sent-$port") bytes sent," \
-			"$(stat -c %s "$BATS_TEST_TMPDIR/stream-$port") received)"
+# Wait until transfer $1 delivered $2 bytes (all of its file).
+xfer_wait_data() {
+	local recv=$BATS_TEST_TMPDIR/xfer-$1/recv
+	local end=$((SECONDS + 180))
+	while [ "$(stat -c %s "$recv" 2>/dev/null || echo 0)" -lt "$2" ]; do
+		kill -0 "${XFER_SEND[$1]}" 2>/dev/null || fail "transfer $1: the sender died"
+		[ "$SECONDS" -lt "$end" ] || fail "transfer $1: $(stat -c %s "$recv") of $2 bytes after 180 s"
+		sleep 0.2
+	done
+}
+
+# End transfer $1 and check that the receiver got every byte in order.
+xfer_finish() {
+	local dir=$BATS_TEST_TMPDIR/xfer-$1 sent
+	touch "$dir/stop"
+	wait "${XFER_SEND[$1]}" || fail "transfer $1: the sender failed"
+	wait "${XFER_RECV[$1]}" || fail "transfer $1: the receiver failed"
+	sent=$(jq -r .sha256 "$dir/sent")
+	[ "$sent" = "$(sha256sum <"$dir/recv" | cut -d' ' -f1)" ] ||
+		fail "transfer $1: received data differs from what was sent" \
+			"($(jq -r .bytes "$dir/sent") bytes sent, $(stat -c %s "$dir/recv") received)"
 }
 
 # Exception counter $1 of r (snake case, e.g. ext_header).
@@ -233,7 +269,7 @@ fp_exc() {
 
 # Per-test state of the helpers above (bats sources this file in a function).
 declare -ga V6_BG_PIDS=() V6_CAPTURES=()
-declare -gA STREAM_RECV=() STREAM_SEND=()
+declare -gA XFER_RECV=() XFER_SEND=()
 
 # teardown() of every IPv6 suite: nothing a test started outlives it.
 v6_teardown() {

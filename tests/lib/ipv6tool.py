@@ -8,7 +8,8 @@ slow in the TCG test VM:
   udp-send ADDR PORT [options]                    send numbered datagrams
   tcp-echo PORT [--tclass T]                      echo server, many connections
   tcp-probe ADDR PORT --sport P                   two echoed segments, close
-  tcp-stream ADDR PORT --stop F [--rate KIB]      send until F exists
+  tcp-stream ADDR PORT --stop F [--file F2]       send F2 or random data, close
+                                                  once F exists
   tcp-many ADDR PORT --flows N --ready F --go F   N parallel echoed flows
   pcap FILE                                       one JSON line per IP packet
 
@@ -201,18 +202,29 @@ def tcp_probe(args):
 
 
 def tcp_stream(args):
-    """Send pseudo-random data, paced, until the stop file appears."""
-    sk = connect(args)
+    """Send --file (or random data until --stop appears), paced with --rate;
+    then hold the connection until --stop exists, so that its flow can be
+    looked at, and close it."""
+    if args.listen:
+        lsk = dual_stack_socket(socket.SOCK_STREAM, args.port)
+        lsk.listen(1)
+        sk, _ = lsk.accept()
+    else:
+        sk = connect(args)
+    src = open(args.file, "rb") if args.file else None
     sha = hashlib.sha256()
-    sent, chunk, start = 0, 16384, time.monotonic()
-    while not os.path.exists(args.stop):
-        data = os.urandom(chunk)
+    sent, start = 0, time.monotonic()
+    while src or not os.path.exists(args.stop):
+        data = src.read(16384) if src else os.urandom(16384)
+        if not data:
+            break
         sk.sendall(data)
         sha.update(data)
         sent += len(data)
-        delay = start + sent / (args.rate * 1024) - time.monotonic()
+        delay = start + sent / (args.rate * 1024) - time.monotonic() if args.rate else 0
         if delay > 0:
             time.sleep(delay)
+    wait_file(args.stop)
     sk.shutdown(socket.SHUT_WR)
     if sk.recv(1):
         die("unexpected data from the receiver")
@@ -368,7 +380,9 @@ def main():
     p.add_argument("addr")
     p.add_argument("port", type=int)
     p.add_argument("--stop", required=True)
-    p.add_argument("--rate", type=int, default=256, help="KiB/s")
+    p.add_argument("--file")
+    p.add_argument("--rate", type=int, default=0, help="KiB/s (0: unpaced)")
+    p.add_argument("--listen", action="store_true", help="accept the connection on PORT")
     p.set_defaults(func=tcp_stream)
 
     p = sub.add_parser("tcp-many")

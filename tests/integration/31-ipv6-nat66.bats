@@ -132,7 +132,7 @@ transfer_payload() {
 	v6_bg "$NS_S" python3 "$V6TOOL" tcp-echo 5100
 	wait_listen "$NS_S" tcp 5100
 	v6_bg "$NS_C" python3 "$V6TOOL" tcp-many fd00:2::2 5100 --flows 200 \
-		--ready "$tmp/ready" --go "$tmp/go" --done "$tmp/done"
+		--ready "$tmp/ready" --go "$tmp/go" --done "$tmp/done" --close "$tmp/close"
 	local client=$V6_BG_LAST
 	for i in $(seq 1 600); do
 		[ -e "$tmp/ready" ] && break
@@ -160,5 +160,6 @@ transfer_payload() {
 	done
 	[ -e "$tmp/done" ] || fail "the second round did not complete"
 	v6_share_check 90
+	touch "$tmp/close"
 	wait "$client" || fail "a flow's echo was missing or differed"
 }

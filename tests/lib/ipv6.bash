@@ -94,12 +94,12 @@ v6_udp_server() {
 # tcpdump on $2 in namespace $1 into $3 with filter $4...; returns once it
 # captures.  v6_capture_stop ends it.
 v6_capture_start() {
-	local ns=$1 dev=$2 file=$3 i
+	local ns=$1 dev=$2 file=$3
 	shift 3
 	nsenter --net="/run/netns/$ns" tcpdump -U -n -i "$dev" -w "$file" "$@" \
 		2>"$file.log" 3>&- &
 	V6_CAPTURES+=("$!")
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		grep -q 'listening on' "$file.log" && return 0
 		sleep 0.05
 	done

@@ -10,7 +10,7 @@ slow in the TCG test VM:
   tcp-probe ADDR PORT --sport P                   two echoed segments, close
   tcp-stream ADDR PORT --stop F [--file F2]       send F2 or random data, close
                                                   once F exists
-  tcp-many ADDR PORT --flows N --ready F --go F   N parallel echoed flows
+  tcp-many ADDR PORT --flows N --ready F ...     N parallel echoed flows
   pcap FILE                                       one JSON line per IP packet
 
 Logs and results are JSON (one object per line); the exit status is 1 when
@@ -240,7 +240,8 @@ def wait_file(path, timeout=120):
 
 
 def tcp_many(args):
-    """N connections, one echoed round each; a second round after --go."""
+    """N connections, one echoed round each (then --ready); a second round
+    after --go exists (then --done); closed once --close exists."""
     socks = [connect(args) for _ in range(args.flows)]
 
     def round_(r):
@@ -255,6 +256,7 @@ def tcp_many(args):
     wait_file(args.go)
     round_(1)
     open(args.done, "w").close()
+    wait_file(args.close)
     for sk in socks:
         sk.close()
     print(json.dumps({"flows": args.flows, "rounds": 2}))
@@ -393,6 +395,7 @@ def main():
     p.add_argument("--ready", required=True)
     p.add_argument("--go", required=True)
     p.add_argument("--done", required=True)
+    p.add_argument("--close", required=True)
     p.set_defaults(func=tcp_many)
 
     p = sub.add_parser("pcap")

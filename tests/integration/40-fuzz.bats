@@ -7,7 +7,8 @@
 #   init netns (config snapshot, untouched)      40-fuzz-fz (fuzzer runs here)
 #     no test devices                              lo, fz0 -- fz1 (veth)
 #
-# GENL_FUZZ_SEED / GENL_FUZZ_COUNT override the fixed seed and the count.
+# FASTPATH_FUZZ_SEED, FASTPATH_FUZZ_SEED2 and FASTPATH_FUZZ_COUNT override the
+# fixed seeds and the count (the runner passes FASTPATH_* into the VM).
 
 load ../lib/api
 
@@ -36,7 +37,7 @@ teardown() {
 	before=$(api_snapshot)
 
 	run ip netns exec "$FZ_NS" "$BATS_FILE_TMPDIR/genl-fuzz" \
-		-s "${GENL_FUZZ_SEED:-20240601}" -n "${GENL_FUZZ_COUNT:-10000}"
+		-s "${FASTPATH_FUZZ_SEED:-20240601}" -n "${FASTPATH_FUZZ_COUNT:-10000}"
 	echo "$output"
 	assert_success
 	assert_line --regexp '^seed [0-9]+ count [0-9]+$'
@@ -73,7 +74,7 @@ teardown() {
 	local before
 	before=$(api_snapshot)
 	run ip netns exec "$FZ_NS" "$BATS_FILE_TMPDIR/genl-fuzz" \
-		-s "${GENL_FUZZ_SEED2:-7}" -n 3000
+		-s "${FASTPATH_FUZZ_SEED2:-7}" -n 3000
 	echo "$output"
 	assert_success
 	assert_equal "$(api_snapshot)" "$before"

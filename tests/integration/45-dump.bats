@@ -3,12 +3,15 @@
 # every flow comes out exactly once.
 #
 #   c (c0 10.0.1.2) -- (r0 10.0.1.1) r (r1 10.0.2.1) -- (s0 10.0.2.2) s
-#   udp-flows: FP_DUMP_FLOWS UDP connections c -> s (one request, one reply
+#   udp-flows: FASTPATH_DUMP_FLOWS UDP connections c -> s (one request, one reply
 #   each; source ports 10000-59999 towards server ports 7000, 7001, ...),
 #   all learned by r.
 #
-# FP_DUMP_FLOWS defaults to 100000; under TCG creating them takes about
-# FIXME s and dumping them about FIXME s (measured, see the test output).
+# FASTPATH_DUMP_FLOWS defaults to 30000, what fits the ~2 minute budget of a
+# test under TCG.  FASTPATH_DUMP_FLOWS=100000 passes too but takes far longer:
+# measured on a loaded 2-core host (6.12 guest), creating 100k connections
+# took 65 s and the JSON dump of 100k flows 220 s.  The test prints its
+# own timings.
 
 load ../lib/api
 
@@ -54,7 +57,7 @@ teardown() {
 }
 
 @test "dump: many flows, each exactly once" {
-	local n=${FP_DUMP_FLOWS:-100000}
+	local n=${FASTPATH_DUMP_FLOWS:-30000}
 	# Room for them all: conntrack (global limit, per-netns timeouts)
 	# and fastpath (table limit, idle timeout).
 	sysctl -n net.netfilter.nf_conntrack_max >"$BATS_FILE_TMPDIR/ct_max"
@@ -86,11 +89,10 @@ teardown() {
 	assert_equal "$(awk '{ print ($3 - 7000) * 50000 + $2 - 10000 }' "$BATS_TEST_TMPDIR/flows.txt" |
 		sort -n | uniq | awk 'NR - 1 != $1 { bad++ } END { print NR, bad + 0 }')" "$n 0"
 
-	# Text: two lines per flow.
-	assert_equal "$(r fpctl flow show | grep -c '^id ')" "$n"
-	# A filtered dump: the connections to server port 7000.
-	assert_equal "$(r fpctl -j flow show dport 7000 | jq length)" \
-		"$(awk '$3 == 7000' "$BATS_TEST_TMPDIR/flows.txt" | wc -l)"
+	# A filtered dump walks the whole table and returns just the
+	# connections from source port 10000.
+	assert_equal "$(r fpctl -j flow show sport 10000 | jq -c 'map(.orig.dport)')" \
+		"$(awk '$2 == 10000 { print $3 }' "$BATS_TEST_TMPDIR/flows.txt" | sort -n | jq -sc .)"
 
 	run r fpctl -j flow flush
 	assert_success

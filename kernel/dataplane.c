@@ -71,7 +71,13 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 	struct fp_flow *flow;
 	struct fp_dir *d;
 
-	if (unlikely(!pskb_may_pull(skb, thoff + l4len))) {
+	/*
+	 * A partial checksum must be this L4 header's: the incremental
+	 * updates below assume its check field holds the pseudo-header sum.
+	 */
+	if (unlikely(!pskb_may_pull(skb, thoff + l4len) ||
+		     (skb->ip_summed == CHECKSUM_PARTIAL &&
+		      skb_checksum_start_offset(skb) != thoff))) {
 		*exc = FP_EXC_BAD_HEADER;
 		return NULL;
 	}

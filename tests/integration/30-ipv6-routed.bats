@@ -55,7 +55,7 @@ teardown() {
 	local flow
 	v6_udp_server "$NS_S" 7001 "$BATS_TEST_TMPDIR/server.log"
 	v6_share_mark
-	run -0 v6tool "$NS_C" udp-send fd00:2::2 7001 --count 200 --size 1000 --echo \
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7001 --count 200 --size 1000 --echo --window 16 \
 		--sport 40001 --log "$BATS_TEST_TMPDIR/sent.log"
 	assert_output '{"sent": 200, "echoed": 200}'
 	diff <(jq -c '[.len, .sha]' "$BATS_TEST_TMPDIR/sent.log") \

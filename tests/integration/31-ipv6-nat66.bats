@@ -85,7 +85,7 @@ transfer_payload() {
 @test "NAT66 masquerade: 200 UDP echoes intact, >= 90% on the fast path" {
 	v6_udp_server "$NS_S" 7002 "$BATS_TEST_TMPDIR/server.log"
 	v6_share_mark
-	run -0 v6tool "$NS_C" udp-send fd00:2::2 7002 --count 200 --size 1000 --echo \
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7002 --count 200 --size 1000 --echo --window 16 \
 		--sport 40002 --log "$BATS_TEST_TMPDIR/sent.log"
 	assert_output '{"sent": 200, "echoed": 200}'
 	diff <(jq -c '[.len, .sha]' "$BATS_TEST_TMPDIR/sent.log") \
@@ -118,7 +118,7 @@ transfer_payload() {
 @test "DNAT66 port forward: UDP echoes s -> [fd00:2::1]:8081 answered by c:7001" {
 	v6_udp_server "$NS_C" 7001 "$BATS_TEST_TMPDIR/server.log"
 	v6_share_mark
-	run -0 v6tool "$NS_S" udp-send fd00:2::1 8081 --count 200 --size 500 --echo --sport 40003
+	run -0 v6tool "$NS_S" udp-send fd00:2::1 8081 --count 200 --size 500 --echo --window 16 --sport 40003
 	assert_output '{"sent": 200, "echoed": 200}'
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/server.log")" -eq 200 ] || fail "c did not get 200 datagrams"
 	v6_share_check 90

@@ -55,7 +55,7 @@ ct_counters() {
 	local n=300 size=200 wire flow orig_fast reply_fast orig_slow reply_slow got i ct want
 	wire=$((40 + 8 + size))
 	v6_udp_server "$NS_S" 7006 "$BATS_TEST_TMPDIR/server.log"
-	run -0 v6tool "$NS_C" udp-send fd00:2::2 7006 --sport 40601 --count "$n" --size "$size" --echo
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7006 --sport 40601 --count "$n" --size "$size" --echo --window 16
 	assert_output "{\"sent\": $n, \"echoed\": $n}"
 	got=$(wc -l <"$BATS_TEST_TMPDIR/server.log")
 	[ "$got" -eq "$n" ] || fail "s received $got datagrams, c sent $n"

@@ -119,22 +119,29 @@ def udp_send(args):
         cmsg.append((socket.IPPROTO_IPV6, IPV6_DSTOPTS, PADN_OPTS))
     sk.settimeout(3)
     log = open(args.log, "a", buffering=1) if args.log else None
-    echoed = 0
-    for seq in range(args.first, args.first + args.count):
-        data = payload(seq, args.size)
-        sk.sendmsg([data], cmsg, 0, sa)
-        if log:
-            log.write(json.dumps({"len": len(data), "sha": digest(data)}) + "\n")
+    echoed, seq, end = 0, args.first, args.first + args.count
+    while seq < end:
+        # Lockstep for the first two (the flow is learned meanwhile), then
+        # --window datagrams in flight.
+        burst = [payload(s, args.size) for s in range(seq, min(seq + max(args.window, 1), end))]
+        if seq - args.first < 2:
+            burst = burst[:1]
+        for data in burst:
+            sk.sendmsg([data], cmsg, 0, sa)
+            if log:
+                log.write(json.dumps({"len": len(data), "sha": digest(data)}) + "\n")
+            if not args.echo and args.rate:
+                time.sleep(1 / args.rate)
         if args.echo:
+            want = sorted(burst)
             try:
-                back = sk.recv(65535)
+                got = sorted(sk.recv(65535) for _ in burst)
             except socket.timeout:
-                die(f"no echo for datagram {seq} from {args.addr} port {args.port}")
-            if back != data:
-                die(f"echo of datagram {seq} differs")
-            echoed += 1
-        elif args.rate:
-            time.sleep(1 / args.rate)
+                die(f"echoes missing for datagrams {seq}.. from {args.addr} port {args.port}")
+            if got != want:
+                die(f"echoes of datagrams {seq}.. differ")
+            echoed += len(burst)
+        seq += len(burst)
     print(json.dumps({"sent": args.count, "echoed": echoed}))
 
 
@@ -360,7 +367,8 @@ def main():
     p.add_argument("--hbh", action="store_true", help="hop-by-hop options header")
     p.add_argument("--dstopts", action="store_true", help="destination options header")
     p.add_argument("--dontfrag", action="store_true")
-    p.add_argument("--echo", action="store_true", help="wait for each echo")
+    p.add_argument("--echo", action="store_true", help="wait for the echoes")
+    p.add_argument("--window", type=int, default=1, help="datagrams in flight with --echo")
     p.add_argument("--rate", type=float, default=0, help="datagrams/s without --echo")
     p.add_argument("--log")
     p.set_defaults(func=udp_send)

@@ -6,7 +6,7 @@
 
 set terminal pngcairo size 1100,550 font ",11"
 set output outfile
-set title "fastpath forwarding benchmark: 60-byte UDP through the router\n{/*0.8 ".subtitle."}"
+set title "fastpath forwarding benchmark: minimum-size UDP through the router\n{/*0.8 ".subtitle."}"
 set ylabel "forwarded packets/s relative to conntrack + masquerade"
 set style data histogram
 set style histogram cluster gap 1

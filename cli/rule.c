@@ -13,8 +13,11 @@ static const char *const action_names[] = {
 	[FASTPATH_RULE_ACTION_BYPASS] = "bypass",
 };
 
-enum { R_PREF, R_IIF, R_OIF, R_SRC, R_DST, R_PROTO, R_SPORT, R_DPORT, R_DSCP,
-       R_MARK, R_ACTION };
+/* Indexes into add_keys. */
+enum {
+	R_PREF, R_IIF, R_OIF, R_SRC, R_DST, R_PROTO, R_SPORT, R_DPORT, R_DSCP,
+	R_MARK, R_ACTION
+};
 
 static const char *const add_keys[] = {
 	"pref", "iif", "oif", "src", "dst", "proto", "sport", "dport", "dscp",

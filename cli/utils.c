@@ -178,9 +178,8 @@ int parse_prefix(const char *val, bool need_host, struct prefix *p)
 	char *slash;
 	uint64_t len;
 
-	if (strlen(val) >= sizeof(buf))
+	if (snprintf(buf, sizeof(buf), "%s", val) >= (int)sizeof(buf))
 		goto bad;
-	strcpy(buf, val);
 	slash = strchr(buf, '/');
 	if (slash) {
 		if (need_host)

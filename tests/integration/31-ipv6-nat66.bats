@@ -129,9 +129,9 @@ transfer_payload() {
 
 @test "NAT66 masquerade: 200 parallel TCP flows offloaded, echoes intact" {
 	local tmp=$BATS_TEST_TMPDIR n i
-	v6_bg "$NS_S" python3 "$V6TOOL" tcp-echo 5100
+	v6_bg "$NS_S" python3 -S "$V6TOOL" tcp-echo 5100
 	wait_listen "$NS_S" tcp 5100
-	v6_bg "$NS_C" python3 "$V6TOOL" tcp-many fd00:2::2 5100 --flows 200 \
+	v6_bg "$NS_C" python3 -S "$V6TOOL" tcp-many fd00:2::2 5100 --flows 200 \
 		--ready "$tmp/ready" --go "$tmp/go" --done "$tmp/done" --close "$tmp/close"
 	local client=$V6_BG_LAST
 	for i in $(seq 1 600); do

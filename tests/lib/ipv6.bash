@@ -56,7 +56,7 @@ V6TOOL=$FASTPATH_TOP/tests/lib/ipv6tool.py
 v6tool() {
 	local ns=$1
 	shift
-	in_ns "$ns" python3 "$V6TOOL" "$@"
+	in_ns "$ns" python3 -S "$V6TOOL" "$@"
 }
 
 # Start command $2... in namespace $1 in the background, for the rest of
@@ -87,7 +87,7 @@ v6_udp_server() {
 	local ns=$1 port=$2 log=$3
 	shift 3
 	: >"$log"
-	v6_bg "$ns" python3 "$V6TOOL" udp-serve "$port" --log "$log" "$@"
+	v6_bg "$ns" python3 -S "$V6TOOL" udp-serve "$port" --log "$log" "$@"
 	wait_listen "$ns" udp "$port"
 }
 
@@ -119,7 +119,7 @@ v6_capture_stop() {
 
 # The IPv6 packets of capture $1 as JSON lines (see ipv6tool.py parse_ipv6).
 v6_packets() {
-	python3 "$FASTPATH_TOP/tests/lib/ipv6tool.py" pcap "$1"
+	python3 -S "$V6TOOL" pcap "$1"
 }
 
 # `fpctl -j flow show` in r with filter words $@.
@@ -221,7 +221,7 @@ xfer_start() {
 		shift
 	done
 	local dir=$BATS_TEST_TMPDIR/xfer-$name
-	local send=(python3 "$V6TOOL" tcp-stream "$addr" "$port" --stop "$dir/stop" --rate "$rate")
+	local send=(python3 -S "$V6TOOL" tcp-stream "$addr" "$port" --stop "$dir/stop" --rate "$rate")
 	[ -z "$file" ] || send+=(--file "$file")
 	mkdir -p "$dir"
 	if [ "$sender_listens" = 1 ]; then

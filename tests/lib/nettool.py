@@ -10,6 +10,8 @@ exchange, because every exec is slow in the TCG test VM):
   raw-udp SRC DST DPORT --sport P          crafted IPv4/UDP packet series
   tcp-echo PORT [--conns N]                echo server for N TCP connections
   tcp-many ADDR PORT --flows N             N parallel TCP connections
+  tcp-stream-send ADDR PORT --stop F       TCP bulk data until F exists
+  tcp-stream-recv PORT                     receive it; both print a sha256
   pcap-check ...                           compare captures (see pcap_check)
 
 A STEP is COUNT[:key=val,...] with keys ttl, tos, df (1: set DF; 0: no DF
@@ -21,6 +23,7 @@ echo is missing or differs, or an expected error did not come.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import select
@@ -399,6 +402,40 @@ def tcp_many(args):
     sys.exit(0 if ok == expect else 1)
 
 
+def tcp_stream_send(args):
+    """Send random data as fast as allowed until the file --stop exists, then
+    close and wait for the receiver to close: the transfer lasts as long as
+    the test needs, whatever the machine's speed."""
+    sk = socket.create_connection((args.addr, args.port), timeout=args.timeout)
+    buf = memoryview(os.urandom(1 << 20))
+    digest = hashlib.sha256()
+    sent = 0
+    while not os.path.exists(args.stop):
+        chunk = buf[sent % len(buf):][:1 << 16]
+        sk.sendall(chunk)
+        digest.update(chunk)
+        sent += len(chunk)
+    sk.shutdown(socket.SHUT_WR)
+    sk.recv(1)
+    print(json.dumps({"bytes": sent, "sha256": digest.hexdigest()}))
+
+
+def tcp_stream_recv(args):
+    lsk = socket.socket(socket.AF_INET6 if args.ipv6 else socket.AF_INET)
+    lsk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsk.bind(("::" if args.ipv6 else "0.0.0.0", args.port))
+    lsk.listen(1)
+    sk, _ = lsk.accept()
+    sk.settimeout(args.timeout)
+    digest = hashlib.sha256()
+    got = 0
+    while data := sk.recv(1 << 16):
+        digest.update(data)
+        got += len(data)
+    sk.close()
+    print(json.dumps({"bytes": got, "sha256": digest.hexdigest()}))
+
+
 # -------------------------------------------------------------------- pcap
 
 
@@ -594,6 +631,17 @@ def main():
     p.add_argument("--hold")
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(fn=tcp_many)
+    p = sub.add_parser("tcp-stream-send")
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("--stop", required=True)
+    p.add_argument("--timeout", type=float, default=120)
+    p.set_defaults(fn=tcp_stream_send)
+    p = sub.add_parser("tcp-stream-recv")
+    p.add_argument("port", type=int)
+    p.add_argument("-6", dest="ipv6", action="store_true")
+    p.add_argument("--timeout", type=float, default=120)
+    p.set_defaults(fn=tcp_stream_recv)
     p = sub.add_parser("pcap-check")
     p.add_argument("pcaps", nargs="+", help="c-side and s-side capture of each run")
     p.add_argument("--client", required=True)

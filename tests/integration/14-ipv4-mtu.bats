@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# IPv4 MTU mismatch at the router: packets of learned flows that do not fit
+# the egress MTU leave the fast path (mtu exception) and the stack
+# fragments them or sends ICMP fragmentation needed.
+#
+#   c                        r (masquerade out of r1)            s
+#   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
+#   mtu 1500               mtu 1500       mtu 1280              mtu 1280
+#                          fastpath on r0 and r1                UDP echo 7000
+
+bats_require_minimum_version 1.5.0
+load ../lib/topo
+
+setup_file() {
+	topo_setup
+	require python3
+	topo_masquerade
+	r ip link set r1 mtu 1280
+	s ip link set s0 mtu 1280
+	fp_enable_router
+	make_payload 4 "$BATS_FILE_TMPDIR/payload"
+	nettool "$NS_S" udp-echo 7000 --log "$BATS_FILE_TMPDIR/echo.log" >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7000
+}
+
+# Variables set in setup_file do not reach the tests.
+setup() {
+	topo_names
+}
+
+teardown_file() {
+	topo_teardown
+}
+
+@test "MTU: non-DF UDP datagrams over 1280 are fragmented by r and arrive whole" {
+	local mtu0 frag_sent
+	mtu0=$(fp_stat exceptions.mtu)
+	# Learn the flow with small datagrams, then 1400-byte ones without DF
+	# (c ignores path MTU for them); every echo must match.
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4000 3 20:size=1400,df=0
+	echo "$output"
+	jq -e '.echoed == 23' <<<"$output"
+	run -0 jq -s '[.[] | select(.len == 1400)] | length' "$BATS_FILE_TMPDIR/echo.log"
+	[ "$output" -eq 20 ]
+	run -0 fp_flows
+	jq -e '.[] | select(.proto == "udp" and .orig.sport == 4000) | .orig.offloaded' \
+		<<<"$output" || fail "the UDP flow was not learned: $output"
+	frag_sent=$(ip netns exec "$NS_R" nstat -az IpFragCreates | awk '/IpFragCreates/ {print $2}')
+	[ "$frag_sent" -ge 40 ] || fail "r created $frag_sent fragments, expected >= 40"
+	[ "$(fp_stat exceptions.mtu)" -ge $((mtu0 + 19)) ] ||
+		fail "mtu exceptions rose by $(($(fp_stat exceptions.mtu) - mtu0)), expected >= 19"
+}
+
+@test "MTU: DF UDP over 1280 on a learned flow gets ICMP fragmentation needed (1280)" {
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4001 3 1:size=1400,df=1,echo=0,err=1
+	echo "$output"
+	jq -e '.errors[0].type == 3 and .errors[0].code == 4 and .errors[0].info == 1280 and
+		.errors[0].offender == "10.0.1.1"' <<<"$output"
+}
+
+@test "MTU: DF TCP transfer c->s learns the path MTU and completes, mostly fast" {
+	local mtu0 fast0 rx0 fast rx
+	c ip route flush cache
+	# s advertises the MSS of a 1500-byte path: c's full-sized DF
+	# segments do not fit r1.
+	s ip route replace default via 10.0.2.1 dev s0 advmss 1460
+	mtu0=$(fp_stat exceptions.mtu)
+	fast0=$(fp_stat fast_packets)
+	rx0=$(r_rx_packets)
+	tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
+	s ip route replace default via 10.0.2.1 dev s0
+	fast=$(($(fp_stat fast_packets) - fast0))
+	rx=$(($(r_rx_packets) - rx0))
+	echo "# DF TCP over MTU 1280: forwarded $rx, fast path $fast," \
+		"mtu exceptions $(($(fp_stat exceptions.mtu) - mtu0))" >&3
+	# c got fragmentation needed: its route to s carries the path MTU.
+	run -0 c ip route get 10.0.2.2
+	echo "$output"
+	[[ "$output" == *"mtu 1280"* ]]
+	[ "$(fp_stat exceptions.mtu)" -gt "$mtu0" ]
+	# Once c sends 1280-byte packets they fit and take the fast path.
+	[ "$((fast * 100))" -ge "$((rx * 80))" ] ||
+		fail "only $fast of $rx forwarded packets took the fast path"
+}
+
+@test "MTU: TCP transfer s->c with the smaller MSS completes" {
+	tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload"
+}

@@ -219,7 +219,7 @@ tcp_transfer_s2c() {
 nettool() {
 	local ns=$1
 	shift
-	ip netns exec "$ns" python3 "$FASTPATH_TOP/tests/lib/nettool.py" "$@"
+	ip netns exec "$ns" python3 -S "$FASTPATH_TOP/tests/lib/nettool.py" "$@"
 }
 
 # `fpctl -j flow show` in the router.

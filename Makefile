@@ -47,7 +47,7 @@ demo: all
 	scripts/demo
 
 bench: all
-	bench/run
+	bench/run $(BENCH_ARGS)
 
 install: cli
 	install -D -m 755 cli/fpctl $(DESTDIR)$(PREFIX)/sbin/fpctl

@@ -160,9 +160,11 @@ rx_packets() {
 # Fast-path share of what r forwards, between v6_share_mark and
 # v6_share_check MIN_PERCENT: fastpath's packets against those c and s
 # received (which is everything r forwarded, plus a few neighbour packets).
+# The receivers' window encloses fastpath's (read first at the mark, last
+# at the check), so that traffic still flowing cannot inflate the share.
 v6_share_mark() {
-	SHARE_FAST=$(v6_stat fast_packets)
 	SHARE_RX=$(($(rx_packets "$NS_C" c0) + $(rx_packets "$NS_S" s0)))
+	SHARE_FAST=$(v6_stat fast_packets)
 }
 
 v6_share_check() {

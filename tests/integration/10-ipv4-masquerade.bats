@@ -29,10 +29,11 @@ teardown_file() {
 	topo_teardown
 }
 
-# The masqueraded flow of a transfer between c and s port 5001, as JSON.
+# The masqueraded flow of a transfer between c and s port 5001, as JSON;
+# the whole table is kept in $BATS_TEST_TMPDIR/flows for failure reports.
 masq_flow() {
-	fp_flows | jq -c '.[] | select(.proto == "tcp" and .orig.src == "10.0.1.2" and
-		.orig.dst == "10.0.2.2" and .orig.dport == 5001)'
+	fp_flows | tee "$BATS_TEST_TMPDIR/flows" | jq -c '.[] | select(.proto == "tcp" and
+		.orig.src == "10.0.1.2" and .orig.dst == "10.0.2.2" and .orig.dport == 5001)'
 }
 
 # Transfer the payload with $1 (tcp_transfer_c2s or tcp_transfer_s2c)
@@ -59,7 +60,8 @@ transfer_on_fast_path() {
 	echo "# $1: forwarded $rx, fast path $fast ($((fast * 100 / rx))%)," \
 		"established on the normal path $est" >&3
 
-	[ -n "$flow" ] || fail "no offloaded flow 10.0.1.2 -> 10.0.2.2:5001 in fpctl flow show"
+	[ -n "$flow" ] || fail "no offloaded flow 10.0.1.2 -> 10.0.2.2:5001 in fpctl flow show;" \
+		"last table seen: $(cat "$BATS_TEST_TMPDIR/flows")"
 	echo "$flow"
 	# The original direction leaves with r1's address, the reply comes
 	# back to it and leaves towards c's.

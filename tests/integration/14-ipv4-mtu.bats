@@ -61,14 +61,14 @@ teardown_file() {
 @test "MTU: DF TCP transfer c->s learns the path MTU and completes, mostly fast" {
 	local mtu0 fast0 rx0 fast rx
 	c ip route flush cache
-	# s advertises the MSS of a 1500-byte path: c's full-sized DF
-	# segments do not fit r1.
-	s ip route replace default via 10.0.2.1 dev s0 advmss 1460
+	# s advertises the MSS of a 1500-byte path to the masqueraded client
+	# (10.0.2.1): c's full-sized DF segments do not fit r1.
+	s ip route add 10.0.2.1/32 dev s0 advmss 1460
 	mtu0=$(fp_stat exceptions.mtu)
 	fast0=$(fp_stat fast_packets)
 	rx0=$(r_rx_packets)
 	tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
-	s ip route replace default via 10.0.2.1 dev s0
+	s ip route del 10.0.2.1/32 dev s0
 	fast=$(($(fp_stat fast_packets) - fast0))
 	rx=$(($(r_rx_packets) - rx0))
 	echo "# DF TCP over MTU 1280: forwarded $rx, fast path $fast," \

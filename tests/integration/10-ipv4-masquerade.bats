@@ -50,6 +50,7 @@ transfer_on_fast_path() {
 		flow=$(masq_flow)
 		[ -n "$flow" ] && jq -e '.orig.offloaded and .reply.offloaded' <<<"$flow" >/dev/null &&
 			break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
 	wait "$pid" || fail "transfer ($1) failed"

@@ -51,8 +51,12 @@ flow_where() {
 	s timeout 300 socat -u "OPEN:$BATS_FILE_TMPDIR/payload" TCP:10.0.2.1:8080 &
 	cli=$!
 	for i in $(seq 1 60); do
-		flow=$(flow_where '.src == "10.0.2.2" and .dport == 8080 and .offloaded')
-		[ -n "$flow" ] && jq -e .reply.offloaded <<<"$flow" >/dev/null && break
+		fp_flows >"$BATS_TEST_TMPDIR/flows"
+		flow=$(jq -c '.[] | select(.orig | .src == "10.0.2.2" and .dport == 8080)' \
+			"$BATS_TEST_TMPDIR/flows")
+		[ -n "$flow" ] && jq -e '.orig.offloaded and .reply.offloaded' <<<"$flow" >/dev/null &&
+			break
+		kill -0 "$cli" 2>/dev/null || break
 		sleep 0.2
 	done
 	wait "$cli" || fail "sender failed"
@@ -62,9 +66,10 @@ flow_where() {
 	rx=$(($(r_rx_packets) - rx0))
 	fast=$(($(fp_stat fast_packets) - fast0))
 	echo "# DNAT TCP: forwarded $rx, fast path $fast" >&3
-	[ -n "$flow" ] || fail "no offloaded flow 10.0.2.2 -> 10.0.2.1:8080"
+	[ -n "$flow" ] || fail "no flow 10.0.2.2 -> 10.0.2.1:8080; last table seen:" \
+		"$(cat "$BATS_TEST_TMPDIR/flows")"
 	echo "$flow"
-	jq -e '.orig.iif == "r1" and .orig.oif == "r0" and .orig.dst == "10.0.2.1" and
+	jq -e '.orig.offloaded and .reply.offloaded and .orig.iif == "r1" and .orig.oif == "r0" and .orig.dst == "10.0.2.1" and
 		.orig.xlat_dst == "10.0.1.2" and .orig.xlat_dport == 5001 and
 		.orig.xlat_src == "10.0.2.2" and
 		.reply.iif == "r0" and .reply.oif == "r1" and

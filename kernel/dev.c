@@ -42,9 +42,19 @@ int fp_dev_enable(struct fp_net *fpn, struct net_device *dev,
 		return -EOPNOTSUPP;
 	}
 
+	/* Learning costs every forwarded packet: only while a device is on. */
+	if (list_empty(&fpn->devs)) {
+		err = fp_learn_init(dev_net(dev));
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot register the learning hooks");
+			return err;
+		}
+	}
 	fpd = kzalloc(sizeof(*fpd), GFP_KERNEL);
-	if (!fpd)
-		return -ENOMEM;
+	if (!fpd) {
+		err = -ENOMEM;
+		goto err_learn;
+	}
 	fpd->stats = netdev_alloc_pcpu_stats(struct fp_pcpu_stats);
 	if (!fpd->stats) {
 		err = -ENOMEM;
@@ -73,6 +83,9 @@ err_stats:
 	free_percpu(fpd->stats);
 err_free:
 	kfree(fpd);
+err_learn:
+	if (list_empty(&fpn->devs))
+		fp_learn_exit(dev_net(dev));
 	return err;
 }
 
@@ -113,6 +126,8 @@ static void __fp_dev_disable(struct fp_net *fpn, struct fp_dev *fpd)
 	list_del_rcu(&fpd->list);
 	/* Waits for the packets and learners that may still see fpd. */
 	nf_unregister_net_hook(dev_net(fpd->dev), &fpd->ops);
+	if (list_empty(&fpn->devs))
+		fp_learn_exit(dev_net(fpd->dev));
 	fp_flow_flush(fpn, fp_match_dev, fpd->dev, FASTPATH_DEL_REASON_DEV);
 	netdev_put(fpd->dev, &fpd->tracker);
 	/* Flows just unlinked may still count into fpd->stats. */

@@ -81,13 +81,8 @@ static int __net_init fp_net_init(struct net *net)
 	err = fp_flow_table_init(fpn);
 	if (err)
 		goto err_stats;
-	err = fp_learn_init(net);
-	if (err)
-		goto err_table;
 	return 0;
 
-err_table:
-	fp_flow_table_destroy(fpn);
 err_stats:
 	free_percpu(fpn->stats);
 	return err;
@@ -97,8 +92,7 @@ static void __net_exit fp_net_exit(struct net *net)
 {
 	struct fp_net *fpn = fp_pernet(net);
 
-	/* No new flows, then no packets, then no flows. */
-	fp_learn_exit(net);
+	/* Disabling the last device also stops learning. */
 	rtnl_lock();
 	fp_dev_disable_all(fpn);
 	rtnl_unlock();

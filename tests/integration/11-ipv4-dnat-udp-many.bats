@@ -45,6 +45,9 @@ flow_where() {
 	local out="$BATS_TEST_TMPDIR/recv" rx0 fast0 srv cli flow="" i rx fast
 	rx0=$(r_rx_packets)
 	fast0=$(fp_stat fast_packets)
+	# Pace the sender: unpaced, GSO makes the transfer end (and its flow
+	# go) before fpctl can look.
+	s tc qdisc add dev s0 root tbf rate 20mbit burst 64kb latency 500ms
 	c timeout 300 socat -u TCP-LISTEN:5001,reuseaddr,pf=ip4 "OPEN:$out,creat,trunc" &
 	srv=$!
 	wait_listen "$NS_C" tcp 5001
@@ -61,6 +64,7 @@ flow_where() {
 	done
 	wait "$cli" || fail "sender failed"
 	wait "$srv" || fail "receiver failed"
+	s tc qdisc del dev s0 root
 	cmp "$BATS_FILE_TMPDIR/payload" "$out"
 
 	rx=$(($(r_rx_packets) - rx0))

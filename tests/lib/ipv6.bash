@@ -96,7 +96,7 @@ v6_udp_server() {
 v6_capture_start() {
 	local ns=$1 dev=$2 file=$3
 	shift 3
-	nsenter --net="/run/netns/$ns" tcpdump -U -n -i "$dev" -w "$file" "$@" \
+	nsenter --net="/run/netns/$ns" tcpdump --immediate-mode -U -n -i "$dev" -w "$file" "$@" \
 		2>"$file.log" 3>&- &
 	V6_CAPTURES+=("$!")
 	for _ in $(seq 1 200); do

@@ -43,10 +43,12 @@ check-host: cli
 check-vm: all
 	scripts/check vm $(VM_KERNELS)
 
-demo: all
+demo: deps
+	$(MAKE) all
 	scripts/demo
 
-bench: all
+bench: deps
+	$(MAKE) all
 	bench/run $(BENCH_ARGS)
 
 install: cli

@@ -60,24 +60,8 @@ topo_setup() {
 		echo 1 > /proc/sys/net/ipv6/conf/all/forwarding
 		echo 1 > /proc/sys/net/netfilter/nf_conntrack_acct'
 
-	ip -n "$NS_C" -b - <<-EOF
-	link set lo up
-	link add c0 type veth peer name r0 netns $NS_R
-	addr add 10.0.1.2/24 dev c0
-	addr add fd00:1::2/64 dev c0 nodad
-	link set c0 up
-	route add default via 10.0.1.1
-	route add default via fd00:1::1
-	EOF
-	ip -n "$NS_S" -b - <<-EOF
-	link set lo up
-	link add s0 type veth peer name r1 netns $NS_R
-	addr add 10.0.2.2/24 dev s0
-	addr add fd00:2::2/64 dev s0 nodad
-	link set s0 up
-	route add default via 10.0.2.1
-	route add default via fd00:2::1
-	EOF
+	topo_host "$NS_C" c0 r0 1
+	topo_host "$NS_S" s0 r1 2
 	ip -n "$NS_R" -b - <<-EOF
 	link set lo up
 	addr add 10.0.1.1/24 dev r0
@@ -89,6 +73,20 @@ topo_setup() {
 	EOF
 
 	topo_wait_reachable
+}
+
+# An end host in namespace $1: device $2, its peer $3 in the router, on
+# subnet $4 (10.0.$4.0/24, fd00:$4::/64); the router is .1 / ::1.
+topo_host() {
+	ip -n "$1" -b - <<-EOF
+	link set lo up
+	link add $2 type veth peer name $3 netns $NS_R
+	addr add 10.0.$4.2/24 dev $2
+	addr add fd00:$4::2/64 dev $2 nodad
+	link set $2 up
+	route add default via 10.0.$4.1
+	route add default via fd00:$4::1
+	EOF
 }
 
 # Ping across the router in both families until it answers: one exchange

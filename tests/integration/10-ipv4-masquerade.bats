@@ -20,15 +20,6 @@ setup_file() {
 	make_payload 20 "$BATS_FILE_TMPDIR/payload"
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
-teardown_file() {
-	topo_teardown
-}
-
 # The masqueraded flow of a transfer between c and s port 5001, as JSON;
 # the whole table is kept in $BATS_TEST_TMPDIR/flows for failure reports.
 masq_flow() {

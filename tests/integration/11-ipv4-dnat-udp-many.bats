@@ -27,15 +27,6 @@ setup_file() {
 	make_payload 1 "$BATS_FILE_TMPDIR/small"
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
-teardown_file() {
-	topo_teardown
-}
-
 # The flow whose original direction is $1 (a jq condition on .orig).
 flow_where() {
 	fp_flows | jq -c ".[] | select(.orig | $1)"

@@ -33,15 +33,6 @@ setup_file() {
 	wait_listen "$NS_S" udp 7000
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
-teardown_file() {
-	topo_teardown
-}
-
 # Start tcpdump in namespace $1 on device $2 writing $3.
 capture_start() {
 	local ns=$1 dev=$2 file=$3 i

@@ -19,15 +19,6 @@ setup_file() {
 	wait_listen "$NS_S" udp 7000
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
-teardown_file() {
-	topo_teardown
-}
-
 # Packets the fast path forwarded in the original direction of the flow
 # from c's UDP port 4000.
 orig_packets() {

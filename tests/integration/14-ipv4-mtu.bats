@@ -23,15 +23,6 @@ setup_file() {
 	wait_listen "$NS_S" udp 7000
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
-teardown_file() {
-	topo_teardown
-}
-
 @test "MTU: non-DF UDP datagrams over 1280 are fragmented by r and arrive whole" {
 	local mtu0 frag_sent
 	mtu0=$(fp_stat exceptions.mtu)

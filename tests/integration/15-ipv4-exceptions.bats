@@ -42,15 +42,6 @@ setup_file() {
 	wait_listen "$NS_S" udp 7000
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
-teardown_file() {
-	topo_teardown
-}
-
 # Offloaded packets of the original direction of the UDP flow from c's
 # port $1 (-1: no such flow).
 orig_packets() {

@@ -44,11 +44,6 @@ setup_file() {
 	r fpctl enable dev r2
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
 teardown_file() {
 	[ -d /sys/module/fastpath ] || insmod "$FASTPATH_KO"
 	topo_teardown

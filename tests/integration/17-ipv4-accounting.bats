@@ -52,15 +52,6 @@ setup_file() {
 	wait_listen "$NS_S" udp 7000
 }
 
-# Variables set in setup_file do not reach the tests.
-setup() {
-	topo_names
-}
-
-teardown_file() {
-	topo_teardown
-}
-
 # Counter $3 (packets or bytes) of nft counter $2 in namespace $1.
 nft_counter() {
 	ip netns exec "$1" nft -j list counters |

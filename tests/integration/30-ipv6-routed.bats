@@ -14,18 +14,6 @@ setup_file() {
 	v6_payload 4096 "$BATS_FILE_TMPDIR/payload"
 }
 
-teardown_file() {
-	topo_teardown
-}
-
-setup() {
-	topo_names
-}
-
-teardown() {
-	v6_teardown
-}
-
 @test "routed IPv6: 4 MiB TCP c->s intact, >= 90% on the fast path" {
 	local learned est
 	learned=$(v6_stat flows_learned)

@@ -26,18 +26,6 @@ setup_file() {
 	v6_payload 4096 "$BATS_FILE_TMPDIR/payload"
 }
 
-teardown_file() {
-	topo_teardown
-}
-
-setup() {
-	topo_names
-}
-
-teardown() {
-	v6_teardown
-}
-
 # The masqueraded flow c -> [fd00:2::2]:$1 carries the SNAT both ways.
 check_masquerade() {
 	local flow=$1

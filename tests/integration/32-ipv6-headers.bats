@@ -24,14 +24,6 @@ setup_file() {
 	in_ns "$NS_S" sysctl -qw net.ipv6.flowlabel_reflect=1
 }
 
-teardown_file() {
-	topo_teardown
-}
-
-setup() {
-	topo_names
-}
-
 teardown() {
 	v6_teardown
 	fp_enable_router 2>/dev/null || true

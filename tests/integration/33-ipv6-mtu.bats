@@ -20,20 +20,11 @@ setup_file() {
 	v6_payload 2048 "$BATS_FILE_TMPDIR/payload"
 }
 
-teardown_file() {
-	topo_teardown
-}
-
 setup() {
-	topo_names
 	# Forget the path MTU c learned in an earlier test.
 	ip -n "$NS_C" -6 route flush cache
 	run -0 ip -n "$NS_C" -6 route get fd00:2::2
 	refute_output --partial "mtu 1280"
-}
-
-teardown() {
-	v6_teardown
 }
 
 # One Packet Too Big from r with MTU 1280 for c -> s in capture $1.

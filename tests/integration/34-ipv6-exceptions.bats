@@ -16,18 +16,6 @@ setup_file() {
 	v6_setup track
 }
 
-teardown_file() {
-	topo_teardown
-}
-
-setup() {
-	topo_names
-}
-
-teardown() {
-	v6_teardown
-}
-
 # A learned UDP flow c:$2 -> s:$1 with an echo server in s.
 learned_udp_flow() {
 	v6_udp_server "$NS_S" "$1" "$BATS_TEST_TMPDIR/server.log"

@@ -21,18 +21,6 @@ setup_file() {
 	in_ns "$NS_S" sysctl -qw net.ipv6.conf.s0.ndisc_notify=1
 }
 
-teardown_file() {
-	topo_teardown
-}
-
-setup() {
-	topo_names
-}
-
-teardown() {
-	v6_teardown
-}
-
 # Run event $1 (a function) during a stream to port $2; afterwards wait for
 # the flow to be learned again (a new flow id, unless the event clears
 # OLD_ID) and to move packets on the fast path, then check the stream.

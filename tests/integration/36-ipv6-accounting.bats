@@ -27,18 +27,6 @@ setup_file() {
 	EOF
 }
 
-teardown_file() {
-	topo_teardown
-}
-
-setup() {
-	topo_names
-}
-
-teardown() {
-	v6_teardown
-}
-
 # Packets the normal stack forwarded, counted by nft counter $1.
 slow_count() {
 	in_ns "$NS_R" nft -j list counter inet fp_acct "$1" |

@@ -16,18 +16,6 @@ setup_file() {
 	v6_setup masquerade
 }
 
-teardown_file() {
-	topo_teardown
-}
-
-setup() {
-	topo_names
-}
-
-teardown() {
-	v6_teardown
-}
-
 @test "dual stack: concurrent IPv4 and IPv6 streams intact, flows listed per family" {
 	local f4 f6 flow6 sport stats0 stats1 fast slow
 	xfer_start v4 "$NS_C" "$NS_S" 10.0.2.2 5701 --rate 256

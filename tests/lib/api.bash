@@ -114,11 +114,15 @@ ynl() {
 		--output-json "$@"
 }
 
-# Build a test program from tests/fuzz into $BATS_FILE_TMPDIR.
+# Build a test program from tests/fuzz into $BATS_FILE_TMPDIR; further
+# arguments are pkg-config packages it links with.
 api_build() {
 	local name=$1
+	shift
+	# shellcheck disable=SC2046
 	cc -O2 -Wall -Wextra -Werror -I"$FASTPATH_TOP/uapi" \
-		"$FASTPATH_TOP/tests/fuzz/$name.c" -o "$BATS_FILE_TMPDIR/$name"
+		"$FASTPATH_TOP/tests/fuzz/$name.c" -o "$BATS_FILE_TMPDIR/$name" \
+		$([ $# -eq 0 ] || pkg-config --cflags --libs "$@")
 }
 
 # Reshape YNL's JSON (stdin) like fpctl -j prints it, so that the two can be

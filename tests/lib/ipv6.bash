@@ -5,6 +5,11 @@ load "$FASTPATH_TOP/tests/lib/topo.bash"
 
 bats_require_minimum_version 1.5.0
 
+# Every IPv6 test ends with v6_teardown; a file may define its own.
+teardown() {
+	v6_teardown
+}
+
 # The standard topology with fastpath on r0 and r1.  $1: "track" (routing
 # only; a forward rule makes r track connections, which nothing else would)
 # or "masquerade" (NAT66/NAT44 out of r1).

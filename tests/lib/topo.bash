@@ -22,6 +22,13 @@ topo_names() {
 	NS_R="${prefix}-r"
 	NS_S="${prefix}-s"
 }
+# Every test and file hook of a file that loads this one knows the names.
+topo_names
+
+# A file's namespaces go with it; a file may define its own teardown_file.
+teardown_file() {
+	topo_teardown
+}
 
 c() { ip netns exec "$NS_C" "$@"; }
 r() { ip netns exec "$NS_R" "$@"; }
@@ -39,7 +46,6 @@ require() {
 # Build c -- r -- s.  Neighbours are resolved before returning so that the
 # first packets of a test are not lost to address resolution.
 topo_setup() {
-	topo_names
 	topo_teardown
 	require ip nft conntrack socat tcpdump ping sha256sum nsenter
 	ip netns add "$NS_C"
@@ -104,7 +110,6 @@ topo_wait_reachable() {
 }
 
 topo_teardown() {
-	topo_names
 	local ns
 	for ns in "$NS_C" "$NS_R" "$NS_S"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true

@@ -866,7 +866,12 @@ struct fp_nl_flow_dump {
 #define fp_nl_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
 #endif
 
-static int fp_nl_flow_dump_start(struct netlink_callback *cb)
+/*
+ * The filter is parsed by the first dump call rather than a start
+ * callback: 6.1 gives a start callback no extack, while every kernel
+ * reports a dump call's error and extack in the dump's NLMSG_DONE.
+ */
+static int fp_nl_flow_dump_filter(struct netlink_callback *cb)
 {
 	struct fp_nl_flow_dump *ctx = (void *)cb->ctx;
 	struct fp_nl_flow_filter *f;
@@ -901,6 +906,11 @@ static int fp_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	void *hdr;
 	int err = 0;
 
+	if (!ctx->filter) {
+		err = fp_nl_flow_dump_filter(cb);
+		if (err)
+			return err;
+	}
 	cb->seq = READ_ONCE(fpn->gen);
 	rcu_read_lock();
 	for (; (flow = fp_flow_next(fpn, &ctx->id)); ctx->id++) {
@@ -1071,10 +1081,10 @@ static int fp_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 	.cmd = FASTPATH_CMD_##c, .flags = (fl) | GENL_CMD_CAP_DO,	\
 	.doit = doit_, req						\
 }
-#define FP_NL_DO_DUMP(c, doit_, do_req, start_, dumpit_, done_, dump_req, both) \
+#define FP_NL_DO_DUMP(c, doit_, do_req, dumpit_, done_, dump_req, both) \
 	FP_NL_DO(c, 0, doit_, do_req), {				\
 	.cmd = FASTPATH_CMD_##c, .flags = GENL_CMD_CAP_DUMP,		\
-	.start = start_, .dumpit = dumpit_, .done = done_, dump_req	\
+	.dumpit = dumpit_, .done = done_, dump_req			\
 }
 #define FP_NL_OPS(o)	.split_ops = (o), .n_split_ops = ARRAY_SIZE(o)
 typedef struct genl_split_ops fp_nl_ops_t;
@@ -1082,9 +1092,9 @@ typedef struct genl_split_ops fp_nl_ops_t;
 #define FP_NL_DO(c, fl, doit_, req...) {				\
 	.cmd = FASTPATH_CMD_##c, .flags = (fl), .doit = doit_, req	\
 }
-#define FP_NL_DO_DUMP(c, doit_, do_req, start_, dumpit_, done_, dump_req, both) { \
+#define FP_NL_DO_DUMP(c, doit_, do_req, dumpit_, done_, dump_req, both) { \
 	.cmd = FASTPATH_CMD_##c, .doit = doit_,				\
-	.start = start_, .dumpit = dumpit_, .done = done_, both		\
+	.dumpit = dumpit_, .done = done_, both				\
 }
 #define FP_NL_OPS(o)	.ops = (o), .n_ops = ARRAY_SIZE(o)
 typedef struct genl_ops fp_nl_ops_t;
@@ -1096,13 +1106,13 @@ typedef struct genl_ops fp_nl_ops_t;
 static const fp_nl_ops_t fp_nl_ops[] = {
 	FP_NL_DO(VERSION_GET, 0, fp_nl_version_get, FP_NL_NO_REQ),
 	FP_NL_DO_DUMP(DEV_GET, fp_nl_dev_get, FP_NL_REQ(fp_nl_dev_get_policy),
-		      NULL, fp_nl_dev_dump, NULL, FP_NL_NO_REQ,
+		      fp_nl_dev_dump, NULL, FP_NL_NO_REQ,
 		      FP_NL_REQ(fp_nl_dev_get_policy)),
 	FP_NL_DO(DEV_SET, FP_NL_ADMIN, fp_nl_dev_set,
 		 FP_NL_REQ(fp_nl_dev_set_policy)),
 	FP_NL_DO_DUMP(RULE_GET, fp_nl_rule_get,
 		      FP_NL_REQ(fp_nl_rule_pref_policy),
-		      NULL, fp_nl_rule_dump, NULL, FP_NL_NO_REQ,
+		      fp_nl_rule_dump, NULL, FP_NL_NO_REQ,
 		      FP_NL_REQ(fp_nl_rule_pref_policy)),
 	FP_NL_DO(RULE_NEW, FP_NL_ADMIN, fp_nl_rule_new,
 		 FP_NL_REQ(fp_nl_rule_new_policy)),
@@ -1111,8 +1121,7 @@ static const fp_nl_ops_t fp_nl_ops[] = {
 	FP_NL_DO(RULE_FLUSH, FP_NL_ADMIN, fp_nl_rule_flush, FP_NL_NO_REQ),
 	FP_NL_DO_DUMP(FLOW_GET, fp_nl_flow_get,
 		      FP_NL_REQ(fp_nl_flow_get_policy),
-		      fp_nl_flow_dump_start, fp_nl_flow_dump,
-		      fp_nl_flow_dump_done,
+		      fp_nl_flow_dump, fp_nl_flow_dump_done,
 		      FP_NL_REQ(fp_nl_flow_filter_policy),
 		      FP_NL_REQ(fp_nl_flow_filter_policy)),
 	FP_NL_DO(FLOW_FLUSH, FP_NL_ADMIN, fp_nl_flow_flush,

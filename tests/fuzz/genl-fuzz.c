@@ -317,6 +317,7 @@ static void mutate(struct msgbuf *m, size_t attrs_off, const struct fz_cmd *c)
 struct request {
 	uint32_t seq;
 	bool expect_answer;
+	bool to_family;		/* reaches one of the family's own handlers */
 };
 
 struct stats {
@@ -325,16 +326,31 @@ struct stats {
 	unsigned long err_by_errno[MAX_ERRNO + 1];	/* last: larger ones */
 	unsigned long ok_by_cmd[256];
 	unsigned long bare_err[256][MAX_ERRNO + 1];	/* no extack, by cmd */
+	unsigned long family_bare;	/* of those, rejected by the family */
 };
 
 static struct stats st;
 
 /*
+ * Does the genetlink core pass a request with this command and these flags
+ * to one of the family's operations (rather than refusing it itself, with
+ * EOPNOTSUPP, as it does for a command without a do or dump of that kind)?
+ */
+static bool has_op(uint8_t cmd, uint16_t flags)
+{
+	if ((flags & NLM_F_DUMP) == NLM_F_DUMP)
+		return cmd == FASTPATH_CMD_DEV_GET || cmd == FASTPATH_CMD_RULE_GET ||
+		       cmd == FASTPATH_CMD_FLOW_GET;
+	return cmd >= FASTPATH_CMD_VERSION_GET && cmd <= FASTPATH_CMD_CONFIG_SET;
+}
+
+/*
  * Build one message at m->len (messages may be batched in a datagram).
- * Returns whether the netlink core will hand it to the family.
+ * Returns whether the netlink core will hand it to the family; *to_family
+ * whether the family's own code (policy or handler) will see it.
  */
 static bool build_one(struct msgbuf *m, uint16_t family, uint32_t seq,
-		      uint8_t *cmd_out, bool last)
+		      uint8_t *cmd_out, bool last, bool *to_family)
 {
 	size_t start = m->len, attrs_off;
 	struct nlmsghdr *nlh;
@@ -379,9 +395,11 @@ static bool build_one(struct msgbuf *m, uint16_t family, uint32_t seq,
 	 * reject it), or, only for the last message of a datagram, outside the
 	 * datagram (the netlink core drops it silently).
 	 */
+	*to_family = has_op(g->cmd, nlh->nlmsg_flags);
 	if (chance(3)) {
 		nlh->nlmsg_len = NLMSG_HDRLEN + rnd_below(GENL_HDRLEN);
 		m->len = start + NLMSG_ALIGN(nlh->nlmsg_len);
+		*to_family = false;
 	} else if (last && chance(2)) {
 		nlh->nlmsg_len = chance(50) ? rnd_below(NLMSG_HDRLEN) :
 			m->len - start + 1 + rnd_below(1000);
@@ -454,8 +472,14 @@ static int collect(int fd, struct request *reqs, unsigned int nreq,
 					break;
 				if (!err)
 					st.ok_by_cmd[cmds_sent[i]]++;
-				else if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+				else if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
 					st.bare_err[cmds_sent[i]][err]++;
+					if (reqs[i].to_family) {
+						st.family_bare++;
+						fprintf(stderr, "seq %u cmd %u: %s without extack\n",
+							reqs[i].seq, cmds_sent[i], errname(err));
+					}
+				}
 				if (verbose)
 					fprintf(stderr, "seq %u cmd %u: %s\n",
 						reqs[i].seq, cmds_sent[i],
@@ -599,7 +623,8 @@ int main(int argc, char **argv)
 			reqs[i].seq = seq++;
 			reqs[i].expect_answer = build_one(&m, family, reqs[i].seq,
 							  &cmds_sent[i],
-							  i == nreq - 1);
+							  i == nreq - 1,
+							  &reqs[i].to_family);
 			m.len = NLMSG_ALIGN(m.len);
 			st.sent++;
 			if (reqs[i].expect_answer)
@@ -634,6 +659,7 @@ int main(int argc, char **argv)
 		if (st.ok_by_cmd[i])
 			printf("  cmd %u succeeded: %lu\n", i, st.ok_by_cmd[i]);
 	/* Rejections without a message: the ones a user cannot act on. */
+	printf("rejected by the family without extack: %lu\n", st.family_bare);
 	for (i = 0; i < 256; i++)
 		for (int e = 0; e <= MAX_ERRNO; e++)
 			if (st.bare_err[i][e])

@@ -46,6 +46,10 @@ teardown() {
 		fail "no summary line"
 	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
 	[ "${BASH_REMATCH[1]}" -ge 9000 ]
+	# Whatever the family's own policies and handlers refuse, they say why;
+	# only the genetlink core's refusals (no such operation, a header cut
+	# short) come without a message.
+	assert_line "rejected by the family without extack: 0"
 	grep -E '^(seed|sent|acks|  )' <<<"$output" | sed 's/^/# /' >&3
 
 	after=$(api_snapshot)
@@ -77,6 +81,7 @@ teardown() {
 		-s "${FASTPATH_FUZZ_SEED2:-7}" -n 3000
 	echo "$output"
 	assert_success
+	assert_line "rejected by the family without extack: 0"
 	assert_equal "$(api_snapshot)" "$before"
 	api_ns_del "$FZ_NS"
 	sleep 1

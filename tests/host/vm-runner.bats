@@ -23,6 +23,7 @@ setup() {
 		touch /usr/.fpvm 2>/dev/null || echo host-root-ro
 		touch /tmp/x build/.fpvm && rm build/.fpvm && echo writable
 		ip link add fpvm0 type veth peer name fpvm1 && echo autoload
+		grep -q "slub_debug=FZPU page_poison=1 init_on_free=1" /proc/cmdline && echo memdebug
 		exit 3'
 	assert_equal "$status" 3
 	assert_line "top=$TOP pwd=$TOP"
@@ -33,11 +34,16 @@ setup() {
 	assert_line host-root-ro
 	assert_line writable
 	assert_line autoload
+	assert_line memdebug
 }
 
-@test "a WARNING: in the kernel log fails the run and shows the log" {
-	run "$RUN" --no-module 6.12 'echo "WARNING: CPU: 0 PID: 1 at fpvm-test" >/dev/kmsg; echo done'
+@test "a WARNING: in the kernel log fails the run and shows the log, also with --no-debug" {
+	run "$RUN" --no-module --no-debug 6.12 '
+		grep -q "slub_debug=F " /proc/cmdline && ! grep -q page_poison /proc/cmdline &&
+			echo checks-only
+		echo "WARNING: CPU: 0 PID: 1 at fpvm-test" >/dev/kmsg; echo done'
 	assert_failure 1
+	assert_line checks-only
 	assert_line done
 	assert_line --partial "--- kernel log tail"
 	assert_line --partial "WARNING: CPU: 0 PID: 1 at fpvm-test"

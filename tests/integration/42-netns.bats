@@ -34,7 +34,6 @@ teardown() {
 a() { ip netns exec "$A" fpctl "$@"; }
 b() { ip netns exec "$B" fpctl "$@"; }
 
-
 @test "netns: devices enabled in one namespace are not in the other" {
 	a enable dev r0
 	a enable dev r1

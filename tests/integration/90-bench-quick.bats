@@ -66,6 +66,7 @@ setup_file() {
 @test "flow setup rate, memory per flow and TCP fast-path share are reported" {
 	run jq -e '
 		([.flow_setup[] | select(.flows > 1 and .flows_learned >= .flows and .learned_per_s > 0)] | length == 2) and
+		([.flow_setup_under_flood[] | select(.flows > 1 and .flows_learned >= .flows and .learned_per_s > 0)] | length == 2) and
 		([.memory[] | select(.bytes_per_flow > 0 and .flows_active > 0)] | length == 4) and
 		([.tcp[] | select(.fast_packets > 0 and .s0_packets > 0 and .fast_share > 0)] | length == 2)' \
 		"$RESULTS"

@@ -6,9 +6,14 @@
 #   fpb-c                       fpb-r                        fpb-s
 #   c0 10.0.1.2  ---------  r0 10.0.1.1  r1 10.0.2.1  ---------  s0 10.0.2.2
 #      fd00:1::2               fd00:1::1    fd00:2::1               fd00:2::2
-#   pktgen, CPU 0           conntrack + masquerade;          UDP dropped at
-#                           baseline, flowtable, fastpath    s0 ingress
-#                           (RPS: router work on CPU 1)
+#                           pktgen on CPU 0 injects c's packets
+#                           into r0 (6.10+; before: pktgen
+#                           in c sends through c0);
+#                           conntrack + masquerade;
+#                           baseline, flowtable, fastpath
+#                           (RPS: router work on CPU 1);
+#                           a tc filter drops and counts
+#                           what r1 transmits
 #
 #   fpb-pc -- fpb-pr -- fpb-ps: the same without any ruleset (plain routing)
 
@@ -37,6 +42,20 @@ setup_file() {
 		.families == ["ipv4", "ipv6"] and .flow_counts == [1, 1000] and
 		(.cpu_saturation.cells | type == "number") and
 		(.cpu_saturation.note | type == "string")' "$RESULTS"
+	assert_success
+}
+
+@test "the generator injects into the router where pktgen can hand skbs over unshared" {
+	local want=veth
+	[ "$(printf '%s\n' 6.10 "$(uname -r)" | sort -V | head -1)" != 6.10 ] || want=inject
+	run jq -r '.generator.mode' "$RESULTS"
+	assert_output "$want"
+}
+
+@test "every cell reports the router CPU's busy share and the capacity derived from it" {
+	run jq -e '[.results[] | all(.router_cpu_busy[]; . > 0 and . <= 1) and
+		.capacity_pps_median >= .pps_median and .capacity_ratio > 0] | length == 16 and all' \
+		"$RESULTS"
 	assert_success
 }
 

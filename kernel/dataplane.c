@@ -110,12 +110,12 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 		*exc = FP_EXC_DEV_DOWN;
 		return NULL;
 	}
-	if (unlikely(READ_ONCE(flow->kill_reason))) {
-		*exc = FP_EXC_STALE;
-		return NULL;
-	}
-	if (unlikely(nf_ct_is_dying(flow->ct))) {
-		fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_CONNTRACK);
+	/*
+	 * A deleted conntrack entry is left to the GC's scan, once a second
+	 * (as nf_flowtable does): testing it here would cost every packet a
+	 * read of the entry, a cache miss when there are many flows.
+	 */
+	if (unlikely(READ_ONCE(d->killed))) {
 		*exc = FP_EXC_STALE;
 		return NULL;
 	}

@@ -103,6 +103,7 @@ struct fp_dir {
 	u8 offloaded;			/* in the hash, taking the fast path */
 	u8 nat;				/* FP_NAT_* */
 	u8 index;			/* in fp_flow.dir[] */
+	u8 killed;			/* flow->kill_reason set: hands off */
 	u8 eth[ETH_HLEN];		/* cached Ethernet header */
 	u16 mtu;			/* longer packets go to the stack */
 	u32 dst_cookie;

@@ -194,8 +194,13 @@ static void fp_gc_kick(struct fp_net *fpn)
 void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason)
 {
+	int i;
+
 	if (cmpxchg(&flow->kill_reason, 0, reason))
 		return;
+	/* Where the data plane looks: the line it has just read. */
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		WRITE_ONCE(flow->dir[i].killed, 1);
 	if (flow->proto == IPPROTO_TCP)
 		fp_ct_tcp_fixup(flow->ct);
 	fp_gc_kick(fpn);

@@ -7,7 +7,7 @@
 #   c0 10.0.1.2  ---------  r0 10.0.1.1  r1 10.0.2.1  ---------  s0 10.0.2.2
 #      fd00:1::2               fd00:1::1    fd00:2::1               fd00:2::2
 #                           pktgen on CPU 0 injects c's packets
-#                           into r0 (6.10+; before: pktgen
+#                           into r0 (6.12; 6.1: pktgen
 #                           in c sends through c0);
 #                           conntrack + masquerade;
 #                           baseline, flowtable, fastpath
@@ -47,7 +47,7 @@ setup_file() {
 
 @test "the generator injects into the router where pktgen can hand skbs over unshared" {
 	local want=veth
-	[ "$(printf '%s\n' 6.10 "$(uname -r)" | sort -V | head -1)" != 6.10 ] || want=inject
+	[ "$(printf '%s\n' 6.12 "$(uname -r)" | sort -V | head -1)" != 6.12 ] || want=inject
 	run jq -r '.generator.mode' "$RESULTS"
 	assert_output "$want"
 }

@@ -7,6 +7,11 @@
  * shared state other than the flow's own counters.  A packet it does not
  * forward leaves untouched (NF_ACCEPT) for the normal stack, counted by
  * reason.
+ *
+ * The header rewrite is written once, for the packet and for the copy of
+ * its headers that verification predicts the stack's output from (verify.c):
+ * it takes header pointers and whether the L4 checksum is CHECKSUM_PARTIAL,
+ * never the skb.
  */
 #include <linux/if_vlan.h>
 #include <linux/tcp.h>
@@ -54,47 +59,62 @@ unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
 }
 
 /*
- * The family code has checked the network header and filled the key's
- * addresses, family and proto; thoff is the L4 header's offset from
- * skb->data, len the IP packet's length.  Returns the direction to
- * forward on, with the headers writable and room for the MAC header, or
- * NULL and the reason to leave the packet to the stack.
+ * A held direction's packet goes to the stack: one to be verified leaves
+ * its headers for the POST_ROUTING check first.  A direction forwarded
+ * until now whose packets arrive with another DSCP or mark than verified
+ * is verified again: the stack's rules may treat them differently.
+ */
+static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
+				    const struct fp_rx *rx, u32 hold)
+{
+	if (hold == FP_HOLD_REJECTED)
+		return FP_EXC_MISMATCH;
+	if (hold == FP_HOLD_NONE)
+		cmpxchg(&d->hold, FP_HOLD_NONE, FP_HOLD_VERIFY);
+	fp_probe_record(skb, d, rx);
+	return FP_EXC_VERIFY;
+}
+
+/*
+ * The family code has checked the network header and filled rx.  Returns
+ * the direction to forward on, with the headers writable and room for the
+ * link-layer header, or NULL and the reason to leave the packet to the
+ * stack.
  */
 struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
-			  struct fp_key *key, unsigned int thoff,
-			  unsigned int ttl, unsigned int len,
-			  enum fp_exception *exc)
+			  struct fp_rx *rx, enum fp_exception *exc)
 {
-	unsigned int l4len = key->proto == IPPROTO_TCP ? sizeof(struct tcphdr) :
-							 sizeof(struct udphdr);
+	unsigned int l4len = rx->key.proto == IPPROTO_TCP ?
+			     sizeof(struct tcphdr) : sizeof(struct udphdr);
 	const struct tcphdr *th;
 	struct fp_flow *flow;
 	struct fp_dir *d;
+	u32 hold;
 
 	/*
 	 * A partial checksum must be this L4 header's: the incremental
 	 * updates below assume its check field holds the pseudo-header sum.
 	 */
-	if (unlikely(!pskb_may_pull(skb, thoff + l4len) ||
+	if (unlikely(!pskb_may_pull(skb, rx->thoff + l4len) ||
 		     (skb->ip_summed == CHECKSUM_PARTIAL &&
-		      skb_checksum_start_offset(skb) != thoff))) {
+		      skb_checksum_start_offset(skb) != rx->thoff))) {
 		*exc = FP_EXC_BAD_HEADER;
 		return NULL;
 	}
 	/* TCP and UDP both start with the ports. */
-	th = (const struct tcphdr *)(skb->data + thoff);
-	key->sport = th->source;
-	key->dport = th->dest;
-	key->iif = skb->dev->ifindex;
+	th = (const struct tcphdr *)(skb->data + rx->thoff);
+	rx->key.sport = th->source;
+	rx->key.dport = th->dest;
+	rx->key.iif = skb->dev->ifindex;
 
-	d = fp_flow_lookup(fpn, key);
+	d = fp_flow_lookup(fpn, &rx->key);
 	if (!d) {
 		*exc = FP_EXC_NO_FLOW;
 		return NULL;
 	}
-	flow = fp_dir_flow(d, d->index);
+	flow = fp_dir_flow(d);
 
-	if (key->proto == IPPROTO_TCP &&
+	if (rx->key.proto == IPPROTO_TCP &&
 	    unlikely(tcp_flag_word(th) & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))) {
 		/* Conntrack must see the connection close. */
 		if (tcp_flag_word(th) & (TCP_FLAG_FIN | TCP_FLAG_RST))
@@ -102,12 +122,8 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 		*exc = FP_EXC_TCP_FLAGS;
 		return NULL;
 	}
-	if (unlikely(ttl <= 1)) {
+	if (unlikely(rx->ttl <= 1)) {
 		*exc = FP_EXC_TTL;
-		return NULL;
-	}
-	if (unlikely(!netif_running(d->out) || !netif_carrier_ok(d->out))) {
-		*exc = FP_EXC_DEV_DOWN;
 		return NULL;
 	}
 	/*
@@ -115,7 +131,13 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 	 * (as nf_flowtable does): testing it here would cost every packet a
 	 * read of the entry, a cache miss when there are many flows.
 	 */
-	if (unlikely(READ_ONCE(d->killed))) {
+	hold = READ_ONCE(d->hold);
+	if (unlikely(hold == FP_HOLD_KILLED)) {
+		*exc = FP_EXC_STALE;
+		return NULL;
+	}
+	if (unlikely(READ_ONCE(d->nh->dead))) {
+		fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_NEIGH);
 		*exc = FP_EXC_STALE;
 		return NULL;
 	}
@@ -124,13 +146,23 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 		*exc = FP_EXC_STALE;
 		return NULL;
 	}
+	if (unlikely(!netif_running(d->nh->dev) ||
+		     !netif_carrier_ok(d->nh->dev))) {
+		*exc = FP_EXC_DEV_DOWN;
+		return NULL;
+	}
 	/* The stack fragments or sends ICMP; GSO segments may each fit. */
-	if (unlikely(len > d->mtu) &&
+	if (unlikely(rx->len > d->mtu) &&
 	    (!skb_is_gso(skb) || !skb_gso_validate_network_len(skb, d->mtu))) {
 		*exc = FP_EXC_MTU;
 		return NULL;
 	}
-	if (unlikely(skb_ensure_writable(skb, thoff + l4len) ||
+	if (unlikely(hold || rx->dsfield != d->rx_dsfield ||
+		     skb->mark != d->rx_mark)) {
+		*exc = fp_rx_held(skb, d, rx, hold);
+		return NULL;
+	}
+	if (unlikely(skb_ensure_writable(skb, rx->thoff + l4len) ||
 		     skb_cow_head(skb, ETH_HLEN))) {
 		*exc = FP_EXC_COUNT;
 		return NULL;
@@ -138,73 +170,108 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 	return d;
 }
 
-static void fp_csum_addr(__sum16 *check, struct sk_buff *skb, u8 family,
-			 const union nf_inet_addr *from,
-			 const union nf_inet_addr *to)
+/*
+ * The L4 checksum after a 32-bit word it covers changes, as the stack's
+ * inet_proto_csum_replace4() leaves it: a CHECKSUM_PARTIAL checksum holds
+ * only the pseudo-header's sum (pseudo: the word is part of it).
+ */
+static void fp_csum_replace4(__sum16 *sum, __be32 from, __be32 to,
+			     bool partial, bool pseudo)
 {
-	if (family == AF_INET)
-		inet_proto_csum_replace4(check, skb, from->ip, to->ip, true);
-	else
-		inet_proto_csum_replace16(check, skb, from->ip6, to->ip6, true);
+	if (!partial)
+		csum_replace4(sum, from, to);
+	else if (pseudo)
+		*sum = ~csum_fold(csum_add(csum_sub(csum_unfold(*sum),
+						    (__force __wsum)from),
+					   (__force __wsum)to));
+}
+
+static void fp_csum_replace_addr(__sum16 *sum, u8 family,
+				 const union nf_inet_addr *from,
+				 const union nf_inet_addr *to, bool partial)
+{
+	int i, words = family == AF_INET ? 1 : 4;
+
+	for (i = 0; i < words; i++)
+		fp_csum_replace4(sum, from->all[i], to->all[i], partial, true);
 }
 
 /*
- * Rewrites the ports and fixes the L4 checksum for the new ports and
- * pseudo-header addresses.  The inet_proto_csum_replace helpers handle
- * CHECKSUM_PARTIAL (only the pseudo-header sum is stored) as well as a
- * full checksum; a UDP datagram without checksum keeps none.
+ * Rewrites the ports of an L4 header as d transmits it and fixes its
+ * checksum for the new ports and pseudo-header addresses; a UDP datagram
+ * without a checksum keeps none, as with the stack's NAT.
  */
-void fp_l4_nat(struct sk_buff *skb, const struct fp_dir *d, unsigned int thoff)
+void fp_rewrite_l4(void *l4, const struct fp_dir *d, bool partial)
 {
-	__be16 *ports = (__be16 *)(skb->data + thoff);
+	__be16 *ports = l4;
+	struct udphdr *uh = l4;
 	__sum16 *check;
-	bool udp = d->key.proto == IPPROTO_UDP;
 
 	if (!d->nat)
 		return;
-	if (udp) {
-		check = &((struct udphdr *)ports)->check;
-		if (!*check && skb->ip_summed != CHECKSUM_PARTIAL)
-			check = NULL;
-	} else {
-		check = &((struct tcphdr *)ports)->check;
-	}
+	if (d->key.proto == IPPROTO_UDP)
+		check = uh->check || partial ? &uh->check : NULL;
+	else
+		check = &((struct tcphdr *)l4)->check;
 
 	if (check) {
 		if (d->nat & FP_NAT_SADDR)
-			fp_csum_addr(check, skb, d->key.family, &d->key.src, &d->xsrc);
+			fp_csum_replace_addr(check, d->key.family, &d->key.src,
+					     &d->xsrc, partial);
 		if (d->nat & FP_NAT_DADDR)
-			fp_csum_addr(check, skb, d->key.family, &d->key.dst, &d->xdst);
+			fp_csum_replace_addr(check, d->key.family, &d->key.dst,
+					     &d->xdst, partial);
 		if (d->nat & FP_NAT_SPORT)
-			inet_proto_csum_replace2(check, skb, ports[0], d->xsport, false);
+			fp_csum_replace4(check, (__force __be32)ports[0],
+					 (__force __be32)d->xsport, partial, false);
 		if (d->nat & FP_NAT_DPORT)
-			inet_proto_csum_replace2(check, skb, ports[1], d->xdport, false);
-		if (udp && !*check)
+			fp_csum_replace4(check, (__force __be32)ports[1],
+					 (__force __be32)d->xdport, partial, false);
+		if (d->key.proto == IPPROTO_UDP && !*check)
 			*check = CSUM_MANGLED_0;
 	}
 	ports[0] = d->xsport;
 	ports[1] = d->xdport;
 }
 
-/* Puts the cached MAC header in front and sends; always consumes skb. */
-unsigned int fp_xmit(struct fp_net *fpn, struct fp_dev *fpd,
-		     struct fp_dir *d, struct sk_buff *skb, unsigned int len)
+/* The next hop's link-layer header, consistent against its rewrites. */
+static void fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh)
 {
-	struct fp_pcpu_stats *s;
+	u8 *hdr = __skb_push(skb, ETH_HLEN);
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&nh->seq);
+		memcpy(hdr, nh->hdr, ETH_HLEN);
+	} while (read_seqcount_retry(&nh->seq, seq));
+	skb_reset_mac_header(skb);
+}
+
+static void fp_stats_add_fast(struct fp_pcpu_stats __percpu *stats,
+			      unsigned int len)
+{
+	struct fp_pcpu_stats *s = this_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->fast_packets);
+	u64_stats_add(&s->fast_bytes, len);
+	u64_stats_update_end(&s->syncp);
+}
+
+/* Puts the next hop's header in front and sends; always consumes skb. */
+unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
+		     struct sk_buff *skb, unsigned int len)
+{
+	struct fp_pcpu_stats __percpu *tx_stats;
+	const struct fp_nh *nh = d->nh;
 	unsigned long now = jiffies;
 
-	s = this_cpu_ptr(fpn->stats);
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->fast_packets);
-	u64_stats_add(&s->fast_bytes, len);
-	u64_stats_update_end(&s->syncp);
-	s = this_cpu_ptr(fpd->stats);
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->fast_packets);
-	u64_stats_add(&s->fast_bytes, len);
-	u64_stats_update_end(&s->syncp);
-	if (d->out_stats) {
-		s = this_cpu_ptr(d->out_stats);
+	fp_stats_add_fast(fpd->fpn->stats, len);
+	fp_stats_add_fast(fpd->stats, len);
+	tx_stats = rcu_dereference(nh->tx_stats);
+	if (tx_stats) {
+		struct fp_pcpu_stats *s = this_cpu_ptr(tx_stats);
+
 		u64_stats_update_begin(&s->syncp);
 		u64_stats_inc(&s->tx_packets);
 		u64_stats_add(&s->tx_bytes, len);
@@ -215,12 +282,14 @@ unsigned int fp_xmit(struct fp_net *fpn, struct fp_dev *fpd,
 	if (READ_ONCE(d->last_used) != now)
 		WRITE_ONCE(d->last_used, now);
 
+	/* What egress qdiscs classify on, as the stack left it (verified). */
+	skb->mark = d->mark;
+	skb->priority = d->priority;
 	/* As ip_forward(): a received checksum and timestamp do not apply. */
 	skb_forward_csum(skb);
 	skb_clear_tstamp(skb);
-	memcpy(__skb_push(skb, ETH_HLEN), d->eth, ETH_HLEN);
-	skb_reset_mac_header(skb);
-	skb->dev = d->out;
+	fp_push_l2(skb, nh);
+	skb->dev = nh->dev;
 	dev_queue_xmit(skb);
 	return NF_STOLEN;
 }

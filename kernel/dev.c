@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fastpath: enabled devices and the events that invalidate flows.
+ * fastpath: enabled devices and the device events that invalidate flows.
  *
- * Enabling a device registers the netdev ingress hook that runs the data
- * plane for packets it receives.  Device and neighbour events evict the
- * flows whose cached transmit state (device, MTU, MAC addresses) they
- * change, so the data plane never uses a stale one.
+ * A device is enabled by name and stays enabled when it goes away: when a
+ * device of that name appears again in the netns (a PPPoE reconnect, a
+ * re-created VLAN) the netdev ingress hook that runs the data plane is
+ * registered on it again.  Device events evict the flows whose cached
+ * transmit state (device, MTU) they change; next hops follow address
+ * changes themselves (nh.c).
+ *
+ * While any device of a netns is enabled, fastpath holds connection
+ * tracking on in it (as nftables' flow offload does): a router without a
+ * firewall would otherwise track nothing, and nothing could be learned.
  */
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
-#include <linux/etherdevice.h>
-#include <net/neighbour.h>
-#include <net/netevent.h>
 
 #include "fastpath.h"
 
@@ -23,45 +26,65 @@ struct fp_dev *fp_dev_find(struct fp_net *fpn, int ifindex)
 	struct fp_dev *fpd;
 
 	list_for_each_entry_rcu(fpd, &fpn->devs, list, lockdep_rtnl_is_held())
-		if (fpd->dev->ifindex == ifindex)
+		if (READ_ONCE(fpd->ifindex) == ifindex)
 			return fpd;
 	return NULL;
 }
 
-int fp_dev_enable(struct fp_net *fpn, struct net_device *dev,
-		  struct netlink_ext_ack *extack)
+struct fp_dev *fp_dev_find_name(struct fp_net *fpn, const char *name)
 {
 	struct fp_dev *fpd;
-	int err;
 
-	ASSERT_RTNL();
-	if (fp_dev_find(fpn, dev->ifindex))
-		return 0;
+	list_for_each_entry_rcu(fpd, &fpn->devs, list, lockdep_rtnl_is_held())
+		if (!strncmp(fpd->name, name, IFNAMSIZ))
+			return fpd;
+	return NULL;
+}
+
+/* Flows received or transmitted on the device given as arg. */
+static bool fp_match_dev(const struct fp_flow *flow, const void *arg)
+{
+	const struct net_device *dev = arg;
+	int i;
+
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		const struct fp_dir *d = &flow->dir[i];
+
+		if (fp_dir_offloaded(d) &&
+		    (d->key.iif == dev->ifindex || d->nh->dev == dev))
+			return true;
+	}
+	return false;
+}
+
+/* Flows transmitted on the device given as arg. */
+static bool fp_match_out(const struct fp_flow *flow, const void *arg)
+{
+	int i;
+
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		if (fp_dir_offloaded(&flow->dir[i]) &&
+		    flow->dir[i].nh->dev == arg)
+			return true;
+	return false;
+}
+
+static bool fp_dev_supported(const struct net_device *dev,
+			     struct netlink_ext_ack *extack)
+{
 	if (dev->flags & IFF_LOOPBACK) {
 		NL_SET_ERR_MSG(extack, "loopback device not supported");
-		return -EOPNOTSUPP;
+		return false;
 	}
+	return true;
+}
 
-	/* Learning costs every forwarded packet: only while a device is on. */
-	if (list_empty(&fpn->devs)) {
-		err = fp_learn_init(dev_net(dev));
-		if (err) {
-			NL_SET_ERR_MSG(extack, "cannot register the learning hooks");
-			return err;
-		}
-	}
-	fpd = kzalloc(sizeof(*fpd), GFP_KERNEL);
-	if (!fpd) {
-		err = -ENOMEM;
-		goto err_learn;
-	}
-	fpd->stats = netdev_alloc_pcpu_stats(struct fp_pcpu_stats);
-	if (!fpd->stats) {
-		err = -ENOMEM;
-		goto err_free;
-	}
-	fpd->dev = dev;
-	fpd->fpn = fpn;
+/* Starts the data plane on dev, the device of fpd's name.  RTNL held. */
+static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
+{
+	struct fp_net *fpn = fpd->fpn;
+	int err;
+
 	fpd->ops = (struct nf_hook_ops) {
 		.hook = fp_ingress,
 		.priv = fpd,
@@ -71,22 +94,41 @@ int fp_dev_enable(struct fp_net *fpn, struct net_device *dev,
 		.dev = dev,
 	};
 	err = nf_register_net_hook(dev_net(dev), &fpd->ops);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot register the ingress hook");
-		goto err_stats;
-	}
+	if (err)
+		return err;
 	netdev_hold(dev, &fpd->tracker, GFP_KERNEL);
-	list_add_tail_rcu(&fpd->list, &fpn->devs);
+	fpd->dev = dev;
+	spin_lock_bh(&fpn->lock);
+	WRITE_ONCE(fpd->ifindex, dev->ifindex);
+	/* Refusals for "not enabled" reasons may no longer hold. */
+	WRITE_ONCE(fpn->learn_gen, fpn->learn_gen + 1);
+	spin_unlock_bh(&fpn->lock);
+	fp_nh_set_tx_stats(fpn, dev, fpd->stats);
+	fpn->attached++;
 	return 0;
+}
 
-err_stats:
-	free_percpu(fpd->stats);
-err_free:
-	kfree(fpd);
-err_learn:
-	if (list_empty(&fpn->devs))
-		fp_learn_exit(dev_net(dev));
-	return err;
+/* Stops the data plane on fpd's device; the enablement stays.  RTNL held. */
+static void fp_dev_detach(struct fp_dev *fpd)
+{
+	struct net_device *dev = fpd->dev;
+	struct fp_net *fpn = fpd->fpn;
+
+	/*
+	 * A learner that found fpd before this point checks its ifindex
+	 * again under the lock: no flow can be added for it after the flush.
+	 */
+	spin_lock_bh(&fpn->lock);
+	WRITE_ONCE(fpd->ifindex, 0);
+	spin_unlock_bh(&fpn->lock);
+	fp_nh_set_tx_stats(fpn, dev, NULL);
+	nf_unregister_net_hook(dev_net(dev), &fpd->ops);
+	/* A device that is down has no flows left (NETDEV_DOWN). */
+	if (dev->flags & IFF_UP)
+		fp_flow_flush(fpn, fp_match_dev, dev, FASTPATH_DEL_REASON_DEV);
+	fpd->dev = NULL;
+	netdev_put(dev, &fpd->tracker);
+	fpn->attached--;
 }
 
 static void fp_dev_free_rcu(struct rcu_head *head)
@@ -97,52 +139,122 @@ static void fp_dev_free_rcu(struct rcu_head *head)
 	kfree(fpd);
 }
 
-/* Flows received or transmitted on the device given as arg. */
-static bool fp_match_dev(const struct fp_flow *flow, const void *arg)
+/* The first enablement of a netns starts learning and conntrack. */
+static int fp_dev_first(struct fp_net *fpn, struct netlink_ext_ack *extack)
 {
-	const struct net_device *dev = arg;
-	int i;
+	int err;
 
-	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		if (flow->dir[i].offloaded &&
-		    (flow->dir[i].key.iif == dev->ifindex || flow->dir[i].out == dev))
-			return true;
-	return false;
+	err = nf_ct_netns_get(fpn->net, NFPROTO_INET);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot enable connection tracking");
+		return err;
+	}
+	err = fp_watch_start(fpn);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot watch nftables commits");
+		goto err_ct;
+	}
+	err = fp_learn_init(fpn->net);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot register the learning hooks");
+		goto err_watch;
+	}
+	return 0;
+
+err_watch:
+	fp_watch_stop(fpn);
+err_ct:
+	nf_ct_netns_put(fpn->net, NFPROTO_INET);
+	return err;
 }
 
-/* Flows transmitted on the device given as arg. */
-static bool fp_match_out(const struct fp_flow *flow, const void *arg)
+static void fp_dev_last(struct fp_net *fpn)
 {
-	int i;
-
-	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		if (flow->dir[i].offloaded && flow->dir[i].out == arg)
-			return true;
-	return false;
+	fp_learn_exit(fpn->net);
+	fp_watch_stop(fpn);
+	nf_ct_netns_put(fpn->net, NFPROTO_INET);
 }
 
-static void __fp_dev_disable(struct fp_net *fpn, struct fp_dev *fpd)
+int fp_dev_enable(struct fp_net *fpn, const char *name,
+		  struct netlink_ext_ack *extack)
 {
+	struct net_device *dev;
+	struct fp_dev *fpd;
+	bool first;
+	int err;
+
+	ASSERT_RTNL();
+	if (fp_dev_find_name(fpn, name))
+		return 0;
+	dev = __dev_get_by_name(fpn->net, name);
+	if (dev && !fp_dev_supported(dev, extack))
+		return -EOPNOTSUPP;
+
+	fpd = kzalloc(sizeof(*fpd), GFP_KERNEL);
+	if (!fpd)
+		return -ENOMEM;
+	fpd->stats = netdev_alloc_pcpu_stats(struct fp_pcpu_stats);
+	if (!fpd->stats) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	strscpy(fpd->name, name, sizeof(fpd->name));
+	fpd->fpn = fpn;
+
+	first = list_empty(&fpn->devs);
+	if (first) {
+		err = fp_dev_first(fpn, extack);
+		if (err)
+			goto err_stats;
+	}
+	if (dev) {
+		err = fp_dev_attach(fpd, dev);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot register the ingress hook");
+			goto err_first;
+		}
+	}
+	list_add_tail_rcu(&fpd->list, &fpn->devs);
+
+	/* Success, with a word on what the user might not expect. */
+	if (!dev)
+		NL_SET_ERR_MSG(extack,
+			       "no such device yet: enabled when it appears");
+	else if (first)
+		NL_SET_ERR_MSG(extack,
+			       "connection tracking is on in this netns while a device is enabled");
+	return 0;
+
+err_first:
+	if (first)
+		fp_dev_last(fpn);
+err_stats:
+	free_percpu(fpd->stats);
+err_free:
+	kfree(fpd);
+	return err;
+}
+
+static void fp_dev_remove(struct fp_net *fpn, struct fp_dev *fpd)
+{
+	if (fpd->dev)
+		fp_dev_detach(fpd);
 	list_del_rcu(&fpd->list);
-	/* Waits for the packets and learners that may still see fpd. */
-	nf_unregister_net_hook(dev_net(fpd->dev), &fpd->ops);
 	if (list_empty(&fpn->devs))
-		fp_learn_exit(dev_net(fpd->dev));
-	fp_flow_flush(fpn, fp_match_dev, fpd->dev, FASTPATH_DEL_REASON_DEV);
-	netdev_put(fpd->dev, &fpd->tracker);
-	/* Flows just unlinked may still count into fpd->stats. */
+		fp_dev_last(fpn);
+	/* The data plane and learners may still see fpd and its counters. */
 	call_rcu(&fpd->rcu, fp_dev_free_rcu);
 }
 
-int fp_dev_disable(struct fp_net *fpn, struct net_device *dev,
+int fp_dev_disable(struct fp_net *fpn, const char *name,
 		   struct netlink_ext_ack *extack)
 {
 	struct fp_dev *fpd;
 
 	ASSERT_RTNL();
-	fpd = fp_dev_find(fpn, dev->ifindex);
+	fpd = fp_dev_find_name(fpn, name);
 	if (fpd)
-		__fp_dev_disable(fpn, fpd);
+		fp_dev_remove(fpn, fpd);
 	return 0;
 }
 
@@ -152,7 +264,27 @@ void fp_dev_disable_all(struct fp_net *fpn)
 
 	ASSERT_RTNL();
 	list_for_each_entry_safe(fpd, tmp, &fpn->devs, list)
-		__fp_dev_disable(fpn, fpd);
+		fp_dev_remove(fpn, fpd);
+}
+
+/* The enablement waiting for dev's name, if any, takes dev. */
+static void fp_dev_appeared(struct fp_net *fpn, struct net_device *dev)
+{
+	struct fp_dev *fpd = fp_dev_find_name(fpn, dev->name);
+
+	if (!fpd || fpd->dev || !fp_dev_supported(dev, NULL))
+		return;
+	if (fp_dev_attach(fpd, dev))
+		netdev_warn(dev, "fastpath: cannot register the ingress hook\n");
+}
+
+/* Detaches the enablement that holds dev, if any. */
+static void fp_dev_gone(struct fp_net *fpn, struct net_device *dev)
+{
+	struct fp_dev *fpd = fp_dev_find(fpn, dev->ifindex);
+
+	if (fpd)
+		fp_dev_detach(fpd);
 }
 
 static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
@@ -160,87 +292,44 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct fp_net *fpn = fp_pernet(dev_net(dev));
-	struct fp_dev *fpd;
 
+	if (list_empty(&fpn->devs) && !atomic_read(&fpn->nflows))
+		return NOTIFY_DONE;
+
+	/* One walk of the flows per event at most. */
 	switch (event) {
+	case NETDEV_REGISTER:
+		fp_dev_appeared(fpn, dev);
+		break;
+	case NETDEV_CHANGENAME:
+		/* The enablement follows the name, not the device. */
+		fp_dev_gone(fpn, dev);
+		fp_dev_appeared(fpn, dev);
+		break;
 	case NETDEV_UNREGISTER:
-		fpd = fp_dev_find(fpn, dev->ifindex);
-		if (fpd)
-			__fp_dev_disable(fpn, fpd);
-		fallthrough;
+		/* Closed first: NETDEV_DOWN has flushed its flows. */
+		fp_dev_gone(fpn, dev);
+		break;
 	case NETDEV_DOWN:
 		fp_flow_flush(fpn, fp_match_dev, dev, FASTPATH_DEL_REASON_DEV);
+		break;
+	case NETDEV_CHANGE:
+		if (!netif_carrier_ok(dev))
+			fp_flow_flush(fpn, fp_match_dev, dev,
+				      FASTPATH_DEL_REASON_DEV);
 		break;
 	case NETDEV_CHANGEMTU:
 		fp_flow_flush(fpn, fp_match_out, dev, FASTPATH_DEL_REASON_MTU);
 		break;
 	case NETDEV_CHANGEADDR:
-		fp_flow_flush(fpn, fp_match_out, dev, FASTPATH_DEL_REASON_NEIGH);
+		fp_nh_dev_addr_changed(fpn, dev);
 		break;
 	}
 	return NOTIFY_DONE;
 }
 
-/* A neighbour entry as it is now, matched against the flows' copies. */
-struct fp_neigh_state {
-	const struct net_device *dev;
-	union nf_inet_addr addr;
-	u8 family;
-	bool usable;
-	u8 ha[ETH_ALEN];
-};
-
-static bool fp_match_neigh(const struct fp_flow *flow, const void *arg)
-{
-	const struct fp_neigh_state *ns = arg;
-	int i;
-
-	if (flow->family != ns->family)
-		return false;
-	for (i = 0; i < IP_CT_DIR_MAX; i++) {
-		const struct fp_dir *d = &flow->dir[i];
-
-		if (d->offloaded && d->out == ns->dev &&
-		    !memcmp(&d->nexthop, &ns->addr, sizeof(ns->addr)) &&
-		    (!ns->usable || !ether_addr_equal(d->eth, ns->ha)))
-			return true;
-	}
-	return false;
-}
-
-static int fp_netevent(struct notifier_block *nb, unsigned long event,
-		       void *ptr)
-{
-	struct fp_neigh_state ns = {};
-	struct neighbour *n = ptr;
-	struct fp_net *fpn;
-
-	if (event != NETEVENT_NEIGH_UPDATE || n->dev->type != ARPHRD_ETHER)
-		return NOTIFY_DONE;
-	fpn = fp_pernet(dev_net(n->dev));
-	if (!atomic_read(&fpn->nflows))
-		return NOTIFY_DONE;
-
-	ns.family = n->tbl->family;
-	if (ns.family == AF_INET)
-		memcpy(&ns.addr.ip, n->primary_key, sizeof(ns.addr.ip));
-	else if (ns.family == AF_INET6)
-		memcpy(&ns.addr.in6, n->primary_key, sizeof(ns.addr.in6));
-	else
-		return NOTIFY_DONE;
-	ns.dev = n->dev;
-	ns.usable = !READ_ONCE(n->dead) && (READ_ONCE(n->nud_state) & NUD_VALID);
-	neigh_ha_snapshot(ns.ha, n, n->dev);
-	fp_flow_flush(fpn, fp_match_neigh, &ns, FASTPATH_DEL_REASON_NEIGH);
-	return NOTIFY_DONE;
-}
-
 static struct notifier_block fp_netdev_nb = {
 	.notifier_call = fp_netdev_event,
-};
-
-static struct notifier_block fp_netevent_nb = {
-	.notifier_call = fp_netevent,
 };
 
 int fp_dev_notifiers_init(void)
@@ -250,7 +339,7 @@ int fp_dev_notifiers_init(void)
 	err = register_netdevice_notifier(&fp_netdev_nb);
 	if (err)
 		return err;
-	err = register_netevent_notifier(&fp_netevent_nb);
+	err = fp_nh_notifier_init();
 	if (err)
 		unregister_netdevice_notifier(&fp_netdev_nb);
 	return err;
@@ -258,6 +347,6 @@ int fp_dev_notifiers_init(void)
 
 void fp_dev_notifiers_exit(void)
 {
-	unregister_netevent_notifier(&fp_netevent_nb);
+	fp_nh_notifier_exit();
 	unregister_netdevice_notifier(&fp_netdev_nb);
 }

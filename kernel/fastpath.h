@@ -2,14 +2,18 @@
 /*
  * fastpath: internal declarations shared by the module's files.
  *
- * A flow is one conntrack entry with two directions.  Each learned
+ * A flow is one conntrack entry with two directions.  Each offloaded
  * direction sits in the per-netns hash keyed by what the ingress hook sees
  * (ingress ifindex + 5-tuple) and carries everything needed to transmit
- * without routing, netfilter or the neighbour layer.
+ * without routing, netfilter or the neighbour layer; its link-layer header
+ * comes from a next hop (struct fp_nh) shared by every direction that
+ * leaves through the same neighbour.
  *
- * Locking: the flow table is written under fp_net.lock and read under RCU;
- * flows are freed after a grace period.  The device list is written under
- * RTNL and read under RCU.  Rules are written under the genl mutex.
+ * Locking: fp_net.lock serialises every writer of the flow table, the
+ * next-hop table and the enabled devices' attachment state; the packet
+ * path only reads, under RCU.  The device list is also written under RTNL.
+ * Rules are written under the genl mutex.  Flows and next hops are freed
+ * after a grace period.
  */
 #ifndef _FASTPATH_H
 #define _FASTPATH_H
@@ -17,7 +21,9 @@
 #include <linux/if_ether.h>
 #include <linux/list.h>
 #include <linux/netdevice.h>
+#include <linux/refcount.h>
 #include <linux/rhashtable.h>
+#include <linux/seqlock.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -45,6 +51,9 @@ enum fp_exception {
 	FP_EXC_STALE,
 	FP_EXC_NOT_UNICAST,
 	FP_EXC_TABLE_FULL,
+	FP_EXC_VERIFY,
+	FP_EXC_MISMATCH,
+	FP_EXC_BIG_PACKET,
 	FP_EXC_COUNT
 };
 
@@ -53,9 +62,9 @@ static_assert((int)FP_EXC_COUNT == (int)FASTPATH_A_EXCEPTIONS_MAX);
 /* Per-CPU counters of a netns (global) or of an enabled device. */
 struct fp_pcpu_stats {
 	struct u64_stats_sync syncp;
-	u64_stats_t fast_packets;	/* netns: forwarded; dev: received */
+	u64_stats_t fast_packets;	/* dev: received on the fast path */
 	u64_stats_t fast_bytes;
-	u64_stats_t tx_packets;		/* dev only: fast-path transmits */
+	u64_stats_t tx_packets;		/* dev: fast-path transmits */
 	u64_stats_t tx_bytes;
 	u64_stats_t slow_packets;
 	u64_stats_t exc[FP_EXC_COUNT];	/* netns only */
@@ -87,38 +96,71 @@ struct fp_key {
 #define FP_NAT_SPORT	BIT(2)
 #define FP_NAT_DPORT	BIT(3)
 
+/* Where a direction stands (fp_dir.state); changes under fp_net.lock. */
+enum fp_dir_state {
+	FP_DIR_NEW,		/* its tuple only: learning has not decided */
+	FP_DIR_REFUSED,		/* learning said no (why) until retry_at */
+	FP_DIR_OFFLOADED,	/* in the table, transmit state valid */
+};
+
+/* How long a refusal or rejection is trusted before learning looks again. */
+#define FP_REFUSAL_TTL	(10 * HZ)
+
+/*
+ * Why the data plane must leave a direction's packets to the stack
+ * (fp_dir.hold), read by every packet: zero means forward.  KILLED is
+ * final; the other changes are cmpxchg()es from the state they expect.
+ */
+enum fp_hold {
+	FP_HOLD_NONE,
+	FP_HOLD_VERIFY,		/* the next packet goes to be verified */
+	FP_HOLD_REJECTED,	/* verification found a difference (why) */
+	FP_HOLD_KILLED,		/* the flow is on its way out */
+};
+
+struct fp_nh;
+struct iphdr;
+struct ipv6hdr;
+
 /*
  * One direction of a flow.  The fields a packet needs come first.  The
  * tuple fields (key, x*, nat) are set for both directions when the flow is
- * created; the rest only once the direction is offloaded.  Packed without
- * holes: with the flow around them it stays within 256 bytes a direction.
+ * created; the transmit state (nh, dst, mtu) only once the direction is
+ * offloaded.  Packed without holes: with the flow around them it stays
+ * within 256 bytes a direction, hash buckets included.
  */
 struct fp_dir {
 	struct rhash_head node;
 	struct fp_key key;		/* as received */
+	u32 hold;			/* enum fp_hold */
+	u16 mtu;			/* longer packets go to the stack */
+	u8 nat;				/* FP_NAT_* */
+	u8 rx_dsfield;			/* DSCP (ECN masked) and mark that */
+	u32 rx_mark;			/* packets arrived with when verified */
 	union nf_inet_addr xsrc;	/* as transmitted */
 	union nf_inet_addr xdst;
 	__be16 xsport;
 	__be16 xdport;
-	u8 offloaded;			/* in the hash, taking the fast path */
-	u8 nat;				/* FP_NAT_* */
-	u8 index;			/* in fp_flow.dir[] */
-	u8 killed;			/* flow->kill_reason set: hands off */
-	u8 eth[ETH_HLEN];		/* cached Ethernet header */
-	u16 mtu;			/* longer packets go to the stack */
 	u32 dst_cookie;
-	struct net_device *out;		/* flows are removed before it goes */
+	struct fp_nh *nh;		/* held */
 	struct dst_entry *dst;		/* held: route validity */
-	/* out device's counters if it is enabled; freed after its flows */
-	struct fp_pcpu_stats __percpu *out_stats;
+	u32 mark;			/* egress metadata the stack gave */
+	u32 priority;			/* verified packets */
 	atomic64_t packets;
 	atomic64_t bytes;
 	unsigned long last_used;	/* jiffies */
-	union nf_inet_addr nexthop;	/* neighbour the MAC came from */
+	/* Learning's side, not read by packets. */
+	u32 retry_at;			/* jiffies: refused or rejected until */
+	u32 why_detail;
+	u8 state;			/* enum fp_dir_state */
+	u8 why;				/* enum fastpath_why */
+	u8 why_gen;			/* fp_net.learn_gen when refused */
+	u8 index;			/* in fp_flow.dir[] */
 };
 
 enum fp_flow_flags {
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
+	FP_FLOW_KILLED,		/* kill_reason set, the GC removes it */
 };
 
 struct fp_flow {
@@ -128,8 +170,7 @@ struct fp_flow {
 	u8 kill_reason;			/* enum fastpath_del_reason, for the GC */
 	u8 family;
 	u8 proto;
-	u8 dscp;			/* DSCP and skb mark seen when learned, */
-	u32 mark;			/* for rule re-evaluation */
+	u8 offloaded;			/* directions offloaded */
 	u32 id;				/* index in fp_net.flows */
 	struct rhash_head ct_node;	/* fp_net.by_ct */
 	unsigned long created;		/* jiffies */
@@ -139,22 +180,66 @@ struct fp_flow {
 	struct rcu_head rcu;
 };
 
+/* A direction's published state: pairs with the release in flow.c. */
+static inline bool fp_dir_offloaded(const struct fp_dir *d)
+{
+	return smp_load_acquire(&d->state) == FP_DIR_OFFLOADED;
+}
+
+/*
+ * A next hop: the link-layer header that the stack's neighbour output
+ * would put in front of a packet routed out of a device to a gateway (or
+ * on-link destination), shared by every direction that uses it.  The
+ * neighbour notifier rewrites it in place when the neighbour's address
+ * changes, and kills it when the neighbour fails or goes away: a fresh
+ * one is then created by the next learning.
+ */
+struct fp_nh_key {
+	union nf_inet_addr addr;
+	int ifindex;			/* the routed egress device */
+	u8 family;
+	u8 pad[3];
+};
+
+struct fp_nh {
+	struct rhash_head node;		/* fp_net.nh_table, until dead */
+	struct list_head list;		/* fp_net.nhs, until dead */
+	struct fp_nh_key key;
+	struct net_device *dev;		/* flows are removed before it goes */
+	seqcount_spinlock_t seq;	/* hdr against fp_net.lock writers */
+	u8 dead;			/* neighbour failed: flows must go */
+	u8 used;			/* GC: a flow moved traffic this round */
+	u8 hdr[ETH_HLEN];
+	/* the egress device's counters while it is enabled */
+	struct fp_pcpu_stats __percpu __rcu *tx_stats;
+	refcount_t ref;
+	struct fp_net *fpn;
+	struct rcu_head rcu;
+};
+
 struct fp_config {
 	u32 flow_limit;
 	u32 tcp_timeout;	/* seconds */
 	u32 udp_timeout;	/* seconds */
 	u32 stats_interval;	/* milliseconds */
+	u32 verify_interval;	/* seconds, 0: only after changes */
 };
 
 struct fp_net;
 
-/* An enabled device. */
+/*
+ * A device enabled by name.  While a device of that name exists in the
+ * netns it is attached: the ingress hook is registered on it.  When it
+ * goes away the enablement waits for a device of the same name.
+ */
 struct fp_dev {
-	struct list_head list;		/* fp_net.devs, RTNL; RCU readers */
-	struct net_device *dev;
-	struct fp_net *fpn;
+	struct list_head list;		/* fp_net.devs: RTNL, RCU readers */
+	char name[IFNAMSIZ];
+	struct net_device *dev;		/* NULL while waiting */
+	int ifindex;			/* dev's, 0 while waiting: fp_net.lock */
 	netdevice_tracker tracker;
 	struct nf_hook_ops ops;
+	struct fp_net *fpn;
 	struct fp_pcpu_stats __percpu *stats;
 	struct rcu_head rcu;
 };
@@ -166,16 +251,29 @@ struct fp_net {
 	struct net *net;
 	struct rhashtable table;	/* fp_dir by fp_key */
 	struct rhashtable by_ct;	/* fp_flow by conntrack entry */
+	struct rhashtable nh_table;	/* live fp_nh by fp_nh_key */
+	struct list_head nhs;		/* live fp_nh, RCU readers */
 	struct xarray flows;		/* fp_flow by id: dump order */
 	u32 next_id;
-	spinlock_t lock;		/* table, by_ct and xarray writers */
-	atomic_t nflows;
-	u32 gen;			/* bumped on add/remove: dump consistency */
+	spinlock_t lock;		/* every writer, see the top */
+	atomic_t nflows;		/* flows with an offloaded direction */
+	atomic_t nrefused;		/* flows kept only for their refusal */
+	u32 gen;			/* bumped by flushes: dump consistency */
+	u32 learn_gen;			/* bumped when refusals may be stale */
+	/* When to verify every direction again (verify.c) */
+	struct socket *watch;		/* nftables commits, while enabled */
+	atomic_t ruleset_changes;
+	u32 verified_changes;		/* GC: as of the last verification */
+	u32 verified_xfrm;
+	unsigned long verified_at;
+	atomic64_t verify_passed;
+	atomic64_t verify_failed;
 	struct fp_pcpu_stats __percpu *stats;
 	atomic64_t flows_learned;
 	atomic64_t flows_removed;
 	struct fp_config cfg;		/* written under genl mutex, READ_ONCE */
 	struct list_head devs;		/* struct fp_dev */
+	unsigned int attached;		/* devs with a device: RTNL */
 	struct fp_ruleset __rcu *rules;
 	struct delayed_work gc;
 	unsigned long stats_sent;	/* jiffies of the last FLOW_STATS_NTF round */
@@ -206,47 +304,128 @@ void fp_stats_read(struct fp_pcpu_stats __percpu *stats, struct fp_stats *out);
 int fp_flow_cache_init(void);
 void fp_flow_cache_exit(void);
 int fp_flow_table_init(struct fp_net *fpn);
-/* Removes every flow (reason shutdown) and frees the table. */
-void fp_flow_table_destroy(struct fp_net *fpn);
+/* Removes every flow (reason shutdown); no flow can be added after. */
+void fp_flow_table_flush(struct fp_net *fpn);
+/* Frees the emptied tables once the flows' RCU callbacks have run. */
+void fp_flow_table_free(struct fp_net *fpn);
 /* RCU read side.  A direction whose received tuple is key (iif included). */
 struct fp_dir *fp_flow_lookup(struct fp_net *fpn, const struct fp_key *key);
+/* RCU read side.  The flow of conntrack entry ct, offloaded or not. */
+struct fp_flow *fp_flow_find_ct(struct fp_net *fpn, const struct nf_conn *ct);
 /*
- * RCU read side.  The flow one of whose directions has this received tuple,
- * whatever its iif (key->iif ignored); NULL if none.
+ * RCU read side.  The flow with an offloaded direction, one of whose
+ * directions has this received tuple (key->iif ignored); NULL if none.
  */
 struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key_any_iif);
 /*
- * RCU read side.  The flow with the lowest id >= *id, which is stored in
- * *id; NULL after the last one.  Continue with *id + 1.
+ * RCU read side.  The flow with an offloaded direction with the lowest
+ * id >= *id, which is stored in *id; NULL after the last one.  Continue
+ * with *id + 1.
  */
 struct fp_flow *fp_flow_next(struct fp_net *fpn, unsigned long *id);
 typedef bool (*fp_flow_match_t)(const struct fp_flow *flow, const void *arg);
 /*
  * Removes the flows match() accepts (all with a NULL match) and returns
- * how many.  Any context; match runs under RCU.
+ * how many had an offloaded direction.  Process context; match runs under
+ * RCU.
  */
 unsigned int fp_flow_flush(struct fp_net *fpn, fp_flow_match_t match,
 			   const void *arg, enum fastpath_del_reason reason);
 /* Fills the tuple fields of d from direction dir of ct (key.iif = 0). */
 void fp_dir_set_tuple(struct fp_dir *d, const struct nf_conn *ct,
 		      enum ip_conntrack_dir dir);
-/* Offloads direction dir of ct as described by tmpl (learn.c). */
-int fp_flow_add(struct fp_net *fpn, struct nf_conn *ct,
-		enum ip_conntrack_dir dir, const struct fp_dir *tmpl,
-		u32 mark, u8 dscp);
+/*
+ * What learning found out about one direction of ct: offload it (tmpl
+ * holds its transmit state, in_fpd must still be attached with the iif)
+ * or remember why not.
+ */
+struct fp_learned {
+	struct fp_dir tmpl;		/* key, mtu, dst_cookie, dst (held) */
+	struct fp_dev *in_fpd;
+	struct net_device *out;
+	union nf_inet_addr nexthop;
+	u32 mark;
+	u8 dscp;
+	u8 why;				/* enum fastpath_why, 0: offload */
+	u32 why_detail;
+};
+int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
+		  enum ip_conntrack_dir dir, struct fp_learned *l);
+/*
+ * RCU read side: is direction dir of ct neither offloaded nor refused for
+ * a reason still worth trusting?
+ */
+bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
+			  enum ip_conntrack_dir dir);
+/* Runs the GC now (any context). */
+void fp_gc_kick(struct fp_net *fpn);
 /* Packet path: hands the flow to the GC for removal with this reason. */
 void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);
 /* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);
-static inline struct fp_flow *fp_dir_flow(const struct fp_dir *d, int dir)
+static inline struct fp_flow *fp_dir_flow(const struct fp_dir *d)
 {
-	return container_of(d, struct fp_flow, dir[dir]);
+	return container_of(d, struct fp_flow, dir[d->index]);
 }
+
+/* nh.c: next hops.  Writers hold fp_net.lock. */
+int fp_nh_table_init(struct fp_net *fpn);
+void fp_nh_table_destroy(struct fp_net *fpn);
+/*
+ * The live next hop out of dev to addr, created if needed, with a
+ * reference; NULL if the neighbour is not valid (or on failure).
+ */
+struct fp_nh *fp_nh_get(struct fp_net *fpn, struct net_device *dev,
+			u8 family, const union nf_inet_addr *addr);
+void fp_nh_put(struct fp_nh *nh);
+void fp_nh_put_locked(struct fp_net *fpn, struct fp_nh *nh);
+/* The enabled device's counters (or NULL) for next hops out of dev. */
+void fp_nh_set_tx_stats(struct fp_net *fpn, const struct net_device *dev,
+			struct fp_pcpu_stats __percpu *stats);
+/* Source address change of dev: its next hops' headers follow. */
+void fp_nh_dev_addr_changed(struct fp_net *fpn, const struct net_device *dev);
+/* GC: keep the neighbours of next hops that carried traffic fresh. */
+void fp_nh_gc(struct fp_net *fpn);
+int fp_nh_notifier_init(void);
+void fp_nh_notifier_exit(void);
 
 /* learn.c: netfilter POST_ROUTING hooks of one netns */
 int fp_learn_init(struct net *net);
 void fp_learn_exit(struct net *net);
+/*
+ * What of the connection itself keeps it off the fast path (0: nothing).
+ * NO_REPLY, REMOVING, PROTOCOL and TCP_STATE are passing states; HELPER
+ * and CT_STATE last.
+ */
+enum fastpath_why fp_ct_why(const struct nf_conn *ct);
+/* What of a route and its egress device the data plane cannot reproduce. */
+enum fastpath_why fp_route_why(const struct dst_entry *dst);
+enum fastpath_why fp_out_why(const struct net_device *out);
+
+/* explain.c */
+struct fp_explain_dir {
+	u32 why;			/* enum fastpath_why */
+	u32 detail;			/* rule pref, verify field */
+	int iif, oif;			/* 0: not known */
+};
+
+struct fp_explain {
+	u32 ct_id;
+	struct fp_dir tuple[IP_CT_DIR_MAX];	/* tuple fields only */
+	struct fp_explain_dir dir[IP_CT_DIR_MAX];
+};
+/*
+ * Why each direction of the connection that has the tuple key (key->iif
+ * ignored) in conntrack zone is (not) on the fast path.  Process context.
+ */
+int fp_explain(struct fp_net *fpn, const struct fp_key *key, u16 zone,
+	       struct fp_explain *ex, struct netlink_ext_ack *extack);
+/*
+ * RCU read side: fills ex for a direction learning has offloaded or
+ * refused; false (ex untouched) for one it has not decided on.
+ */
+bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex);
 
 /* dataplane.c, ipv4.c, ipv6.c: the netdev ingress hook */
 unsigned int fp_ingress(void *priv, struct sk_buff *skb,
@@ -257,22 +436,56 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 			struct sk_buff *skb);
 unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
 			  enum fp_exception exc);
+/* What the family code found in a received packet's network header. */
+struct fp_rx {
+	struct fp_key key;		/* ports and iif filled by fp_rx_flow */
+	unsigned int thoff;		/* L4 header offset from skb->data */
+	unsigned int len;		/* IP packet length */
+	u8 ttl;				/* TTL or hop limit */
+	u8 dsfield;			/* ECN masked */
+};
 struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
-			  struct fp_key *key, unsigned int thoff,
-			  unsigned int ttl, unsigned int len,
-			  enum fp_exception *exc);
-void fp_l4_nat(struct sk_buff *skb, const struct fp_dir *d,
-	       unsigned int thoff);
-unsigned int fp_xmit(struct fp_net *fpn, struct fp_dev *fpd,
-		     struct fp_dir *d, struct sk_buff *skb, unsigned int len);
+			  struct fp_rx *rx, enum fp_exception *exc);
+unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
+		     struct sk_buff *skb, unsigned int len);
+/*
+ * The headers as direction d transmits them, from pointers to the network
+ * and transport headers (of a packet, or of a copy being verified);
+ * partial: the L4 checksum is CHECKSUM_PARTIAL's pseudo-header sum.
+ */
+void fp_rewrite_l4(void *l4, const struct fp_dir *d, bool partial);
+void fp_ipv4_rewrite(struct iphdr *iph, void *l4, const struct fp_dir *d,
+		     bool partial);
+void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
+		     bool partial);
+
+/* verify.c */
+/* Data plane: keeps the copy of a held direction's packet to verify. */
+void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
+		     const struct fp_rx *rx);
+/*
+ * POST_ROUTING: if skb is a probe's packet, as the stack made it,
+ * concludes the verification of its direction.  Returns whether it was.
+ */
+bool fp_verify(struct fp_net *fpn, struct sk_buff *skb,
+	       const struct nf_hook_state *state, struct nf_conn *ct,
+	       enum ip_conntrack_info ctinfo);
+/* GC: is another verification of every direction due? */
+bool fp_verify_due(struct fp_net *fpn);
+/* GC: holds d for verification if all are due, or its own retry is. */
+void fp_verify_again(struct fp_dir *d, bool all);
+int fp_watch_start(struct fp_net *fpn);
+void fp_watch_stop(struct fp_net *fpn);
 
 /* dev.c: callers of enable/disable/disable_all hold RTNL */
-int fp_dev_enable(struct fp_net *fpn, struct net_device *dev,
+int fp_dev_enable(struct fp_net *fpn, const char *name,
 		  struct netlink_ext_ack *extack);
-int fp_dev_disable(struct fp_net *fpn, struct net_device *dev,
+int fp_dev_disable(struct fp_net *fpn, const char *name,
 		   struct netlink_ext_ack *extack);
-/* RTNL or RCU read side. */
+/* RTNL or RCU read side: the enabled device attached to ifindex. */
 struct fp_dev *fp_dev_find(struct fp_net *fpn, int ifindex);
+/* RTNL or RCU read side: the enablement of this name, attached or not. */
+struct fp_dev *fp_dev_find_name(struct fp_net *fpn, const char *name);
 void fp_dev_disable_all(struct fp_net *fpn);
 int fp_dev_notifiers_init(void);
 void fp_dev_notifiers_exit(void);
@@ -322,7 +535,15 @@ struct fp_ruleset {
 
 bool fp_prefix_match(u8 family, const union nf_inet_addr *addr,
 		     const union nf_inet_addr *prefix, u8 len);
-bool fp_rules_accelerate(struct fp_net *fpn, const struct fp_rule_ctx *ctx);
+/*
+ * Called by learning under RCU: the first rule that matches ctx, or NULL.
+ * Its hit counter counts the decision.
+ */
+const struct fp_rule *fp_rules_decide(struct fp_net *fpn,
+				      const struct fp_rule_ctx *ctx);
+/* RCU read side: the first rule that matches ctx, or NULL; no hit. */
+const struct fp_rule *fp_rules_match(struct fp_net *fpn,
+				     const struct fp_rule_ctx *ctx);
 struct fp_rule *fp_rule_find(const struct fp_ruleset *set, u32 pref);
 int fp_rule_add(struct fp_net *fpn, struct fp_rule *rule,
 		struct netlink_ext_ack *extack);

@@ -2,20 +2,26 @@
 /*
  * fastpath: the flow table and its garbage collector.
  *
- * Learned directions are found by the packet path in an rhashtable keyed by
- * {iif, tuple}; flows are found by conntrack entry (to learn the second
- * direction) in a second one, and listed in id order from an xarray.  All
- * three change together under fp_net.lock.  A flow is freed one RCU grace
- * period after it is unlinked, and only then gives back its route and
- * conntrack references, so a packet that found it can still use them.
+ * Offloaded directions are found by the packet path in an rhashtable keyed
+ * by {iif, tuple}; flows are found by conntrack entry (to learn the second
+ * direction, or to remember a refusal) in a second one, and listed in id
+ * order from an xarray.  All three change together under fp_net.lock.  A
+ * flow is freed one RCU grace period after it is unlinked, and only then
+ * gives back its route, next hop and conntrack references, so a packet
+ * that found it can still use them.
+ *
+ * A flow without an offloaded direction only remembers why learning
+ * refused it, so that a connection that cannot be offloaded does not cost
+ * a full learning attempt on each of its packets.  It is dropped silently
+ * when the refusal is due for another try.
  */
 #include <linux/slab.h>
 #include <net/dst.h>
-#include <net/neighbour.h>
-#include <net/arp.h>
-#include <net/ndisc.h>
 #include <net/netfilter/nf_conntrack_acct.h>
+#include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_l4proto.h>
+#include <net/netfilter/nf_conntrack_timeout.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 
 #include "fastpath.h"
 
@@ -42,7 +48,7 @@ static_assert(sizeof(struct fp_flow) <= 2 * 228);
 
 int fp_flow_cache_init(void)
 {
-	/* Not cache aligned: a 512-byte slot would waste 56 of every flow. */
+	/* Not cache aligned: a 512-byte slot would waste a quarter of it. */
 	fp_flow_cache = KMEM_CACHE(fp_flow, 0);
 	return fp_flow_cache ? 0 : -ENOMEM;
 }
@@ -56,6 +62,11 @@ void fp_flow_cache_exit(void)
 struct fp_dir *fp_flow_lookup(struct fp_net *fpn, const struct fp_key *key)
 {
 	return rhashtable_lookup(&fpn->table, key, fp_dir_params);
+}
+
+struct fp_flow *fp_flow_find_ct(struct fp_net *fpn, const struct nf_conn *ct)
+{
+	return rhashtable_lookup(&fpn->by_ct, &ct, fp_ct_params);
 }
 
 void fp_dir_set_tuple(struct fp_dir *d, const struct nf_conn *ct,
@@ -137,52 +148,65 @@ static void fp_flow_free_rcu(struct rcu_head *head)
 	int i;
 
 	fp_flow_sync_acct(flow);
-	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		if (flow->dir[i].offloaded)
-			dst_release(flow->dir[i].dst);
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		if (flow->dir[i].state != FP_DIR_OFFLOADED)
+			continue;
+		dst_release(flow->dir[i].dst);
+		fp_nh_put(flow->dir[i].nh);
+	}
 	nf_ct_put(flow->ct);
 	kmem_cache_free(fp_flow_cache, flow);
 }
 
+/* Returns whether flow had an offloaded direction. */
 static bool fp_flow_unlink(struct fp_net *fpn, struct fp_flow *flow)
 {
 	int i;
 
 	lockdep_assert_held(&fpn->lock);
-	if (test_and_set_bit(FP_FLOW_DEAD, &flow->flags))
-		return false;
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		if (flow->dir[i].offloaded)
+		if (flow->dir[i].state == FP_DIR_OFFLOADED)
 			rhashtable_remove_fast(&fpn->table, &flow->dir[i].node,
 					       fp_dir_params);
 	rhashtable_remove_fast(&fpn->by_ct, &flow->ct_node, fp_ct_params);
 	xa_erase(&fpn->flows, flow->id);
-	atomic_dec(&fpn->nflows);
-	fpn->gen++;
-	return true;
+	if (flow->offloaded) {
+		atomic_dec(&fpn->nflows);
+		return true;
+	}
+	atomic_dec(&fpn->nrefused);
+	return false;
 }
 
-/* The caller keeps flow alive (RCU read side or table lock not held). */
+/*
+ * The caller keeps flow alive (RCU read side).  Returns whether this call
+ * removed a flow that had an offloaded direction.
+ */
 static bool fp_flow_remove(struct fp_net *fpn, struct fp_flow *flow,
 			   enum fastpath_del_reason reason)
 {
-	bool unlinked;
+	bool offloaded;
 
 	spin_lock_bh(&fpn->lock);
-	unlinked = fp_flow_unlink(fpn, flow);
-	spin_unlock_bh(&fpn->lock);
-	if (!unlinked)
+	if (test_and_set_bit(FP_FLOW_DEAD, &flow->flags)) {
+		spin_unlock_bh(&fpn->lock);
 		return false;
+	}
+	offloaded = fp_flow_unlink(fpn, flow);
+	spin_unlock_bh(&fpn->lock);
 
-	atomic64_inc(&fpn->flows_removed);
-	if (flow->proto == IPPROTO_TCP && !READ_ONCE(flow->kill_reason))
-		fp_ct_tcp_fixup(flow->ct);
-	fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_DEL_NTF, reason);
+	if (offloaded) {
+		atomic64_inc(&fpn->flows_removed);
+		if (flow->proto == IPPROTO_TCP &&
+		    !test_bit(FP_FLOW_KILLED, &flow->flags))
+			fp_ct_tcp_fixup(flow->ct);
+		fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_DEL_NTF, reason);
+	}
 	call_rcu(&flow->rcu, fp_flow_free_rcu);
-	return true;
+	return offloaded;
 }
 
-static void fp_gc_kick(struct fp_net *fpn)
+void fp_gc_kick(struct fp_net *fpn)
 {
 	mod_delayed_work(system_power_efficient_wq, &fpn->gc, 0);
 }
@@ -196,26 +220,24 @@ void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 {
 	int i;
 
-	if (cmpxchg(&flow->kill_reason, 0, reason))
+	if (test_and_set_bit(FP_FLOW_KILLED, &flow->flags))
 		return;
+	WRITE_ONCE(flow->kill_reason, reason);
 	/* Where the data plane looks: the line it has just read. */
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		WRITE_ONCE(flow->dir[i].killed, 1);
+		WRITE_ONCE(flow->dir[i].hold, FP_HOLD_KILLED);
 	if (flow->proto == IPPROTO_TCP)
 		fp_ct_tcp_fixup(flow->ct);
 	fp_gc_kick(fpn);
 }
 
 /* A new flow for ct, with both directions' tuples and none offloaded. */
-static struct fp_flow *fp_flow_create(struct fp_net *fpn, struct nf_conn *ct,
-				      u32 mark, u8 dscp)
+static struct fp_flow *fp_flow_create(struct fp_net *fpn, struct nf_conn *ct)
 {
 	struct fp_flow *flow;
 	int err, i;
 
 	lockdep_assert_held(&fpn->lock);
-	if (atomic_read(&fpn->nflows) >= READ_ONCE(fpn->cfg.flow_limit))
-		return ERR_PTR(-ENOSPC);
 	flow = kmem_cache_zalloc(fp_flow_cache, GFP_ATOMIC);
 	if (!flow)
 		return ERR_PTR(-ENOMEM);
@@ -226,19 +248,19 @@ static struct fp_flow *fp_flow_create(struct fp_net *fpn, struct nf_conn *ct,
 	flow->ct = ct;
 	flow->family = nf_ct_l3num(ct);
 	flow->proto = nf_ct_protonum(ct);
-	flow->mark = mark;
-	flow->dscp = dscp;
 	flow->created = jiffies;
 	err = xa_alloc_cyclic(&fpn->flows, &flow->id, flow, xa_limit_32b,
 			      &fpn->next_id, GFP_ATOMIC);
 	if (err < 0)
 		goto err_free;
+	/* Ids start over below a running dump's position. */
+	if (err > 0)
+		WRITE_ONCE(fpn->gen, fpn->gen + 1);
 	err = rhashtable_insert_fast(&fpn->by_ct, &flow->ct_node, fp_ct_params);
 	if (err)
 		goto err_erase;
 	nf_conntrack_get(&ct->ct_general);
-	atomic_inc(&fpn->nflows);
-	fpn->gen++;
+	atomic_inc(&fpn->nrefused);
 	return flow;
 
 err_erase:
@@ -248,107 +270,249 @@ err_free:
 	return ERR_PTR(err);
 }
 
-int fp_flow_add(struct fp_net *fpn, struct nf_conn *ct,
-		enum ip_conntrack_dir dir, const struct fp_dir *tmpl,
-		u32 mark, u8 dscp)
+/* Drops a flow that fp_flow_learn() created but could not use. */
+static void fp_flow_discard(struct fp_net *fpn, struct fp_flow *flow)
 {
+	set_bit(FP_FLOW_DEAD, &flow->flags);
+	fp_flow_unlink(fpn, flow);
+	call_rcu(&flow->rcu, fp_flow_free_rcu);
+}
+
+/* Remembers why d is not offloaded, for ttl jiffies. */
+static void fp_dir_refuse(struct fp_net *fpn, struct fp_dir *d, u8 why,
+			  u32 detail, unsigned long ttl)
+{
+	WRITE_ONCE(d->why, why);
+	WRITE_ONCE(d->why_detail, detail);
+	WRITE_ONCE(d->why_gen, fpn->learn_gen);
+	WRITE_ONCE(d->retry_at, jiffies + ttl);
+	WRITE_ONCE(d->state, FP_DIR_REFUSED);
+}
+
+/* Is this direction's refusal still to be trusted? */
+static bool fp_dir_refusal_valid(const struct fp_net *fpn,
+				 const struct fp_dir *d)
+{
+	return READ_ONCE(d->state) == FP_DIR_REFUSED &&
+	       READ_ONCE(d->why_gen) == (u8)READ_ONCE(fpn->learn_gen) &&
+	       time_before32(jiffies, READ_ONCE(d->retry_at));
+}
+
+bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
+			  enum ip_conntrack_dir dir)
+{
+	const struct fp_flow *flow = fp_flow_find_ct(fpn, ct);
+	const struct fp_dir *d;
+
+	if (!flow)
+		return true;
+	d = &flow->dir[dir];
+	return READ_ONCE(d->state) != FP_DIR_OFFLOADED &&
+	       !fp_dir_refusal_valid(fpn, d);
+}
+
+/* Offloads d with the transmit state learning found; fpn->lock held. */
+static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
+			  struct fp_dir *d, struct fp_learned *l)
+{
+	const struct fp_dir *tmpl = &l->tmpl;
+	int err;
+
+	/* A device disabled or detached since the hook saw it: no flow. */
+	if (READ_ONCE(l->in_fpd->ifindex) != tmpl->key.iif)
+		return -ENODEV;
+	if (test_bit(FP_FLOW_KILLED, &flow->flags))
+		return -ESTALE;
+	if (!flow->offloaded &&
+	    atomic_read(&fpn->nflows) >= READ_ONCE(fpn->cfg.flow_limit))
+		return -ENOSPC;
+	d->nh = fp_nh_get(fpn, l->out, tmpl->key.family, &l->nexthop);
+	if (!d->nh)
+		return -EHOSTUNREACH;
+
+	d->key.iif = tmpl->key.iif;
+	d->mtu = tmpl->mtu;
+	d->dst_cookie = tmpl->dst_cookie;
+	d->dst = tmpl->dst;
+	/* What rules saw; verification replaces them with what it finds. */
+	d->mark = l->mark;
+	d->rx_dsfield = l->dscp << 2;
+	d->last_used = jiffies;
+	/* Its next packet goes through the stack, to be checked. */
+	d->hold = FP_HOLD_VERIFY;
+	err = rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
+	if (err) {
+		/* An older flow with this tuple is on its way out. */
+		fp_nh_put_locked(fpn, d->nh);
+		d->nh = NULL;
+		d->dst = NULL;
+		d->key.iif = 0;
+		return err;
+	}
+	/* Readers that find the flow by id test state before the rest. */
+	smp_store_release(&d->state, FP_DIR_OFFLOADED);
+	WRITE_ONCE(flow->offloaded, flow->offloaded + 1);
+	if (flow->offloaded == 1) {
+		atomic_dec(&fpn->nrefused);
+		atomic_inc(&fpn->nflows);
+		atomic64_inc(&fpn->flows_learned);
+	}
+	return 0;
+}
+
+int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
+		  enum ip_conntrack_dir dir, struct fp_learned *l)
+{
+	bool created = false, first = false;
 	struct fp_flow *flow;
 	struct fp_dir *d;
 	int err;
 
-	if (!dst_hold_safe(tmpl->dst))
+	if (!l->why && !dst_hold_safe(l->tmpl.dst))
 		return -ESTALE;
 
 	spin_lock_bh(&fpn->lock);
 	flow = rhashtable_lookup_fast(&fpn->by_ct, &ct, fp_ct_params);
 	if (!flow) {
-		flow = fp_flow_create(fpn, ct, mark, dscp);
+		/* Refusals are a cache: bounded like the flows. */
+		if (l->why && atomic_read(&fpn->nrefused) >=
+			      READ_ONCE(fpn->cfg.flow_limit)) {
+			err = -ENOSPC;
+			goto out_unlock;
+		}
+		flow = fp_flow_create(fpn, ct);
 		if (IS_ERR(flow)) {
 			err = PTR_ERR(flow);
-			goto err_unlock;
+			goto out_unlock;
 		}
-	} else if (flow->dir[dir].offloaded) {
-		err = -EEXIST;
-		goto err_unlock;
+		created = true;
 	}
-
 	d = &flow->dir[dir];
-	d->key.iif = tmpl->key.iif;
-	memcpy(d->eth, tmpl->eth, sizeof(d->eth));
-	d->mtu = min_t(u32, tmpl->mtu, U16_MAX);
-	d->dst_cookie = tmpl->dst_cookie;
-	d->out = tmpl->out;
-	d->dst = tmpl->dst;
-	d->out_stats = tmpl->out_stats;
-	d->nexthop = tmpl->nexthop;
-	d->last_used = jiffies;
-	err = rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
-	if (err) {
-		/* An older flow with this tuple is on its way out. */
-		d->key.iif = 0;
-		if (!flow->dir[!dir].offloaded && fp_flow_unlink(fpn, flow))
-			call_rcu(&flow->rcu, fp_flow_free_rcu);
-		goto err_unlock;
+	if (d->state == FP_DIR_OFFLOADED) {
+		err = -EEXIST;
+	} else if (l->why) {
+		fp_dir_refuse(fpn, d, l->why, l->why_detail, FP_REFUSAL_TTL);
+		err = 0;
+	} else {
+		err = fp_dir_offload(fpn, flow, d, l);
+		/* Passing conditions, remembered briefly: explain shows them. */
+		if (err == -ENOSPC)
+			fp_dir_refuse(fpn, d, FASTPATH_WHY_TABLE_FULL, 0, HZ);
+		else if (err == -EHOSTUNREACH)
+			fp_dir_refuse(fpn, d, FASTPATH_WHY_NO_NEIGH, 0, HZ);
+		else if (err && created)
+			fp_flow_discard(fpn, flow);
+		first = !err && flow->offloaded == 1;
 	}
-	WRITE_ONCE(d->offloaded, 1);
-	fpn->gen++;
-	if (!flow->dir[!dir].offloaded)
-		atomic64_inc(&fpn->flows_learned);
+out_unlock:
 	spin_unlock_bh(&fpn->lock);
 
-	fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_NEW_NTF, 0);
-	return 0;
-
-err_unlock:
-	spin_unlock_bh(&fpn->lock);
-	dst_release(tmpl->dst);
+	if (!l->why) {
+		if (err)
+			dst_release(l->tmpl.dst);
+		else if (first)
+			fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_NEW_NTF, 0);
+	}
 	return err;
+}
+
+/*
+ * Calls fn for each flow in id order, under RCU.  Between two flows the
+ * walk may sleep, so a table of any size holds neither the CPU nor the
+ * RCU read side for long.
+ */
+static void fp_flow_walk(struct fp_net *fpn,
+			 void (*fn)(struct fp_net *fpn, struct fp_flow *flow,
+				    void *arg),
+			 void *arg)
+{
+	struct fp_flow *flow;
+	unsigned long id = 0;
+
+	rcu_read_lock();
+	while ((flow = xa_find(&fpn->flows, &id, ULONG_MAX, XA_PRESENT))) {
+		fn(fpn, flow, arg);
+		id++;
+		if (need_resched()) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+}
+
+struct fp_flush {
+	fp_flow_match_t match;
+	const void *arg;
+	enum fastpath_del_reason reason;
+	unsigned int removed;
+};
+
+static void fp_flush_one(struct fp_net *fpn, struct fp_flow *flow, void *arg)
+{
+	struct fp_flush *f = arg;
+
+	if ((!f->match || f->match(flow, f->arg)) &&
+	    fp_flow_remove(fpn, flow, f->reason))
+		f->removed++;
 }
 
 unsigned int fp_flow_flush(struct fp_net *fpn, fp_flow_match_t match,
 			   const void *arg, enum fastpath_del_reason reason)
 {
-	struct fp_flow *flow;
-	unsigned int n = 0;
-	unsigned long id;
+	struct fp_flush f = { .match = match, .arg = arg, .reason = reason };
 
-	rcu_read_lock();
-	xa_for_each(&fpn->flows, id, flow)
-		if ((!match || match(flow, arg)) &&
-		    fp_flow_remove(fpn, flow, reason))
-			n++;
-	rcu_read_unlock();
-	return n;
+	might_sleep();
+	fp_flow_walk(fpn, fp_flush_one, &f);
+	/* A running dump may have listed flows that are gone now. */
+	if (f.removed) {
+		spin_lock_bh(&fpn->lock);
+		WRITE_ONCE(fpn->gen, fpn->gen + 1);
+		spin_unlock_bh(&fpn->lock);
+	}
+	return f.removed;
 }
 
 struct fp_flow *fp_flow_next(struct fp_net *fpn, unsigned long *id)
 {
-	return xa_find(&fpn->flows, id, ULONG_MAX, XA_PRESENT);
-}
-
-static bool fp_key_match_any_iif(const struct fp_key *a, const struct fp_key *b)
-{
-	return !memcmp(a, b, offsetof(struct fp_key, iif)) &&
-	       a->family == b->family && a->proto == b->proto;
-}
-
-struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key_any_iif)
-{
 	struct fp_flow *flow;
-	unsigned long id;
-	int i;
 
-	xa_for_each(&fpn->flows, id, flow)
-		for (i = 0; i < IP_CT_DIR_MAX; i++)
-			if (fp_key_match_any_iif(&flow->dir[i].key, key_any_iif))
-				return flow;
+	for (; (flow = xa_find(&fpn->flows, id, ULONG_MAX, XA_PRESENT)); (*id)++)
+		if (READ_ONCE(flow->offloaded))
+			return flow;
 	return NULL;
+}
+
+struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key)
+{
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num = key->family,
+		.src.u3 = key->src,
+		.src.u.all = key->sport,
+		.dst.u3 = key->dst,
+		.dst.u.all = key->dport,
+		.dst.protonum = key->proto,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct fp_flow *flow;
+	struct nf_conn *ct;
+
+	/* Conntrack's own index finds the entry in either direction. */
+	h = nf_conntrack_find_get(fpn->net, &nf_ct_zone_dflt, &tuple);
+	if (!h)
+		return NULL;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	flow = fp_flow_find_ct(fpn, ct);
+	/* A flow holds its own reference: this one only kept ct alive. */
+	nf_ct_put(ct);
+	return flow && READ_ONCE(flow->offloaded) ? flow : NULL;
 }
 
 size_t fp_flow_memory(struct fp_net *fpn)
 {
-	size_t bytes = (size_t)atomic_read(&fpn->nflows) *
-		       kmem_cache_size(fp_flow_cache);
+	size_t flows = atomic_read(&fpn->nflows) + atomic_read(&fpn->nrefused);
+	size_t bytes = flows * kmem_cache_size(fp_flow_cache);
 
 	rcu_read_lock();
 	bytes += (rht_dereference_rcu(fpn->table.tbl, &fpn->table)->size +
@@ -358,14 +522,24 @@ size_t fp_flow_memory(struct fp_net *fpn)
 	return bytes;
 }
 
-/* What the conntrack entry's timeout would have been refreshed to. */
+/*
+ * What the conntrack entry's timeout would have been refreshed to by the
+ * packets it did not see: its state's, under its timeout policy if any.
+ * RCU read side.
+ */
 static u32 fp_ct_timeout(struct nf_conn *ct)
 {
+	unsigned int *timeouts = nf_ct_timeout_lookup(ct);
 	struct net *net = nf_ct_net(ct);
 
-	if (nf_ct_protonum(ct) == IPPROTO_TCP)
-		return nf_tcp_pernet(net)->timeouts[TCP_CONNTRACK_ESTABLISHED];
-	return nf_udp_pernet(net)->timeouts[UDP_CT_REPLIED];
+	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
+		if (!timeouts)
+			timeouts = nf_tcp_pernet(net)->timeouts;
+		return timeouts[READ_ONCE(ct->proto.tcp.state)];
+	}
+	if (!timeouts)
+		timeouts = nf_udp_pernet(net)->timeouts;
+	return timeouts[UDP_CT_REPLIED];
 }
 
 /* Keeps ct alive for the traffic it did not see; never shortens it. */
@@ -377,43 +551,44 @@ static void fp_ct_refresh(struct nf_conn *ct)
 		WRITE_ONCE(ct->timeout, expires);
 }
 
-/*
- * The fast path bypasses the neighbour layer, so nothing would revalidate
- * the next hop: use it as a transmit through the stack would, letting the
- * neighbour state machine probe a stale entry.  A changed or failed entry
- * then evicts the flow through the netevent notifier.
- */
-static void fp_dir_neigh_use(const struct fp_dir *d)
-{
-	struct neighbour *n;
-
-	rcu_read_lock_bh();
-	if (d->key.family == AF_INET)
-		n = __ipv4_neigh_lookup_noref(d->out, (__force u32)d->nexthop.ip);
-	else
-		n = __ipv6_neigh_lookup_noref(d->out, &d->nexthop.in6);
-	if (n)
-		neigh_event_send(n, NULL);
-	rcu_read_unlock_bh();
-}
-
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
 {
-	unsigned long last = flow->dir[0].last_used, timeout;
-	u8 reason = READ_ONCE(flow->kill_reason);
+	unsigned long last = 0, timeout;
+	int i;
 
-	if (reason)
-		return reason;
+	if (test_bit(FP_FLOW_KILLED, &flow->flags))
+		return READ_ONCE(flow->kill_reason);
 	if (nf_ct_is_dying(flow->ct))
 		return FASTPATH_DEL_REASON_CONNTRACK;
-	if (time_after(READ_ONCE(flow->dir[1].last_used), last))
-		last = flow->dir[1].last_used;
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		const struct fp_dir *d = &flow->dir[i];
+
+		if (d->state != FP_DIR_OFFLOADED)
+			continue;
+		if (READ_ONCE(d->nh->dead))
+			return FASTPATH_DEL_REASON_NEIGH;
+		if (!last || time_after(READ_ONCE(d->last_used), last))
+			last = READ_ONCE(d->last_used);
+	}
 	timeout = flow->proto == IPPROTO_TCP ? READ_ONCE(fpn->cfg.tcp_timeout) :
 					       READ_ONCE(fpn->cfg.udp_timeout);
 	if (time_after(jiffies, last + timeout * HZ))
 		return FASTPATH_DEL_REASON_IDLE;
 	return 0;
+}
+
+/* A flow kept for its refusals, none of which is worth keeping now. */
+static bool fp_flow_refusals_stale(struct fp_net *fpn, struct fp_flow *flow)
+{
+	int i;
+
+	if (nf_ct_is_dying(flow->ct))
+		return true;
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		if (fp_dir_refusal_valid(fpn, &flow->dir[i]))
+			return false;
+	return true;
 }
 
 /* GC side of a live flow: conntrack, neighbours and listeners catch up. */
@@ -425,10 +600,13 @@ static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 	int i;
 
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
-		u64 packets = atomic64_read(&flow->dir[i].packets);
+		struct fp_dir *d = &flow->dir[i];
+		u64 packets = atomic64_read(&d->packets);
 
-		if (packets != flow->synced_packets[i]) {
-			fp_dir_neigh_use(&flow->dir[i]);
+		if (d->state == FP_DIR_OFFLOADED &&
+		    packets != flow->synced_packets[i]) {
+			/* Only the GC writes it: no shared line per packet. */
+			d->nh->used = 1;
 			moved = true;
 		}
 		total += packets;
@@ -443,31 +621,48 @@ static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 	}
 }
 
+/* What one pass of the GC does besides expiring flows. */
+struct fp_gc_pass {
+	bool notify;		/* send FLOW_STATS_NTF */
+	bool verify;		/* verify every direction again */
+};
+
+static void fp_gc_one(struct fp_net *fpn, struct fp_flow *flow, void *arg)
+{
+	const struct fp_gc_pass *pass = arg;
+	enum fastpath_del_reason reason;
+	int i;
+
+	if (!READ_ONCE(flow->offloaded)) {
+		if (fp_flow_refusals_stale(fpn, flow))
+			fp_flow_remove(fpn, flow, 0);
+		return;
+	}
+	reason = fp_flow_expired(fpn, flow);
+	if (reason) {
+		fp_flow_remove(fpn, flow, reason);
+		return;
+	}
+	fp_flow_refresh(fpn, flow, pass->notify);
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		if (fp_dir_offloaded(&flow->dir[i]))
+			fp_verify_again(&flow->dir[i], pass->verify);
+}
+
 static void fp_gc_work(struct work_struct *work)
 {
 	struct fp_net *fpn = container_of(to_delayed_work(work), struct fp_net, gc);
 	unsigned long interval = msecs_to_jiffies(READ_ONCE(fpn->cfg.stats_interval));
 	bool listeners = fp_nl_has_listeners(fpn);
-	bool notify = listeners && time_after_eq(jiffies, fpn->stats_sent + interval);
-	enum fastpath_del_reason reason;
-	struct fp_flow *flow;
-	unsigned long id;
+	struct fp_gc_pass pass = {
+		.notify = listeners &&
+			  time_after_eq(jiffies, fpn->stats_sent + interval),
+		.verify = fp_verify_due(fpn),
+	};
 
-	rcu_read_lock();
-	xa_for_each(&fpn->flows, id, flow) {
-		reason = fp_flow_expired(fpn, flow);
-		if (reason)
-			fp_flow_remove(fpn, flow, reason);
-		else
-			fp_flow_refresh(fpn, flow, notify);
-		if (need_resched()) {
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
-		}
-	}
-	rcu_read_unlock();
-	if (notify)
+	fp_flow_walk(fpn, fp_gc_one, &pass);
+	fp_nh_gc(fpn);
+	if (pass.notify)
 		fpn->stats_sent = jiffies;
 	queue_delayed_work(system_power_efficient_wq, &fpn->gc,
 			   listeners ? min(interval, FP_GC_INTERVAL) : FP_GC_INTERVAL);
@@ -483,19 +678,31 @@ int fp_flow_table_init(struct fp_net *fpn)
 	if (err)
 		return err;
 	err = rhashtable_init(&fpn->by_ct, &fp_ct_params);
-	if (err) {
-		rhashtable_destroy(&fpn->table);
-		return err;
-	}
+	if (err)
+		goto err_table;
+	err = fp_nh_table_init(fpn);
+	if (err)
+		goto err_by_ct;
 	INIT_DELAYED_WORK(&fpn->gc, fp_gc_work);
 	queue_delayed_work(system_power_efficient_wq, &fpn->gc, FP_GC_INTERVAL);
 	return 0;
+
+err_by_ct:
+	rhashtable_destroy(&fpn->by_ct);
+err_table:
+	rhashtable_destroy(&fpn->table);
+	return err;
 }
 
-void fp_flow_table_destroy(struct fp_net *fpn)
+void fp_flow_table_flush(struct fp_net *fpn)
 {
 	cancel_delayed_work_sync(&fpn->gc);
 	fp_flow_flush(fpn, NULL, NULL, FASTPATH_DEL_REASON_SHUTDOWN);
+}
+
+void fp_flow_table_free(struct fp_net *fpn)
+{
+	fp_nh_table_destroy(fpn);
 	rhashtable_destroy(&fpn->table);
 	rhashtable_destroy(&fpn->by_ct);
 	xa_destroy(&fpn->flows);

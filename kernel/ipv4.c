@@ -2,18 +2,38 @@
 /*
  * fastpath: IPv4 data plane.
  */
+#include <net/inet_ecn.h>
 #include <net/ip.h>
 
 #include "fastpath.h"
 
+/*
+ * The IPv4 and L4 headers as d transmits them: the TTL decremented and
+ * the addresses and ports translated, checksums updated incrementally as
+ * ip_forward() and the stack's NAT do.  l4 is the header after iph.
+ */
+void fp_ipv4_rewrite(struct iphdr *iph, void *l4, const struct fp_dir *d,
+		     bool partial)
+{
+	ip_decrease_ttl(iph);
+	if (d->nat & FP_NAT_SADDR) {
+		csum_replace4(&iph->check, iph->saddr, d->xsrc.ip);
+		iph->saddr = d->xsrc.ip;
+	}
+	if (d->nat & FP_NAT_DADDR) {
+		csum_replace4(&iph->check, iph->daddr, d->xdst.ip);
+		iph->daddr = d->xdst.ip;
+	}
+	fp_rewrite_l4(l4, d, partial);
+}
+
 unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 			struct sk_buff *skb)
 {
-	struct fp_key key = { .family = AF_INET };
+	struct fp_rx rx = { .key.family = AF_INET };
 	const struct iphdr *iph;
 	enum fp_exception exc;
 	struct iphdr *wiph;
-	unsigned int len;
 	struct fp_dir *d;
 
 	if (unlikely(!pskb_may_pull(skb, sizeof(*iph))))
@@ -23,8 +43,11 @@ unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
 	if (unlikely(iph->ihl > 5))
 		return fp_exception(fpn, fpd, FP_EXC_IP_OPTIONS);
-	len = ntohs(iph->tot_len);
-	if (unlikely(len < sizeof(*iph) || len > skb->len ||
+	rx.len = ntohs(iph->tot_len);
+	/* A zero length with GSO is a BIG TCP packet: not ours. */
+	if (unlikely(!rx.len && skb_is_gso(skb)))
+		return fp_exception(fpn, fpd, FP_EXC_BIG_PACKET);
+	if (unlikely(rx.len < sizeof(*iph) || rx.len > skb->len ||
 		     ip_fast_csum(iph, iph->ihl)))
 		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
 	if (unlikely(ip_is_fragment(iph)))
@@ -35,27 +58,21 @@ unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	if (unlikely(skb->pkt_type != PACKET_HOST))
 		return fp_exception(fpn, fpd, FP_EXC_NOT_UNICAST);
 
-	key.proto = iph->protocol;
-	key.src.ip = iph->saddr;
-	key.dst.ip = iph->daddr;
+	rx.key.proto = iph->protocol;
+	rx.key.src.ip = iph->saddr;
+	rx.key.dst.ip = iph->daddr;
+	rx.thoff = sizeof(*iph);
+	rx.ttl = iph->ttl;
+	rx.dsfield = iph->tos & ~INET_ECN_MASK;
 	/* Link-layer padding is not part of the packet. */
-	if (unlikely(pskb_trim_rcsum(skb, len)))
+	if (unlikely(pskb_trim_rcsum(skb, rx.len)))
 		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
 
-	d = fp_rx_flow(fpn, skb, &key, sizeof(*iph), ip_hdr(skb)->ttl, len, &exc);
+	d = fp_rx_flow(fpn, skb, &rx, &exc);
 	if (!d)
 		return fp_exception(fpn, fpd, exc);
 
 	wiph = ip_hdr(skb);
-	ip_decrease_ttl(wiph);
-	if (d->nat & FP_NAT_SADDR) {
-		csum_replace4(&wiph->check, wiph->saddr, d->xsrc.ip);
-		wiph->saddr = d->xsrc.ip;
-	}
-	if (d->nat & FP_NAT_DADDR) {
-		csum_replace4(&wiph->check, wiph->daddr, d->xdst.ip);
-		wiph->daddr = d->xdst.ip;
-	}
-	fp_l4_nat(skb, d, sizeof(*wiph));
-	return fp_xmit(fpn, fpd, d, skb, len);
+	fp_ipv4_rewrite(wiph, wiph + 1, d, skb->ip_summed == CHECKSUM_PARTIAL);
+	return fp_xmit(fpd, d, skb, rx.len);
 }

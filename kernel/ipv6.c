@@ -3,6 +3,7 @@
  * fastpath: IPv6 data plane.  No header checksum; any extension header
  * leaves the packet to the stack.
  */
+#include <net/inet_ecn.h>
 #include <net/ipv6.h>
 
 #include "fastpath.h"
@@ -17,22 +18,38 @@ static bool fp_ipv6_not_unicast(const struct ipv6hdr *ip6h)
 	       (ip6h->saddr.s6_addr32[0] & ll_mask) == ll;
 }
 
+/*
+ * The IPv6 and L4 headers as d transmits them: the hop limit decremented
+ * and the addresses and ports translated.  l4 is the header after ip6h.
+ */
+void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
+		     bool partial)
+{
+	ip6h->hop_limit--;
+	fp_rewrite_l4(l4, d, partial);
+	ip6h->saddr = d->xsrc.in6;
+	ip6h->daddr = d->xdst.in6;
+}
+
 unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 			struct sk_buff *skb)
 {
-	struct fp_key key = { .family = AF_INET6 };
+	struct fp_rx rx = { .key.family = AF_INET6 };
 	const struct ipv6hdr *ip6h;
 	struct ipv6hdr *wip6h;
 	enum fp_exception exc;
-	unsigned int len;
 	struct fp_dir *d;
 
 	if (unlikely(!pskb_may_pull(skb, sizeof(*ip6h))))
 		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
 	ip6h = ipv6_hdr(skb);
-	len = ntohs(ip6h->payload_len) + sizeof(*ip6h);
-	/* A zero payload length is a jumbogram (or BIG TCP): not ours. */
-	if (unlikely(ip6h->version != 6 || !ip6h->payload_len || len > skb->len))
+	if (unlikely(ip6h->version != 6))
+		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+	/* A zero payload length is a jumbogram or a BIG TCP packet. */
+	if (unlikely(!ip6h->payload_len))
+		return fp_exception(fpn, fpd, FP_EXC_BIG_PACKET);
+	rx.len = ntohs(ip6h->payload_len) + sizeof(*ip6h);
+	if (unlikely(rx.len > skb->len))
 		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
 	if (unlikely(ip6h->nexthdr != IPPROTO_TCP && ip6h->nexthdr != IPPROTO_UDP)) {
 		if (ip6h->nexthdr == NEXTHDR_FRAGMENT)
@@ -44,21 +61,20 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	if (unlikely(skb->pkt_type != PACKET_HOST || fp_ipv6_not_unicast(ip6h)))
 		return fp_exception(fpn, fpd, FP_EXC_NOT_UNICAST);
 
-	key.proto = ip6h->nexthdr;
-	key.src.in6 = ip6h->saddr;
-	key.dst.in6 = ip6h->daddr;
-	if (unlikely(pskb_trim_rcsum(skb, len)))
+	rx.key.proto = ip6h->nexthdr;
+	rx.key.src.in6 = ip6h->saddr;
+	rx.key.dst.in6 = ip6h->daddr;
+	rx.thoff = sizeof(*ip6h);
+	rx.ttl = ip6h->hop_limit;
+	rx.dsfield = ipv6_get_dsfield(ip6h) & ~INET_ECN_MASK;
+	if (unlikely(pskb_trim_rcsum(skb, rx.len)))
 		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
 
-	d = fp_rx_flow(fpn, skb, &key, sizeof(*ip6h), ipv6_hdr(skb)->hop_limit,
-		       len, &exc);
+	d = fp_rx_flow(fpn, skb, &rx, &exc);
 	if (!d)
 		return fp_exception(fpn, fpd, exc);
 
 	wip6h = ipv6_hdr(skb);
-	wip6h->hop_limit--;
-	fp_l4_nat(skb, d, sizeof(*wip6h));
-	wip6h->saddr = d->xsrc.in6;
-	wip6h->daddr = d->xdst.in6;
-	return fp_xmit(fpn, fpd, d, skb, len);
+	fp_ipv6_rewrite(wip6h, wip6h + 1, d, skb->ip_summed == CHECKSUM_PARTIAL);
+	return fp_xmit(fpd, d, skb, rx.len);
 }

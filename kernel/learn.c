@@ -5,100 +5,189 @@
  * A POST_ROUTING hook, just before conntrack confirms, sees the forwarded
  * packet with its conntrack entry, route and egress device: everything a
  * direction needs to bypass the stack next time.  Only what the data plane
- * reproduces exactly is learned.
+ * reproduces exactly is learned.  A direction that can never be learned
+ * (a helper, IPsec, a bypass rule...) is remembered as refused, so that
+ * its later packets cost one hash lookup here rather than a full attempt.
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
-#include <net/arp.h>
 #include <net/dsfield.h>
+#include <net/dst_metadata.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
-#include <net/ndisc.h>
 #include <net/route.h>
 #include <net/xfrm.h>
+#include <net/netfilter/nf_conntrack_ecache.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_synproxy.h>
 
 #include "fastpath.h"
 
-static bool fp_learn_ct_ok(const struct nf_conn *ct, enum ip_conntrack_info ctinfo)
+enum fastpath_why fp_ct_why(const struct nf_conn *ct)
 {
 	const struct nf_conn_help *help = nfct_help(ct);
 
-	if ((ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY) ||
-	    !nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct) ||
-	    !test_bit(IPS_SEEN_REPLY_BIT, &ct->status) || ct->master ||
-	    (help && rcu_access_pointer(help->helper)))
-		return false;
-
+	if (!nf_ct_is_confirmed(ct) || !test_bit(IPS_SEEN_REPLY_BIT, &ct->status))
+		return FASTPATH_WHY_NO_REPLY;
+	if (nf_ct_is_dying(ct))
+		return FASTPATH_WHY_REMOVING;
 	switch (nf_ct_protonum(ct)) {
 	case IPPROTO_TCP:
-		return ct->proto.tcp.state == TCP_CONNTRACK_ESTABLISHED &&
-		       test_bit(IPS_ASSURED_BIT, &ct->status);
+		if (READ_ONCE(ct->proto.tcp.state) != TCP_CONNTRACK_ESTABLISHED ||
+		    !test_bit(IPS_ASSURED_BIT, &ct->status))
+			return FASTPATH_WHY_TCP_STATE;
+		break;
 	case IPPROTO_UDP:
-		return true;
+		break;
+	default:
+		return FASTPATH_WHY_PROTOCOL;
 	}
-	return false;
+	if (ct->master || (help && rcu_access_pointer(help->helper)))
+		return FASTPATH_WHY_HELPER;
+	/*
+	 * A NAT clash entry is a short-lived duplicate; sequence adjustment
+	 * (a helper's or SYNPROXY's) rewrites every TCP segment.
+	 */
+	if (test_bit(IPS_NAT_CLASH_BIT, &ct->status) ||
+	    test_bit(IPS_SEQ_ADJUST_BIT, &ct->status) || nfct_synproxy(ct))
+		return FASTPATH_WHY_CT_STATE;
+	return 0;
+}
+
+/* Reasons that will pass by themselves: not worth remembering. */
+static bool fp_why_passing(enum fastpath_why why)
+{
+	return why == FASTPATH_WHY_NO_REPLY || why == FASTPATH_WHY_REMOVING ||
+	       why == FASTPATH_WHY_PROTOCOL || why == FASTPATH_WHY_TCP_STATE;
+}
+
+enum fastpath_why fp_route_why(const struct dst_entry *dst)
+{
+	if (dst_xfrm(dst))
+		return FASTPATH_WHY_XFRM;
+	/* A lightweight tunnel's encapsulation, or a tunnel's metadata. */
+	if (dst->lwtstate || (dst->flags & DST_METADATA))
+		return FASTPATH_WHY_ROUTE;
+	return 0;
+}
+
+/* What of the packet the data plane does not reproduce. */
+static enum fastpath_why fp_skb_why(const struct sk_buff *skb)
+{
+	if (secpath_exists(skb))
+		return FASTPATH_WHY_XFRM;
+#ifdef CONFIG_NET_SWITCHDEV
+	/* A switch forwarded it itself. */
+	if (skb->offload_l3_fwd_mark)
+		return FASTPATH_WHY_ROUTE;
+#endif
+	return fp_route_why(skb_dst(skb));
+}
+
+enum fastpath_why fp_out_why(const struct net_device *out)
+{
+	if (out->type != ARPHRD_ETHER || out->hard_header_len != ETH_HLEN ||
+	    (out->flags & IFF_LOOPBACK))
+		return FASTPATH_WHY_OIF_UNSUPPORTED;
+	return 0;
 }
 
 /*
- * The family's part: the packet was forwarded whole and plain, and its
- * route gives the next hop, MTU and route cookie.
+ * The family's part: this packet was forwarded whole and plain, and its
+ * route gives the next hop, MTU and route cookie.  A "no" is about this
+ * packet only (an option, a fragment) and not remembered.
  */
-static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_dir *tmpl, u8 *dscp)
+static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	const struct rtable *rt = skb_rtable(skb);
 
 	if (!(IPCB(skb)->flags & IPSKB_FORWARDED) || IPCB(skb)->frag_max_size ||
-	    iph->ihl != 5 || rt->rt_gw_family == AF_INET6)
+	    iph->ihl != 5)
 		return false;
-	tmpl->nexthop.ip = rt_nexthop(rt, iph->daddr);
-	tmpl->mtu = ip_dst_mtu_maybe_forward(&rt->dst, true);
-	*dscp = ipv4_get_dsfield(iph) >> 2;
+	if (rt->rt_gw_family == AF_INET6) {
+		l->why = FASTPATH_WHY_ROUTE;	/* an IPv6 next hop for IPv4 */
+		return true;
+	}
+	l->nexthop.ip = rt_nexthop(rt, iph->daddr);
+	l->tmpl.mtu = min_t(u32, ip_dst_mtu_maybe_forward(&rt->dst, true),
+			    U16_MAX);
+	l->dscp = ipv4_get_dsfield(iph) >> 2;
 	return true;
 }
 
-static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_dir *tmpl, u8 *dscp)
+static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	const struct rt6_info *rt = (const struct rt6_info *)skb_dst(skb);
+	const struct rt6_info *rt = container_of(skb_dst(skb),
+						 struct rt6_info, dst);
 
 	/*
 	 * ip6_forward() sets no IP6SKB_FORWARDED (only multicast routing
 	 * does): a forwarded packet is told apart by its ingress device,
 	 * which fp_learn_hook() requires to be enabled; local output has none.
 	 */
-	if (IP6CB(skb)->frag_max_size || ip6h->nexthdr != tmpl->key.proto)
+	if (IP6CB(skb)->frag_max_size || ip6h->nexthdr != l->tmpl.key.proto)
 		return false;
-	tmpl->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
-	tmpl->mtu = ip6_dst_mtu_maybe_forward(&rt->dst, true);
-	tmpl->dst_cookie = rt6_get_cookie(rt);
-	*dscp = ipv6_get_dsfield(ip6h) >> 2;
+	l->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
+	l->tmpl.mtu = min_t(u32, ip6_dst_mtu_maybe_forward(&rt->dst, true),
+			    U16_MAX);
+	l->tmpl.dst_cookie = rt6_get_cookie(rt);
+	l->dscp = ipv6_get_dsfield(ip6h) >> 2;
 	return true;
 }
 
-/* Copies the next hop's MAC address while its neighbour entry is valid. */
-static bool fp_learn_eth(struct fp_dir *tmpl, struct net_device *out,
-			 __be16 proto)
+/* What the rules, then the connection, packet and devices say. */
+static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
+			    enum fastpath_why ct_why, struct fp_learned *l)
 {
-	struct ethhdr *eth = (struct ethhdr *)tmpl->eth;
-	struct neighbour *n;
-	bool ok;
+	struct fp_rule_ctx ctx = {
+		.key = &l->tmpl.key,
+		.oif = l->out->ifindex,
+		.dscp = l->dscp,
+		.mark = l->mark,
+	};
+	const struct fp_rule *rule;
 
-	rcu_read_lock_bh();
-	if (tmpl->key.family == AF_INET)
-		n = __ipv4_neigh_lookup_noref(out, (__force u32)tmpl->nexthop.ip);
-	else
-		n = __ipv6_neigh_lookup_noref(out, &tmpl->nexthop.in6);
-	ok = n && !READ_ONCE(n->dead) && (READ_ONCE(n->nud_state) & NUD_VALID);
-	if (ok)
-		neigh_ha_snapshot(eth->h_dest, n, out);
-	rcu_read_unlock_bh();
-	ether_addr_copy(eth->h_source, out->dev_addr);
-	eth->h_proto = proto;
-	return ok && is_valid_ether_addr(eth->h_dest);
+	if (l->why)
+		return;
+	rule = fp_rules_decide(fpn, &ctx);
+	if (rule && rule->action == FASTPATH_RULE_ACTION_BYPASS) {
+		l->why = FASTPATH_WHY_RULE;
+		l->why_detail = rule->pref;
+		return;
+	}
+	l->why = ct_why;
+	if (!l->why)
+		l->why = fp_skb_why(skb);
+	if (!l->why)
+		l->why = fp_out_why(l->out);
+}
+
+/* Conntrack sees no fast-path packet from now on. */
+static void fp_learn_ct_offloaded(struct nf_conn *ct)
+{
+	switch (nf_ct_protonum(ct)) {
+	case IPPROTO_TCP:
+		/* It will miss the segments in between: accept them. */
+		spin_lock_bh(&ct->lock);
+		ct->proto.tcp.seen[0].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
+		ct->proto.tcp.seen[1].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
+		spin_unlock_bh(&ct->lock);
+		break;
+	case IPPROTO_UDP:
+		/*
+		 * UDP is assured only after two seconds of traffic both
+		 * ways, which conntrack will no longer see: without it, a
+		 * long offloaded stream would be the first victim of early
+		 * drop under table pressure.
+		 */
+		if (!test_and_set_bit(IPS_ASSURED_BIT, &ct->status))
+			nf_conntrack_event_cache(IPCT_ASSURED, ct);
+		break;
+	}
 }
 
 /* Never NF_DROP: learning only observes. */
@@ -106,59 +195,45 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
 	struct fp_net *fpn = fp_pernet(state->net);
-	struct net_device *out = state->out;
 	enum ip_conntrack_info ctinfo;
-	struct fp_dev *out_fpd;
-	struct fp_rule_ctx ctx;
-	struct fp_dir tmpl;
+	enum ip_conntrack_dir dir;
+	enum fastpath_why ct_why;
+	struct fp_learned l;
 	struct nf_conn *ct;
-	u8 dscp;
 	int err;
 
 	ct = nf_ct_get(skb, &ctinfo);
-	if (!ct || !fp_learn_ct_ok(ct, ctinfo) || !skb_dst(skb) ||
-	    !fp_dev_find(fpn, skb->skb_iif))
+	if (fp_verify(fpn, skb, state, ct, ctinfo))
+		return NF_ACCEPT;
+	/* Bridged, not routed, under bridge netfilter's fake route. */
+	if (!ct || !skb_dst(skb) || (skb_dst(skb)->flags & DST_FAKE_RTABLE) ||
+	    (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY))
+		return NF_ACCEPT;
+	ct_why = fp_ct_why(ct);
+	if (fp_why_passing(ct_why))
+		return NF_ACCEPT;
+	memset(&l, 0, sizeof(l));
+	l.in_fpd = fp_dev_find(fpn, skb->skb_iif);
+	if (!l.in_fpd)
+		return NF_ACCEPT;
+	dir = CTINFO2DIR(ctinfo);
+	if (!fp_flow_learn_needed(fpn, ct, dir))
 		return NF_ACCEPT;
 
-	memset(&tmpl, 0, sizeof(tmpl));
-	fp_dir_set_tuple(&tmpl, ct, CTINFO2DIR(ctinfo));
-	tmpl.key.iif = skb->skb_iif;
-	if (fp_flow_lookup(fpn, &tmpl.key))
-		return NF_ACCEPT;	/* already offloaded */
-
-	if (dst_xfrm(skb_dst(skb)) || secpath_exists(skb) ||
-	    out->type != ARPHRD_ETHER || out->hard_header_len != ETH_HLEN ||
-	    (out->flags & IFF_LOOPBACK))
+	fp_dir_set_tuple(&l.tmpl, ct, dir);
+	l.tmpl.key.iif = skb->skb_iif;
+	l.tmpl.dst = skb_dst(skb);
+	l.out = state->out;
+	l.mark = skb->mark;
+	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &l) :
+					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
-	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &tmpl, &dscp) :
-					  fp_learn_ipv6(skb, &tmpl, &dscp)))
-		return NF_ACCEPT;
+	fp_learn_decide(fpn, skb, ct_why, &l);
 
-	ctx = (struct fp_rule_ctx) {
-		.key = &tmpl.key,
-		.oif = out->ifindex,
-		.dscp = dscp,
-		.mark = skb->mark,
-	};
-	if (!fp_rules_accelerate(fpn, &ctx) ||
-	    !fp_learn_eth(&tmpl, out, skb->protocol))
-		return NF_ACCEPT;
-
-	tmpl.out = out;
-	tmpl.dst = skb_dst(skb);
-	out_fpd = fp_dev_find(fpn, out->ifindex);
-	tmpl.out_stats = out_fpd ? out_fpd->stats : NULL;
-
-	if (nf_ct_protonum(ct) == IPPROTO_TCP) {
-		/* Conntrack will miss the segments in between: accept them. */
-		spin_lock_bh(&ct->lock);
-		ct->proto.tcp.seen[0].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
-		ct->proto.tcp.seen[1].flags |= IP_CT_TCP_FLAG_BE_LIBERAL;
-		spin_unlock_bh(&ct->lock);
-	}
-
-	err = fp_flow_add(fpn, ct, CTINFO2DIR(ctinfo), &tmpl, skb->mark, dscp);
-	if (err == -ENOSPC)
+	err = fp_flow_learn(fpn, ct, dir, &l);
+	if (!err && !l.why)
+		fp_learn_ct_offloaded(ct);
+	else if (err == -ENOSPC && !l.why)
 		fp_stats_inc(fpn->stats, FP_EXC_TABLE_FULL);
 	return NF_ACCEPT;
 }

@@ -19,6 +19,11 @@ static unsigned int fp_udp_timeout = 30;
 module_param_named(udp_timeout, fp_udp_timeout, uint, 0444);
 MODULE_PARM_DESC(udp_timeout, "Default idle timeout of UDP flows, seconds");
 
+static unsigned int fp_verify_interval = 10;
+module_param_named(verify_interval, fp_verify_interval, uint, 0444);
+MODULE_PARM_DESC(verify_interval,
+		 "Default seconds between verifications of every flow (0: only after ruleset changes)");
+
 unsigned int fp_net_id __read_mostly;
 
 void fp_stats_inc(struct fp_pcpu_stats __percpu *stats, enum fp_exception exc)
@@ -73,7 +78,9 @@ static int __net_init fp_net_init(struct net *net)
 		.tcp_timeout = fp_tcp_timeout ?: 1,
 		.udp_timeout = fp_udp_timeout ?: 1,
 		.stats_interval = 1000,
+		.verify_interval = fp_verify_interval,
 	};
+	fpn->verified_at = jiffies;
 	INIT_LIST_HEAD(&fpn->devs);
 	fpn->stats = netdev_alloc_pcpu_stats(struct fp_pcpu_stats);
 	if (!fpn->stats)
@@ -96,14 +103,28 @@ static void __net_exit fp_net_exit(struct net *net)
 	rtnl_lock();
 	fp_dev_disable_all(fpn);
 	rtnl_unlock();
-	fp_flow_table_destroy(fpn);
+	fp_flow_table_flush(fpn);
 	fp_rules_free(fpn);
-	free_percpu(fpn->stats);
+}
+
+/* Once for a batch of exiting netns: the flows' RCU callbacks use fpn. */
+static void __net_exit fp_net_exit_batch(struct list_head *net_exit_list)
+{
+	struct net *net;
+
+	rcu_barrier();
+	list_for_each_entry(net, net_exit_list, exit_list) {
+		struct fp_net *fpn = fp_pernet(net);
+
+		fp_flow_table_free(fpn);
+		free_percpu(fpn->stats);
+	}
 }
 
 static struct pernet_operations fp_net_ops = {
 	.init = fp_net_init,
 	.exit = fp_net_exit,
+	.exit_batch = fp_net_exit_batch,
 	.id = &fp_net_id,
 	.size = sizeof(struct fp_net),
 };

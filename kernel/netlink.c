@@ -77,6 +77,16 @@ static const struct nla_policy fp_nl_flow_get_policy[FASTPATH_A_FLOW_DPORT + 1] 
 	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16 },
 };
 
+static const struct nla_policy fp_nl_flow_explain_policy[FASTPATH_A_FLOW_ZONE + 1] = {
+	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8 },
+	[FASTPATH_A_FLOW_PROTO] = { .type = NLA_U8 },
+	[FASTPATH_A_FLOW_SRC] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_FLOW_DST] = FP_NL_POLICY_ADDR,
+	[FASTPATH_A_FLOW_SPORT] = { .type = NLA_U16 },
+	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16 },
+	[FASTPATH_A_FLOW_ZONE] = { .type = NLA_U16 },
+};
+
 /* flow-get dump and flow-flush */
 static const struct nla_policy fp_nl_flow_filter_policy[FASTPATH_A_FLOW_DPORT + 1] = {
 	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8 },
@@ -95,6 +105,7 @@ static const struct nla_policy fp_nl_config_policy[FASTPATH_A_CONFIG_MAX + 1] = 
 	[FASTPATH_A_CONFIG_TCP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_CONFIG_UDP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_CONFIG_STATS_INTERVAL] = NLA_POLICY_MIN(NLA_U32, 100),
+	[FASTPATH_A_CONFIG_VERIFY_INTERVAL] = { .type = NLA_U32 },
 };
 
 /* Message helpers */
@@ -278,14 +289,18 @@ static int fp_nl_version_get(struct sk_buff *skb, struct genl_info *info)
 
 /* dev-get, dev-set */
 
-/* fpd: the device's fastpath state, NULL if not enabled.  RTNL held. */
-static int fp_nl_dev_fill(struct sk_buff *skb, const struct net_device *dev,
-			  struct fp_dev *fpd)
+/*
+ * A device as the family shows it: its name, its ifindex while a device of
+ * that name exists, and fastpath's counters when it is enabled (fpd).
+ * RTNL held.
+ */
+static int fp_nl_dev_fill(struct sk_buff *skb, const char *name,
+			  const struct net_device *dev, struct fp_dev *fpd)
 {
 	struct fp_stats st;
 
-	if (nla_put_u32(skb, FASTPATH_A_DEV_IFINDEX, dev->ifindex) ||
-	    nla_put_string(skb, FASTPATH_A_DEV_IFNAME, dev->name) ||
+	if ((dev && nla_put_u32(skb, FASTPATH_A_DEV_IFINDEX, dev->ifindex)) ||
+	    nla_put_string(skb, FASTPATH_A_DEV_IFNAME, name) ||
 	    nla_put_u8(skb, FASTPATH_A_DEV_ENABLED, !!fpd))
 		return -EMSGSIZE;
 	if (!fpd)
@@ -301,8 +316,13 @@ static int fp_nl_dev_fill(struct sk_buff *skb, const struct net_device *dev,
 	return 0;
 }
 
-/* The device a request names by ifindex and/or ifname.  RTNL held. */
-static struct net_device *fp_nl_dev_lookup(struct genl_info *info)
+/*
+ * The device name a request means, by ifindex and/or ifname, into name;
+ * *devp is the device of that name, NULL if none exists (a name alone may
+ * mean a device enabled before it exists).  RTNL held.
+ */
+static int fp_nl_dev_name(struct genl_info *info, char name[IFNAMSIZ],
+			  struct net_device **devp)
 {
 	struct nlattr *ifindex = info->attrs[FASTPATH_A_DEV_IFINDEX];
 	struct nlattr *ifname = info->attrs[FASTPATH_A_DEV_IFNAME];
@@ -312,29 +332,34 @@ static struct net_device *fp_nl_dev_lookup(struct genl_info *info)
 	if (!ifindex && !ifname) {
 		NL_SET_ERR_MSG(info->extack, "ifindex or ifname required");
 		NL_SET_ERR_ATTR_MISS(info->extack, NULL, FASTPATH_A_DEV_IFINDEX);
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	}
-	if (ifindex)
-		dev = __dev_get_by_index(net, nla_get_u32(ifindex));
-	else
-		dev = __dev_get_by_name(net, nla_data(ifname));
+	if (!ifindex) {
+		nla_strscpy(name, ifname, IFNAMSIZ);
+		*devp = __dev_get_by_name(net, name);
+		return 0;
+	}
+	dev = __dev_get_by_index(net, nla_get_u32(ifindex));
 	if (!dev) {
-		NL_SET_ERR_MSG_ATTR(info->extack, ifindex ?: ifname,
-				    "device not found");
-		return ERR_PTR(-ENODEV);
+		NL_SET_ERR_MSG_ATTR(info->extack, ifindex, "device not found");
+		return -ENODEV;
 	}
-	if (ifindex && ifname && nla_strcmp(ifname, dev->name)) {
+	if (ifname && nla_strcmp(ifname, dev->name)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, ifname,
 				    "ifname does not match ifindex");
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	}
-	return dev;
+	strscpy(name, dev->name, IFNAMSIZ);
+	*devp = dev;
+	return 0;
 }
 
 static int fp_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct net_device *dev;
+	char name[IFNAMSIZ];
+	struct fp_dev *fpd;
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
@@ -344,21 +369,28 @@ static int fp_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 
 	rtnl_lock();
-	dev = fp_nl_dev_lookup(info);
-	if (IS_ERR(dev))
-		err = PTR_ERR(dev);
-	else
-		err = fp_nl_dev_fill(msg, dev, fp_dev_find(fpn, dev->ifindex));
+	err = fp_nl_dev_name(info, name, &dev);
+	if (!err) {
+		fpd = fp_dev_find_name(fpn, name);
+		if (dev || fpd) {
+			err = fp_nl_dev_fill(msg, name, dev, fpd);
+		} else {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[FASTPATH_A_DEV_IFNAME],
+					    "device not found");
+			err = -ENODEV;
+		}
+	}
 	rtnl_unlock();
 
 	return fp_nl_reply(info, msg, hdr, err);
 }
 
 struct fp_nl_dev_dump {
-	int ifindex;		/* next one to dump */
+	char name[IFNAMSIZ];	/* the last one dumped */
 };
 
-/* Enabled devices in ifindex order, so that a dump can resume. */
+/* Enabled devices in name order, so that a dump can resume. */
 static int fp_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct fp_net *fpn = fp_pernet(sock_net(cb->skb->sk));
@@ -371,19 +403,20 @@ static int fp_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	for (;;) {
 		next = NULL;
 		list_for_each_entry(fpd, &fpn->devs, list)
-			if (fpd->dev->ifindex >= ctx->ifindex &&
-			    (!next || fpd->dev->ifindex < next->dev->ifindex))
+			if (strncmp(fpd->name, ctx->name, IFNAMSIZ) > 0 &&
+			    (!next || strncmp(fpd->name, next->name, IFNAMSIZ) < 0))
 				next = fpd;
 		if (!next)
 			break;
 
 		hdr = fp_nl_dump_msg(skb, cb, FASTPATH_CMD_DEV_GET);
 		err = hdr ? fp_nl_msg_end(skb, hdr,
-					  fp_nl_dev_fill(skb, next->dev, next)) :
+					  fp_nl_dev_fill(skb, next->name,
+							 next->dev, next)) :
 			    -EMSGSIZE;
 		if (err)
 			break;
-		ctx->ifindex = next->dev->ifindex + 1;
+		strscpy(ctx->name, next->name, IFNAMSIZ);
 	}
 	rtnl_unlock();
 
@@ -394,20 +427,19 @@ static int fp_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct net_device *dev;
+	char name[IFNAMSIZ];
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_DEV_ENABLED))
 		return -EINVAL;
 
 	rtnl_lock();
-	dev = fp_nl_dev_lookup(info);
-	if (IS_ERR(dev)) {
-		err = PTR_ERR(dev);
-	} else {
+	err = fp_nl_dev_name(info, name, &dev);
+	if (!err) {
 		if (nla_get_u8(info->attrs[FASTPATH_A_DEV_ENABLED]))
-			err = fp_dev_enable(fpn, dev, info->extack);
+			err = fp_dev_enable(fpn, name, info->extack);
 		else
-			err = fp_dev_disable(fpn, dev, info->extack);
+			err = fp_dev_disable(fpn, name, info->extack);
 		if (err)
 			NL_SET_BAD_ATTR(info->extack,
 					info->attrs[FASTPATH_A_DEV_IFINDEX] ?:
@@ -639,30 +671,51 @@ static int fp_nl_rule_flush(struct sk_buff *skb, struct genl_info *info)
 
 /* flow-get, flow-flush, notifications */
 
-static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
-			    const struct fp_flow *flow, const struct fp_dir *dir)
+/* A direction's tuple as received and as transmitted. */
+static int fp_nl_tuple_addrs(struct sk_buff *skb, u8 family,
+			     const struct fp_dir *dir)
 {
-	unsigned int alen = fp_nl_addr_len(flow->family);
-	u8 offloaded = READ_ONCE(dir->offloaded);
+	unsigned int alen = fp_nl_addr_len(family);
 	const struct fp_key *k = &dir->key;
-	struct nlattr *nest;
 
-	nest = nla_nest_start(skb, type);
-	if (!nest)
-		return -EMSGSIZE;
-	/* A direction not learned yet has no devices. */
-	if ((offloaded &&
-	     (nla_put_u32(skb, FASTPATH_A_TUPLE_IIF, k->iif) ||
-	      nla_put_u32(skb, FASTPATH_A_TUPLE_OIF, dir->out->ifindex))) ||
-	    nla_put(skb, FASTPATH_A_TUPLE_SRC, alen, &k->src) ||
+	if (nla_put(skb, FASTPATH_A_TUPLE_SRC, alen, &k->src) ||
 	    nla_put(skb, FASTPATH_A_TUPLE_DST, alen, &k->dst) ||
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_SPORT, ntohs(k->sport)) ||
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_DPORT, ntohs(k->dport)) ||
 	    nla_put(skb, FASTPATH_A_TUPLE_XLAT_SRC, alen, &dir->xsrc) ||
 	    nla_put(skb, FASTPATH_A_TUPLE_XLAT_DST, alen, &dir->xdst) ||
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_SPORT, ntohs(dir->xsport)) ||
-	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_DPORT, ntohs(dir->xdport)) ||
-	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED, offloaded) ||
+	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_DPORT, ntohs(dir->xdport)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Devices (0: not known, left out), why and its detail. */
+static int fp_nl_tuple_why(struct sk_buff *skb, int iif, int oif,
+			   u32 why, u32 detail)
+{
+	if ((iif && nla_put_u32(skb, FASTPATH_A_TUPLE_IIF, iif)) ||
+	    (oif && nla_put_u32(skb, FASTPATH_A_TUPLE_OIF, oif)) ||
+	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED,
+		       why == FASTPATH_WHY_OFFLOADED) ||
+	    (why && nla_put_u32(skb, FASTPATH_A_TUPLE_WHY, why)) ||
+	    (detail && nla_put_u32(skb, FASTPATH_A_TUPLE_WHY_DETAIL, detail)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
+			    const struct fp_flow *flow, const struct fp_dir *dir)
+{
+	struct fp_explain_dir ex = {};
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, type);
+	if (!nest)
+		return -EMSGSIZE;
+	fp_explain_learned(dir, &ex);
+	if (fp_nl_tuple_addrs(skb, flow->family, dir) ||
+	    fp_nl_tuple_why(skb, ex.iif, ex.oif, ex.why, ex.detail) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_PACKETS,
 			  atomic64_read(&dir->packets)) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_BYTES,
@@ -711,15 +764,11 @@ static size_t fp_nl_flow_size(void)
 	       nla_total_size(sizeof(u32));			/* reason */
 }
 
-static int fp_nl_flow_get(struct sk_buff *skb, struct genl_info *info)
+/* The whole 5-tuple a flow-get or flow-explain request names. */
+static int fp_nl_get_tuple(struct genl_info *info, struct fp_key *key)
 {
-	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **tb = info->attrs;
-	const struct fp_flow *flow;
-	struct fp_key key = {};
-	struct sk_buff *msg;
-	void *hdr;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_FAMILY) ||
@@ -729,21 +778,36 @@ static int fp_nl_flow_get(struct sk_buff *skb, struct genl_info *info)
 	    GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_SPORT) ||
 	    GENL_REQ_ATTR_CHECK(info, FASTPATH_A_FLOW_DPORT))
 		return -EINVAL;
-	err = fp_nl_get_family(tb[FASTPATH_A_FLOW_FAMILY], &key.family, extack);
+	err = fp_nl_get_family(tb[FASTPATH_A_FLOW_FAMILY], &key->family, extack);
 	if (err)
 		return err;
-	err = fp_nl_get_addr(tb[FASTPATH_A_FLOW_SRC], key.family, &key.src,
+	err = fp_nl_get_addr(tb[FASTPATH_A_FLOW_SRC], key->family, &key->src,
 			     extack);
 	if (err)
 		return err;
-	err = fp_nl_get_addr(tb[FASTPATH_A_FLOW_DST], key.family, &key.dst,
+	err = fp_nl_get_addr(tb[FASTPATH_A_FLOW_DST], key->family, &key->dst,
 			     extack);
 	if (err)
 		return err;
-	key.proto = nla_get_u8(tb[FASTPATH_A_FLOW_PROTO]);
-	key.sport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_SPORT]));
-	key.dport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_DPORT]));
+	key->proto = nla_get_u8(tb[FASTPATH_A_FLOW_PROTO]);
+	key->sport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_SPORT]));
+	key->dport = htons(nla_get_u16(tb[FASTPATH_A_FLOW_DPORT]));
+	return 0;
+}
 
+static int fp_nl_flow_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct netlink_ext_ack *extack = info->extack;
+	const struct fp_flow *flow;
+	struct fp_key key = {};
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = fp_nl_get_tuple(info, &key);
+	if (err)
+		return err;
 	msg = fp_nl_reply_new(info, &hdr);
 	if (!msg)
 		return -ENOMEM;
@@ -818,8 +882,8 @@ static int fp_nl_flow_filter_parse(struct nlattr **tb,
 
 static bool fp_nl_dir_uses(const struct fp_dir *dir, u32 ifindex)
 {
-	return READ_ONCE(dir->offloaded) &&
-	       ((u32)dir->key.iif == ifindex || dir->out->ifindex == ifindex);
+	return fp_dir_offloaded(dir) &&
+	       ((u32)dir->key.iif == ifindex || dir->nh->dev->ifindex == ifindex);
 }
 
 /* Does the tuple a direction receives match the address/port filters? */
@@ -949,6 +1013,61 @@ static int fp_nl_flow_flush(struct sk_buff *skb, struct genl_info *info)
 			   nla_put_u32(msg, FASTPATH_A_FLOW_COUNT, count));
 }
 
+static int fp_nl_explain_dir_fill(struct sk_buff *skb, int type, u8 family,
+				  const struct fp_dir *tuple,
+				  const struct fp_explain_dir *ex)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest || fp_nl_tuple_addrs(skb, family, tuple) ||
+	    fp_nl_tuple_why(skb, ex->iif, ex->oif, ex->why, ex->detail))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int fp_nl_flow_explain(struct sk_buff *skb, struct genl_info *info)
+{
+	struct fp_net *fpn = fp_pernet(genl_info_net(info));
+	struct nlattr **tb = info->attrs;
+	struct fp_explain *ex;
+	struct fp_key key = {};
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = fp_nl_get_tuple(info, &key);
+	if (err)
+		return err;
+	ex = kmalloc(sizeof(*ex), GFP_KERNEL);
+	if (!ex)
+		return -ENOMEM;
+	err = fp_explain(fpn, &key,
+			 tb[FASTPATH_A_FLOW_ZONE] ?
+			 nla_get_u16(tb[FASTPATH_A_FLOW_ZONE]) : 0,
+			 ex, info->extack);
+	if (err)
+		goto out;
+	msg = fp_nl_reply_new(info, &hdr);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = nla_put_u8(msg, FASTPATH_A_FLOW_FAMILY, key.family) ||
+	      nla_put_u8(msg, FASTPATH_A_FLOW_PROTO, key.proto) ||
+	      nla_put_u32(msg, FASTPATH_A_FLOW_CT_ID, ex->ct_id) ||
+	      fp_nl_explain_dir_fill(msg, FASTPATH_A_FLOW_ORIG, key.family,
+				     &ex->tuple[IP_CT_DIR_ORIGINAL],
+				     &ex->dir[IP_CT_DIR_ORIGINAL]) ||
+	      fp_nl_explain_dir_fill(msg, FASTPATH_A_FLOW_REPLY, key.family,
+				     &ex->tuple[IP_CT_DIR_REPLY],
+				     &ex->dir[IP_CT_DIR_REPLY]) ? -EMSGSIZE : 0;
+	err = fp_nl_reply(info, msg, hdr, err);
+out:
+	kfree(ex);
+	return err;
+}
+
 bool fp_nl_has_listeners(struct fp_net *fpn)
 {
 	return genl_has_listeners(&fp_family, fpn->net, FP_NL_MCGRP_MONITOR);
@@ -996,7 +1115,13 @@ static int fp_nl_stats_fill(struct sk_buff *skb, struct fp_net *fpn)
 			  atomic64_read(&fpn->flows_removed)) ||
 	    nla_put_u32(skb, FASTPATH_A_STATS_FLOW_LIMIT,
 			READ_ONCE(fpn->cfg.flow_limit)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_MEMORY, fp_flow_memory(fpn)))
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_MEMORY, fp_flow_memory(fpn)) ||
+	    nla_put_u32(skb, FASTPATH_A_STATS_FLOWS_REFUSED,
+			atomic_read(&fpn->nrefused)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_VERIFY_PASSED,
+			  atomic64_read(&fpn->verify_passed)) ||
+	    fp_nl_put_u64(skb, FASTPATH_A_STATS_VERIFY_FAILED,
+			  atomic64_read(&fpn->verify_failed)))
 		return -EMSGSIZE;
 
 	exc = nla_nest_start(skb, FASTPATH_A_STATS_EXCEPTIONS);
@@ -1041,7 +1166,9 @@ static int fp_nl_config_get(struct sk_buff *skb, struct genl_info *info)
 	      nla_put_u32(msg, FASTPATH_A_CONFIG_TCP_TIMEOUT, cfg->tcp_timeout) ||
 	      nla_put_u32(msg, FASTPATH_A_CONFIG_UDP_TIMEOUT, cfg->udp_timeout) ||
 	      nla_put_u32(msg, FASTPATH_A_CONFIG_STATS_INTERVAL,
-			  cfg->stats_interval) ? -EMSGSIZE : 0;
+			  cfg->stats_interval) ||
+	      nla_put_u32(msg, FASTPATH_A_CONFIG_VERIFY_INTERVAL,
+			  cfg->verify_interval) ? -EMSGSIZE : 0;
 	return fp_nl_reply(info, msg, hdr, err);
 }
 
@@ -1064,6 +1191,8 @@ static int fp_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 			     tb[FASTPATH_A_CONFIG_UDP_TIMEOUT]);
 	fp_nl_config_set_u32(&cfg->stats_interval,
 			     tb[FASTPATH_A_CONFIG_STATS_INTERVAL]);
+	fp_nl_config_set_u32(&cfg->verify_interval,
+			     tb[FASTPATH_A_CONFIG_VERIFY_INTERVAL]);
 	return 0;
 }
 
@@ -1130,6 +1259,9 @@ static const fp_nl_ops_t fp_nl_ops[] = {
 	FP_NL_DO(CONFIG_GET, 0, fp_nl_config_get, FP_NL_NO_REQ),
 	FP_NL_DO(CONFIG_SET, FP_NL_ADMIN, fp_nl_config_set,
 		 FP_NL_REQ(fp_nl_config_policy)),
+	/* In command order: after the notifications' numbers */
+	FP_NL_DO(FLOW_EXPLAIN, FP_NL_ADMIN, fp_nl_flow_explain,
+		 FP_NL_REQ(fp_nl_flow_explain_policy)),
 };
 
 static struct genl_family fp_family __ro_after_init = {

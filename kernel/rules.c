@@ -84,15 +84,21 @@ static struct fp_rule *fp_rules_lookup(const struct fp_ruleset *set,
 	return NULL;
 }
 
-/* Called by learning under RCU: may this direction take the fast path? */
-bool fp_rules_accelerate(struct fp_net *fpn, const struct fp_rule_ctx *ctx)
+const struct fp_rule *fp_rules_match(struct fp_net *fpn,
+				     const struct fp_rule_ctx *ctx)
+{
+	return fp_rules_lookup(rcu_dereference(fpn->rules), ctx);
+}
+
+const struct fp_rule *fp_rules_decide(struct fp_net *fpn,
+				      const struct fp_rule_ctx *ctx)
 {
 	struct fp_rule *r = fp_rules_lookup(rcu_dereference(fpn->rules), ctx);
 
-	if (!r)
-		return true;
-	atomic64_inc(&r->hits);
-	return r->action == FASTPATH_RULE_ACTION_ACCELERATE;
+	/* Once per connection direction: learning remembers refusals. */
+	if (r)
+		atomic64_inc(&r->hits);
+	return r;
 }
 
 /* Index of the first rule whose pref is not below pref. */
@@ -144,14 +150,14 @@ static bool fp_flow_bypassed(const struct fp_flow *flow, const void *arg)
 		const struct fp_dir *dir = &flow->dir[d];
 		struct fp_rule_ctx ctx = {
 			.key = &dir->key,
-			.dscp = flow->dscp,
-			.mark = flow->mark,
+			.dscp = dir->rx_dsfield >> 2,
+			.mark = dir->mark,
 		};
 		const struct fp_rule *r;
 
-		if (!READ_ONCE(dir->offloaded))
+		if (!fp_dir_offloaded(dir))
 			continue;
-		ctx.oif = dir->out->ifindex;
+		ctx.oif = dir->nh->dev->ifindex;
 		r = fp_rules_lookup(set, &ctx);
 		if (r && r->action == FASTPATH_RULE_ACTION_BYPASS)
 			return true;
@@ -165,6 +171,10 @@ static struct fp_ruleset *fp_rules_replace(struct fp_net *fpn,
 {
 	struct fp_ruleset *old = rcu_replace_pointer(fpn->rules, set, true);
 
+	/* Refusals by the old rules are void. */
+	spin_lock_bh(&fpn->lock);
+	WRITE_ONCE(fpn->learn_gen, fpn->learn_gen + 1);
+	spin_unlock_bh(&fpn->lock);
 	if (set && set->n)
 		fp_flow_flush(fpn, fp_flow_bypassed, set,
 			      FASTPATH_DEL_REASON_RULE);

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastpath: why a connection is, or is not, on the fast path.
+ *
+ * Computed on request, from conntrack's entry, the flow table and the
+ * routes and devices as they are now: nothing on the packet path pays for
+ * it.  A direction that learning has seen carries its own answer (its
+ * state, or the refusal it remembers); for one it has not seen, the same
+ * checks learning would make are made here, in the same order as far as
+ * they can be without a packet.
+ */
+#include <net/ip6_route.h>
+#include <net/route.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+
+#include "fastpath.h"
+
+/* The route the stack would take to addr: its device and whether local. */
+static int fp_explain_route(struct net *net, u8 family,
+			    const union nf_inet_addr *addr, int *ifindex,
+			    bool *local, enum fastpath_why *route_why)
+{
+	struct dst_entry *dst;
+
+	if (family == AF_INET) {
+		struct flowi4 fl4 = { .daddr = addr->ip };
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt))
+			return PTR_ERR(rt);
+		*local = rt->rt_type == RTN_LOCAL;
+		dst = &rt->dst;
+	} else {
+		struct flowi6 fl6 = { .daddr = addr->in6 };
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			int err = dst->error;
+
+			dst_release(dst);
+			return err;
+		}
+		*local = dst->dev->flags & IFF_LOOPBACK;
+	}
+	*ifindex = dst->dev->ifindex;
+	*route_why = *local ? 0 : fp_route_why(dst);
+	if (!*route_why)
+		*route_why = *local ? 0 : fp_out_why(dst->dev);
+	dst_release(dst);
+	return 0;
+}
+
+/*
+ * A direction learning has not decided on: where its packets come from
+ * (the route back to its sender) and go to (the route to its receiver,
+ * after NAT), and what the rules say.
+ */
+static void fp_explain_path(struct fp_net *fpn, const struct fp_dir *t,
+			    struct fp_explain_dir *ex)
+{
+	enum fastpath_why in_why, out_why;
+	struct fp_rule_ctx ctx = {
+		.key = &t->key,
+	};
+	const struct fp_rule *rule;
+	bool in_local, out_local;
+
+	if (fp_explain_route(fpn->net, t->key.family, &t->key.src, &ex->iif,
+			     &in_local, &in_why) ||
+	    fp_explain_route(fpn->net, t->key.family, &t->xdst, &ex->oif,
+			     &out_local, &out_why)) {
+		ex->why = FASTPATH_WHY_ROUTE;
+		return;
+	}
+	if (in_local || out_local) {
+		ex->why = FASTPATH_WHY_LOCAL;
+		return;
+	}
+	rcu_read_lock();
+	if (!fp_dev_find(fpn, ex->iif)) {
+		ex->why = FASTPATH_WHY_IIF_DISABLED;
+	} else {
+		ctx.oif = ex->oif;
+		rule = fp_rules_match(fpn, &ctx);
+		if (rule && rule->action == FASTPATH_RULE_ACTION_BYPASS) {
+			ex->why = FASTPATH_WHY_RULE;
+			ex->detail = rule->pref;
+		} else {
+			ex->why = out_why ?: FASTPATH_WHY_NOT_SEEN;
+		}
+	}
+	rcu_read_unlock();
+}
+
+bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex)
+{
+	static const u8 hold_why[] = {
+		[FP_HOLD_NONE] = FASTPATH_WHY_OFFLOADED,
+		[FP_HOLD_VERIFY] = FASTPATH_WHY_VERIFYING,
+		[FP_HOLD_REJECTED] = FASTPATH_WHY_VERIFY,
+		[FP_HOLD_KILLED] = FASTPATH_WHY_REMOVING,
+	};
+	u32 hold;
+
+	switch (READ_ONCE(d->state)) {
+	case FP_DIR_OFFLOADED:
+		ex->iif = d->key.iif;
+		ex->oif = d->nh->dev->ifindex;
+		hold = READ_ONCE(d->hold);
+		ex->why = hold_why[hold];
+		if (hold == FP_HOLD_REJECTED)
+			ex->detail = READ_ONCE(d->why_detail);
+		return true;
+	case FP_DIR_REFUSED:
+		ex->why = READ_ONCE(d->why);
+		ex->detail = READ_ONCE(d->why_detail);
+		return true;
+	}
+	return false;
+}
+
+int fp_explain(struct fp_net *fpn, const struct fp_key *key, u16 zone_id,
+	       struct fp_explain *ex, struct netlink_ext_ack *extack)
+{
+	struct nf_conntrack_tuple tuple = {
+		.src.l3num = key->family,
+		.src.u3 = key->src,
+		.src.u.all = key->sport,
+		.dst.u3 = key->dst,
+		.dst.u.all = key->dport,
+		.dst.protonum = key->proto,
+	};
+	struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_zone zone;
+	enum fastpath_why ct_why;
+	struct fp_flow *flow;
+	struct nf_conn *ct;
+	int i;
+
+	nf_ct_zone_init(&zone, zone_id, NF_CT_DEFAULT_ZONE_DIR, 0);
+	h = nf_conntrack_find_get(fpn->net, &zone, &tuple);
+	if (!h) {
+		NL_SET_ERR_MSG(extack, "conntrack has no connection with this tuple");
+		return -ENOENT;
+	}
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	memset(ex, 0, sizeof(*ex));
+	ex->ct_id = nf_ct_get_id(ct);
+	ct_why = fp_ct_why(ct);
+
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		fp_dir_set_tuple(&ex->tuple[i], ct, i);
+		rcu_read_lock();
+		flow = fp_flow_find_ct(fpn, ct);
+		if (flow && fp_explain_learned(&flow->dir[i], &ex->dir[i])) {
+			rcu_read_unlock();
+			continue;
+		}
+		rcu_read_unlock();
+		if (ct_why)
+			ex->dir[i].why = ct_why;
+		else
+			fp_explain_path(fpn, &ex->tuple[i], &ex->dir[i]);
+	}
+	nf_ct_put(ct);
+	return 0;
+}

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastpath: next hops, the link-layer headers the fast path transmits with.
+ *
+ * Every offloaded direction that leaves through the same device to the
+ * same neighbour shares one struct fp_nh, so a neighbour event costs one
+ * hash lookup whatever the number of flows: a new link-layer address is
+ * written into the shared header at once (readers retry on its seqcount),
+ * and a neighbour that fails or goes away kills its next hop, whose flows
+ * then leave on their next packet or the GC's next pass.
+ *
+ * A next hop is published in the table before its header is first read
+ * from the neighbour, both under fp_net.lock: a neighbour update that
+ * races with the creation is either seen by the creation or finds the next
+ * hop and rewrites it, so no stale address is ever cached.
+ */
+#include <linux/etherdevice.h>
+#include <net/arp.h>
+#include <net/ndisc.h>
+#include <net/neighbour.h>
+#include <net/netevent.h>
+
+#include "fastpath.h"
+
+static const struct rhashtable_params fp_nh_params = {
+	.head_offset = offsetof(struct fp_nh, node),
+	.key_offset = offsetof(struct fp_nh, key),
+	.key_len = sizeof(struct fp_nh_key),
+	.automatic_shrinking = true,
+};
+
+static void fp_nh_key_init(struct fp_nh_key *key, const struct net_device *dev,
+			   u8 family, const union nf_inet_addr *addr)
+{
+	memset(key, 0, sizeof(*key));
+	if (family == AF_INET)
+		key->addr.ip = addr->ip;
+	else
+		key->addr.in6 = addr->in6;
+	key->ifindex = dev->ifindex;
+	key->family = family;
+}
+
+/* The neighbour entry behind nh, if any.  RCU read side. */
+static struct neighbour *fp_nh_neigh(const struct fp_nh *nh)
+{
+	if (nh->key.family == AF_INET)
+		return __ipv4_neigh_lookup_noref(nh->dev,
+						 (__force u32)nh->key.addr.ip);
+	return __ipv6_neigh_lookup_noref(nh->dev, &nh->key.addr.in6);
+}
+
+/*
+ * The header neighbour n gives to packets out of nh->dev, as the stack's
+ * neighbour output would build it; false if n cannot be used now.
+ */
+static bool fp_nh_build(const struct fp_nh *nh, struct neighbour *n,
+			u8 hdr[ETH_HLEN])
+{
+	struct ethhdr *eth = (struct ethhdr *)hdr;
+
+	if (!n || READ_ONCE(n->dead) || !(READ_ONCE(n->nud_state) & NUD_VALID))
+		return false;
+	neigh_ha_snapshot(eth->h_dest, n, nh->dev);
+	if (!is_valid_ether_addr(eth->h_dest))
+		return false;
+	ether_addr_copy(eth->h_source, nh->dev->dev_addr);
+	eth->h_proto = nh->key.family == AF_INET ? htons(ETH_P_IP) :
+						   htons(ETH_P_IPV6);
+	return true;
+}
+
+/* nh can no longer be used: off the table, its flows will follow. */
+static void fp_nh_kill(struct fp_net *fpn, struct fp_nh *nh)
+{
+	lockdep_assert_held(&fpn->lock);
+	if (nh->dead)
+		return;
+	WRITE_ONCE(nh->dead, 1);
+	rhashtable_remove_fast(&fpn->nh_table, &nh->node, fp_nh_params);
+	list_del_rcu(&nh->list);
+}
+
+/* Brings nh's header up to date with neighbour n; fp_net.lock held. */
+static void fp_nh_update(struct fp_net *fpn, struct fp_nh *nh,
+			 struct neighbour *n)
+{
+	u8 hdr[ETH_HLEN];
+
+	if (!fp_nh_build(nh, n, hdr)) {
+		fp_nh_kill(fpn, nh);
+		return;
+	}
+	if (!memcmp(hdr, nh->hdr, ETH_HLEN))
+		return;
+	write_seqcount_begin(&nh->seq);
+	memcpy(nh->hdr, hdr, ETH_HLEN);
+	write_seqcount_end(&nh->seq);
+}
+
+struct fp_nh *fp_nh_get(struct fp_net *fpn, struct net_device *dev,
+			u8 family, const union nf_inet_addr *addr)
+{
+	struct fp_dev *out_fpd;
+	struct fp_nh_key key;
+	struct fp_nh *nh;
+
+	lockdep_assert_held(&fpn->lock);
+	fp_nh_key_init(&key, dev, family, addr);
+	nh = rhashtable_lookup_fast(&fpn->nh_table, &key, fp_nh_params);
+	if (nh) {
+		refcount_inc(&nh->ref);
+		return nh;
+	}
+
+	nh = kzalloc(sizeof(*nh), GFP_ATOMIC);
+	if (!nh)
+		return NULL;
+	nh->key = key;
+	nh->dev = dev;
+	nh->fpn = fpn;
+	seqcount_spinlock_init(&nh->seq, &fpn->lock);
+	refcount_set(&nh->ref, 1);
+	if (rhashtable_insert_fast(&fpn->nh_table, &nh->node, fp_nh_params)) {
+		kfree(nh);
+		return NULL;
+	}
+	list_add_tail_rcu(&nh->list, &fpn->nhs);
+	rcu_read_lock();
+	if (!fp_nh_build(nh, fp_nh_neigh(nh), nh->hdr))
+		fp_nh_kill(fpn, nh);
+	out_fpd = fp_dev_find(fpn, dev->ifindex);
+	if (out_fpd && out_fpd->ifindex == dev->ifindex)
+		rcu_assign_pointer(nh->tx_stats, out_fpd->stats);
+	rcu_read_unlock();
+	if (nh->dead) {
+		/* Never published to a flow: no reader can hold it. */
+		kfree_rcu(nh, rcu);
+		return NULL;
+	}
+	return nh;
+}
+
+void fp_nh_put_locked(struct fp_net *fpn, struct fp_nh *nh)
+{
+	lockdep_assert_held(&fpn->lock);
+	if (refcount_dec_and_test(&nh->ref)) {
+		fp_nh_kill(fpn, nh);
+		kfree_rcu(nh, rcu);
+	}
+}
+
+void fp_nh_put(struct fp_nh *nh)
+{
+	struct fp_net *fpn = nh->fpn;
+
+	local_bh_disable();
+	if (refcount_dec_and_lock(&nh->ref, &fpn->lock)) {
+		fp_nh_kill(fpn, nh);
+		spin_unlock(&fpn->lock);
+		kfree_rcu(nh, rcu);
+	}
+	local_bh_enable();
+}
+
+/* Calls fn for every live next hop out of dev; fp_net.lock held. */
+static void fp_nh_for_dev(struct fp_net *fpn, const struct net_device *dev,
+			  void (*fn)(struct fp_net *fpn, struct fp_nh *nh,
+				     void *arg),
+			  void *arg)
+{
+	struct fp_nh *nh, *tmp;
+
+	lockdep_assert_held(&fpn->lock);
+	list_for_each_entry_safe(nh, tmp, &fpn->nhs, list)
+		if (nh->dev == dev)
+			fn(fpn, nh, arg);
+}
+
+static void fp_nh_attach_stats(struct fp_net *fpn, struct fp_nh *nh, void *arg)
+{
+	rcu_assign_pointer(nh->tx_stats, (struct fp_pcpu_stats __percpu *)arg);
+}
+
+void fp_nh_set_tx_stats(struct fp_net *fpn, const struct net_device *dev,
+			struct fp_pcpu_stats __percpu *stats)
+{
+	spin_lock_bh(&fpn->lock);
+	fp_nh_for_dev(fpn, dev, fp_nh_attach_stats, (void __force *)stats);
+	spin_unlock_bh(&fpn->lock);
+}
+
+static void fp_nh_refresh(struct fp_net *fpn, struct fp_nh *nh, void *arg)
+{
+	fp_nh_update(fpn, nh, fp_nh_neigh(nh));
+}
+
+void fp_nh_dev_addr_changed(struct fp_net *fpn, const struct net_device *dev)
+{
+	spin_lock_bh(&fpn->lock);
+	rcu_read_lock();
+	fp_nh_for_dev(fpn, dev, fp_nh_refresh, NULL);
+	rcu_read_unlock();
+	spin_unlock_bh(&fpn->lock);
+}
+
+/*
+ * The fast path bypasses the neighbour layer, so nothing would keep a next
+ * hop's entry confirmed: use it as a transmit through the stack would,
+ * letting the state machine probe a stale entry; an entry that fails then
+ * kills the next hop through the notifier.  The comparison with the
+ * neighbour's address is a second line behind the notifier.
+ */
+static void fp_nh_gc_one(struct fp_nh *nh)
+{
+	struct neighbour *n = fp_nh_neigh(nh);
+	u8 hdr[ETH_HLEN];
+	bool valid;
+
+	if (n && nh->used)
+		neigh_event_send(n, NULL);
+	nh->used = 0;
+	valid = fp_nh_build(nh, n, hdr);
+	if (!valid || memcmp(hdr, nh->hdr, ETH_HLEN)) {
+		spin_lock_bh(&nh->fpn->lock);
+		if (!nh->dead)
+			fp_nh_update(nh->fpn, nh, fp_nh_neigh(nh));
+		spin_unlock_bh(&nh->fpn->lock);
+	}
+}
+
+void fp_nh_gc(struct fp_net *fpn)
+{
+	struct fp_nh *nh;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(nh, &fpn->nhs, list)
+		fp_nh_gc_one(nh);
+	rcu_read_unlock();
+}
+
+static int fp_nh_netevent(struct notifier_block *nb, unsigned long event,
+			  void *ptr)
+{
+	struct neighbour *n = ptr;
+	union nf_inet_addr addr = {};
+	struct fp_nh_key key;
+	struct fp_net *fpn;
+	struct fp_nh *nh;
+	u8 family;
+
+	if (event != NETEVENT_NEIGH_UPDATE)
+		return NOTIFY_DONE;
+	family = n->tbl->family;
+	if (family == AF_INET)
+		memcpy(&addr.ip, n->primary_key, sizeof(addr.ip));
+	else if (family == AF_INET6)
+		memcpy(&addr.in6, n->primary_key, sizeof(addr.in6));
+	else
+		return NOTIFY_DONE;
+	fpn = fp_pernet(dev_net(n->dev));
+	fp_nh_key_init(&key, n->dev, family, &addr);
+
+	/* One lookup per event, whatever the number of flows. */
+	rcu_read_lock();
+	nh = rhashtable_lookup(&fpn->nh_table, &key, fp_nh_params);
+	if (nh) {
+		spin_lock_bh(&fpn->lock);
+		if (!nh->dead)
+			fp_nh_update(fpn, nh, n);
+		spin_unlock_bh(&fpn->lock);
+	}
+	rcu_read_unlock();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block fp_nh_netevent_nb = {
+	.notifier_call = fp_nh_netevent,
+};
+
+int fp_nh_table_init(struct fp_net *fpn)
+{
+	INIT_LIST_HEAD(&fpn->nhs);
+	return rhashtable_init(&fpn->nh_table, &fp_nh_params);
+}
+
+/* Every flow is gone (and freed): so is every next hop. */
+void fp_nh_table_destroy(struct fp_net *fpn)
+{
+	WARN_ON(!list_empty(&fpn->nhs));
+	rhashtable_destroy(&fpn->nh_table);
+}
+
+int fp_nh_notifier_init(void)
+{
+	return register_netevent_notifier(&fp_nh_netevent_nb);
+}
+
+void fp_nh_notifier_exit(void)
+{
+	unregister_netevent_notifier(&fp_nh_netevent_nb);
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastpath: verification that a direction's fast path transmits exactly
+ * what the stack does.
+ *
+ * A learned direction starts held (FP_HOLD_VERIFY): its next packet goes
+ * through the stack, and the ingress hook leaves a copy of that packet's
+ * headers, a checksum of its payload and its mark in this CPU's probe.
+ * The POST_ROUTING learner, seeing the same skb come out of the stack,
+ * predicts from the copy what the fast path would send (the rewrite code
+ * is the data plane's own) and compares it with what the stack produced,
+ * field by field.  The direction takes the fast path only if nothing
+ * differs, adopting the mark and priority the stack gave the packet (what
+ * egress qdiscs classify on); otherwise it is rejected with the first
+ * field that differs, and tried again later.  From ingress to
+ * POST_ROUTING a forwarded packet stays on one CPU in one softirq; a probe
+ * whose packet never comes out (dropped by a rule, queued) is simply
+ * replaced by the next one.
+ *
+ * What the comparison cannot see is refused at learning (learn.c), and
+ * the link-layer header comes from the neighbour entry the stack itself
+ * uses (nh.c).
+ *
+ * Verified directions are verified again when the ruleset may have
+ * changed: on every nftables commit in the netns (iptables-nft included),
+ * seen through a kernel socket in nfnetlink's nftables group; when the
+ * IPsec forward policies change; and every verify-interval seconds for
+ * whatever else (legacy iptables, sysctls).
+ */
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <net/dsfield.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <net/xfrm.h>
+
+#include "fastpath.h"
+
+/* Network and transport headers as received: IPv6 and a full TCP header. */
+#define FP_TCP_HDR_MAX	60
+#define FP_PROBE_HDR	(sizeof(struct ipv6hdr) + FP_TCP_HDR_MAX)
+
+struct fp_probe {
+	const struct sk_buff *skb;	/* NULL: no probe pending */
+	struct fp_dir *d;
+	__wsum payload;			/* checksum of what follows hdr */
+	u32 rx_mark;
+	u16 len;			/* IP packet length */
+	u8 hlen;			/* bytes in hdr */
+	u8 thoff;			/* L4 header offset in hdr */
+	u8 dsfield;			/* ECN masked */
+	bool partial;			/* CHECKSUM_PARTIAL */
+	u8 hdr[FP_PROBE_HDR];
+};
+
+static DEFINE_PER_CPU(struct fp_probe, fp_probes);
+
+void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
+		     const struct fp_rx *rx)
+{
+	struct fp_probe *p = this_cpu_ptr(&fp_probes);
+	unsigned int hlen = rx->thoff + sizeof(struct udphdr);
+
+	p->skb = NULL;
+	/* fp_rx_flow() pulled the fixed TCP header: its length is there. */
+	if (rx->key.proto == IPPROTO_TCP)
+		hlen = rx->thoff +
+		       max_t(unsigned int, sizeof(struct tcphdr),
+			     ((struct tcphdr *)(skb->data + rx->thoff))->doff * 4);
+	if (hlen > sizeof(p->hdr) || hlen > rx->len ||
+	    skb_copy_bits(skb, 0, p->hdr, hlen))
+		return;
+	p->payload = skb_checksum(skb, hlen, rx->len - hlen, 0);
+	p->d = d;
+	p->rx_mark = skb->mark;
+	p->len = rx->len;
+	p->hlen = hlen;
+	p->thoff = rx->thoff;
+	p->dsfield = rx->dsfield;
+	p->partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	p->skb = skb;
+}
+
+/* The field that byte off of an IPv4 header belongs to (diff: its XOR). */
+static enum fastpath_verify_field fp_ipv4_field(unsigned int off, u8 diff)
+{
+	switch (off) {
+	case offsetof(struct iphdr, tos):
+		return diff & ~INET_ECN_MASK ? FASTPATH_VERIFY_FIELD_DSCP :
+					       FASTPATH_VERIFY_FIELD_ECN;
+	case offsetof(struct iphdr, tot_len) ... offsetof(struct iphdr, id) - 1:
+		return FASTPATH_VERIFY_FIELD_LENGTH;
+	case offsetof(struct iphdr, id) ... offsetof(struct iphdr, frag_off) - 1:
+		return FASTPATH_VERIFY_FIELD_ID;
+	case offsetof(struct iphdr, frag_off) ... offsetof(struct iphdr, ttl) - 1:
+		return FASTPATH_VERIFY_FIELD_FRAG_OFF;
+	case offsetof(struct iphdr, ttl):
+		return FASTPATH_VERIFY_FIELD_TTL;
+	case offsetof(struct iphdr, check) ... offsetof(struct iphdr, saddr) - 1:
+		return FASTPATH_VERIFY_FIELD_IP_CHECKSUM;
+	case offsetof(struct iphdr, saddr) ... offsetof(struct iphdr, daddr) - 1:
+		return FASTPATH_VERIFY_FIELD_SADDR;
+	case offsetof(struct iphdr, daddr) ... sizeof(struct iphdr) - 1:
+		return FASTPATH_VERIFY_FIELD_DADDR;
+	}
+	return FASTPATH_VERIFY_FIELD_PROTOCOL;	/* version, ihl, protocol */
+}
+
+static enum fastpath_verify_field fp_ipv6_field(unsigned int off,
+						const u8 *want, const u8 *got)
+{
+	const struct ipv6hdr *w = (const void *)want, *g = (const void *)got;
+
+	switch (off) {
+	case 0 ... offsetof(struct ipv6hdr, payload_len) - 1:
+		if ((ipv6_get_dsfield(w) ^ ipv6_get_dsfield(g)) & ~INET_ECN_MASK)
+			return FASTPATH_VERIFY_FIELD_DSCP;
+		if (ipv6_get_dsfield(w) != ipv6_get_dsfield(g))
+			return FASTPATH_VERIFY_FIELD_ECN;
+		if (ip6_flowlabel(w) != ip6_flowlabel(g))
+			return FASTPATH_VERIFY_FIELD_FLOW_LABEL;
+		return FASTPATH_VERIFY_FIELD_PROTOCOL;	/* version */
+	case offsetof(struct ipv6hdr, payload_len) ...
+	     offsetof(struct ipv6hdr, nexthdr) - 1:
+		return FASTPATH_VERIFY_FIELD_LENGTH;
+	case offsetof(struct ipv6hdr, hop_limit):
+		return FASTPATH_VERIFY_FIELD_TTL;
+	case offsetof(struct ipv6hdr, saddr) ... offsetof(struct ipv6hdr, daddr) - 1:
+		return FASTPATH_VERIFY_FIELD_SADDR;
+	case offsetof(struct ipv6hdr, daddr) ... sizeof(struct ipv6hdr) - 1:
+		return FASTPATH_VERIFY_FIELD_DADDR;
+	}
+	return FASTPATH_VERIFY_FIELD_PROTOCOL;	/* nexthdr */
+}
+
+/* The field that byte off of a TCP or UDP header belongs to. */
+static enum fastpath_verify_field fp_l4_field(u8 proto, unsigned int off)
+{
+	if (off < 2)
+		return FASTPATH_VERIFY_FIELD_SPORT;
+	if (off < 4)
+		return FASTPATH_VERIFY_FIELD_DPORT;
+	if (proto == IPPROTO_UDP)
+		return off < offsetof(struct udphdr, check) ?
+		       FASTPATH_VERIFY_FIELD_LENGTH :
+		       FASTPATH_VERIFY_FIELD_L4_CHECKSUM;
+	switch (off) {
+	case offsetof(struct tcphdr, seq) ... offsetof(struct tcphdr, ack_seq) - 1:
+		return FASTPATH_VERIFY_FIELD_TCP_SEQ;
+	case offsetof(struct tcphdr, ack_seq) ... offsetof(struct tcphdr, window) - 3:
+		return FASTPATH_VERIFY_FIELD_TCP_ACK;
+	case offsetof(struct tcphdr, window) - 2 ... offsetof(struct tcphdr, window) - 1:
+		return FASTPATH_VERIFY_FIELD_TCP_FLAGS;
+	case offsetof(struct tcphdr, window) ... offsetof(struct tcphdr, check) - 1:
+		return FASTPATH_VERIFY_FIELD_TCP_WINDOW;
+	case offsetof(struct tcphdr, check) ... offsetof(struct tcphdr, urg_ptr) - 1:
+		return FASTPATH_VERIFY_FIELD_L4_CHECKSUM;
+	case offsetof(struct tcphdr, urg_ptr) ... sizeof(struct tcphdr) - 1:
+		return FASTPATH_VERIFY_FIELD_TCP_URGENT;
+	}
+	return FASTPATH_VERIFY_FIELD_TCP_OPTIONS;
+}
+
+/*
+ * What the stack made of the probe's packet against what the fast path
+ * would have made of it: 0 if identical, else the first field that
+ * differs.
+ */
+static enum fastpath_verify_field fp_verify_compare(const struct fp_probe *p,
+						    const struct sk_buff *skb)
+{
+	const struct fp_dir *d = p->d;
+	u8 want[FP_PROBE_HDR], buf[FP_PROBE_HDR];
+	const u8 *got;
+	unsigned int i;
+
+	memcpy(want, p->hdr, p->hlen);
+	if (d->key.family == AF_INET)
+		fp_ipv4_rewrite((struct iphdr *)want, want + p->thoff, d,
+				p->partial);
+	else
+		fp_ipv6_rewrite((struct ipv6hdr *)want, want + p->thoff, d,
+				p->partial);
+
+	if (skb->len != p->len)
+		return FASTPATH_VERIFY_FIELD_LENGTH;
+	got = skb_header_pointer(skb, 0, p->hlen, buf);
+	if (!got)
+		return FASTPATH_VERIFY_FIELD_LENGTH;
+	for (i = 0; i < p->hlen; i++) {
+		if (want[i] == got[i])
+			continue;
+		if (i >= p->thoff)
+			return fp_l4_field(d->key.proto, i - p->thoff);
+		return d->key.family == AF_INET ?
+		       fp_ipv4_field(i, want[i] ^ got[i]) :
+		       fp_ipv6_field(i, want, got);
+	}
+	if (skb_checksum(skb, p->hlen, p->len - p->hlen, 0) != p->payload)
+		return FASTPATH_VERIFY_FIELD_PAYLOAD;
+	return 0;
+}
+
+/* Is skb still routed the way the direction transmits? */
+static bool fp_verify_route(const struct sk_buff *skb,
+			    const struct nf_hook_state *state,
+			    const struct fp_dir *d)
+{
+	const struct dst_entry *dst = skb_dst(skb);
+
+	return state->out == d->nh->dev && dst && !dst_xfrm(dst) &&
+	       !dst->lwtstate;
+}
+
+/* Concludes the verification of d on the packet the stack made of p's. */
+static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
+			  const struct fp_probe *p, const struct sk_buff *skb,
+			  const struct nf_hook_state *state)
+{
+	enum fastpath_verify_field field;
+
+	field = fp_verify_route(skb, state, d) ? fp_verify_compare(p, skb) :
+						 FASTPATH_VERIFY_FIELD_ROUTE;
+	if (field) {
+		WRITE_ONCE(d->why, FASTPATH_WHY_VERIFY);
+		WRITE_ONCE(d->why_detail, field);
+		WRITE_ONCE(d->retry_at, jiffies + FP_REFUSAL_TTL);
+		if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_REJECTED) ==
+		    FP_HOLD_VERIFY)
+			atomic64_inc(&fpn->verify_failed);
+		return;
+	}
+	/* Read by packets only once the hold is released. */
+	d->rx_dsfield = p->dsfield;
+	d->rx_mark = p->rx_mark;
+	d->mark = skb->mark;
+	d->priority = skb->priority;
+	if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_NONE) == FP_HOLD_VERIFY)
+		atomic64_inc(&fpn->verify_passed);
+}
+
+bool fp_verify(struct fp_net *fpn, struct sk_buff *skb,
+	       const struct nf_hook_state *state, struct nf_conn *ct,
+	       enum ip_conntrack_info ctinfo)
+{
+	struct fp_probe *p;
+	struct fp_flow *flow;
+	bool probed;
+
+	/* Cheap for every other packet, in whatever context. */
+	if (this_cpu_read(fp_probes.skb) != skb)
+		return false;
+	p = get_cpu_ptr(&fp_probes);
+	probed = p->skb == skb;
+	if (probed) {
+		p->skb = NULL;
+		flow = ct ? fp_flow_find_ct(fpn, ct) : NULL;
+		if (flow && &flow->dir[CTINFO2DIR(ctinfo)] == p->d &&
+		    READ_ONCE(p->d->hold) == FP_HOLD_VERIFY)
+			fp_verify_dir(fpn, p->d, p, skb, state);
+	}
+	put_cpu_ptr(&fp_probes);
+	return probed;
+}
+
+/* GC: is another verification of every direction due? */
+bool fp_verify_due(struct fp_net *fpn)
+{
+	struct net *net = fpn->net;
+	u32 interval = READ_ONCE(fpn->cfg.verify_interval);
+	u32 changes = atomic_read(&fpn->ruleset_changes);
+	u32 xfrm = 0;
+	bool due;
+
+#ifdef CONFIG_XFRM
+	/* Forwarding policies: counts, and the default verdict. */
+	xfrm = READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_FWD]) +
+	       READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_FWD + XFRM_POLICY_MAX]) +
+	       ((u32)READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_FWD]) << 24);
+#endif
+	due = changes != fpn->verified_changes || xfrm != fpn->verified_xfrm ||
+	      (interval && time_after_eq(jiffies, fpn->verified_at + interval * HZ));
+	if (due) {
+		fpn->verified_changes = changes;
+		fpn->verified_xfrm = xfrm;
+		fpn->verified_at = jiffies;
+	}
+	return due;
+}
+
+/* GC: holds d for verification if everything is due, or its retry is. */
+void fp_verify_again(struct fp_dir *d, bool all)
+{
+	u32 hold = READ_ONCE(d->hold);
+
+	if ((hold == FP_HOLD_NONE && all) ||
+	    (hold == FP_HOLD_REJECTED &&
+	     (all || !time_before32(jiffies, READ_ONCE(d->retry_at)))))
+		cmpxchg(&d->hold, hold, FP_HOLD_VERIFY);
+}
+
+/* A commit to the nftables ruleset of the netns: verify everything again. */
+static void fp_watch_data_ready(struct sock *sk)
+{
+	struct fp_net *fpn = sk->sk_user_data;
+
+	skb_queue_purge(&sk->sk_receive_queue);
+	atomic_inc(&fpn->ruleset_changes);
+	fp_gc_kick(fpn);
+}
+
+int fp_watch_start(struct fp_net *fpn)
+{
+	struct sockaddr_nl addr = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = 1 << (NFNLGRP_NFTABLES - 1),
+	};
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(fpn->net, PF_NETLINK, SOCK_RAW,
+			       NETLINK_NETFILTER, &sock);
+	if (err)
+		return err;
+	sock->sk->sk_user_data = fpn;
+	sock->sk->sk_data_ready = fp_watch_data_ready;
+	err = kernel_bind(sock, (struct sockaddr *)&addr, sizeof(addr));
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
+	fpn->watch = sock;
+	return 0;
+}
+
+void fp_watch_stop(struct fp_net *fpn)
+{
+	sock_release(fpn->watch);
+	fpn->watch = NULL;
+}

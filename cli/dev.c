@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* fpctl enable|disable dev IFNAME, fpctl dev show [dev IFNAME] */
-#include <net/if.h>
+/* fpctl enable|disable dev IFNAME, fpctl dev show [[dev] IFNAME] */
 #include <string.h>
 #include <linux/fastpath.h>
 #include <netlink/genl/genl.h>
@@ -10,24 +9,25 @@
 const char enable_help[] = "dev IFNAME";
 const char disable_help[] = "dev IFNAME";
 
-/* "dev IFNAME", mandatory unless @optional; the name is checked for length only. */
-static int parse_dev(const char *cmd, int argc, char **argv, bool optional,
+static const char *const dev_keys[] = { "dev", NULL };
+
+/* "dev IFNAME"; the name is checked for length only. */
+static int parse_dev(const char *cmd, int argc, char **argv,
 		     const char **ifname)
 {
-	static const char *const keys[] = { "dev", NULL };
-	struct kv kv = { argc, argv, cmd, keys, 0 };
+	struct kv kv = { argc, argv, cmd, dev_keys, 0 };
 	const char *val;
 	int k;
 
 	*ifname = NULL;
 	while ((k = kv_next(&kv, &val)) >= 0) {
-		if (strlen(val) >= IF_NAMESIZE || !*val)
-			return usage_err("invalid device name \"%s\"", val);
+		if (check_ifname("dev", val))
+			return EXIT_USAGE;
 		*ifname = val;
 	}
 	if (k == KV_ERR)
 		return EXIT_USAGE;
-	if (!*ifname && !optional)
+	if (!*ifname)
 		return usage_err("missing keyword \"dev\" for \"%s\"", cmd);
 	return EXIT_OK;
 }
@@ -39,7 +39,7 @@ static int set_enabled(const char *cmd, int argc, char **argv, bool on)
 	struct nl_msg *msg;
 	int err;
 
-	err = parse_dev(cmd, argc, argv, false, &ifname);
+	err = parse_dev(cmd, argc, argv, &ifname);
 	if (err)
 		return err;
 	if (fp_open(false))
@@ -62,21 +62,23 @@ int do_disable(int argc, char **argv)
 	return set_enabled("disable", argc, argv, false);
 }
 
+static const char *dev_name(struct nlattr **tb)
+{
+	return tb[FASTPATH_A_DEV_IFNAME] ? nla_get_string(tb[FASTPATH_A_DEV_IFNAME])
+					 : "?";
+}
+
 static int dev_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 {
-	uint32_t ifindex = attr_u32(tb[FASTPATH_A_DEV_IFINDEX]);
-	char name[IF_NAMESIZE];
-	const char *ifname;
+	bool enabled = attr_u8(tb[FASTPATH_A_DEV_ENABLED]);
 
 	(void)cmd;
 	(void)arg;
-	ifname = tb[FASTPATH_A_DEV_IFNAME] ? nla_get_string(tb[FASTPATH_A_DEV_IFNAME])
-					   : ifname_str(ifindex, name);
 	pr_open_object(NULL);
-	pr_u64(PR_JSON, "ifindex", NULL, ifindex);
-	pr_str(PR_ANY, "ifname", "%s: ", ifname);
-	pr_bool(PR_JSON, "enabled", NULL, attr_u8(tb[FASTPATH_A_DEV_ENABLED]));
-	pr_text("%s", attr_u8(tb[FASTPATH_A_DEV_ENABLED]) ? "enabled" : "disabled");
+	pr_u64(PR_JSON, "ifindex", NULL, attr_u32(tb[FASTPATH_A_DEV_IFINDEX]));
+	pr_str(PR_ANY, "ifname", "%s: ", dev_name(tb));
+	pr_bool(PR_JSON, "enabled", NULL, enabled);
+	pr_text("%s", enabled ? "enabled" : "disabled");
 	pr_u64(PR_ANY, "rx_packets", " rx %" PRIu64 " pkts",
 	       attr_u64(tb[FASTPATH_A_DEV_RX_PACKETS]));
 	pr_u64(PR_ANY, "rx_bytes", " %" PRIu64 " bytes",
@@ -92,29 +94,70 @@ static int dev_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	return 0;
 }
 
+/* "[ dev ] IFNAME", as ip link show takes a device. */
+static int parse_dev_show(int argc, char **argv, const char **ifname)
+{
+	*ifname = NULL;
+	for (; argc; argc--, argv++) {
+		if (name_match(argv[0], dev_keys, sizeof(*dev_keys)) >= 0) {
+			if (argc < 2)
+				return usage_err("missing value for \"dev\"");
+			argc--;
+			argv++;
+		}
+		if (*ifname)
+			return usage_err("unexpected \"%s\" after device \"%s\" for \"dev show\"",
+					 argv[0], *ifname);
+		if (check_ifname("dev", argv[0]))
+			return EXIT_USAGE;
+		*ifname = argv[0];
+	}
+	return EXIT_OK;
+}
+
+/* The enabled devices (or @ifname) through @cb. */
+int dev_request(const char *ifname, fp_msg_cb cb, void *arg)
+{
+	struct nl_msg *msg = fp_msg(FASTPATH_CMD_DEV_GET, !ifname);
+
+	if (!msg)
+		return -1;
+	if (ifname)
+		put_str(msg, FASTPATH_A_DEV_IFNAME, ifname);
+	return fp_request(msg, FASTPATH_A_DEV_MAX, cb, arg);
+}
+
 static int dev_show(int argc, char **argv)
 {
 	const char *ifname;
-	struct nl_msg *msg;
 	int err;
 
-	err = parse_dev("dev show", argc, argv, true, &ifname);
+	err = parse_dev_show(argc, argv, &ifname);
 	if (err)
 		return err;
 	if (fp_open(false))
 		return EXIT_FAIL;
-	msg = fp_msg(FASTPATH_CMD_DEV_GET, !ifname);
-	if (!msg)
-		return EXIT_FAIL;
-	if (ifname)
-		put_str(msg, FASTPATH_A_DEV_IFNAME, ifname);
 	pr_table_begin();
-	err = fp_request(msg, FASTPATH_A_DEV_MAX, dev_cb, NULL);
+	err = dev_request(ifname, dev_cb, NULL);
 	pr_table_end(!err);
 	return err ? EXIT_FAIL : EXIT_OK;
 }
 
+/* For fpctl save: the enabled devices, by name. */
+static int save_dev_cb(uint8_t cmd, struct nlattr **tb, void *arg)
+{
+	(void)cmd;
+	(void)arg;
+	printf("enable dev %s\n", dev_name(tb));
+	return 0;
+}
+
+int dev_save(void)
+{
+	return dev_request(NULL, save_dev_cb, NULL);
+}
+
 const struct fp_cmd dev_cmds[] = {
-	{ "show", dev_show, "[ dev IFNAME ]" },
+	{ "show", dev_show, "[ [ dev ] IFNAME ]" },
 	{ NULL }
 };

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* fpctl flow show|get|flush, and the flow printer shared with monitor. */
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/fastpath.h>
@@ -23,7 +22,7 @@ static void print_tuple(uint8_t family, const char *key,
 			const struct nlattr *nest)
 {
 	char a[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN + 8], dst[sizeof(src)];
-	char xsrc[sizeof(src)], xdst[sizeof(src)], name[IF_NAMESIZE];
+	char xsrc[sizeof(src)], xdst[sizeof(src)];
 	struct nlattr *tb[FASTPATH_A_TUPLE_MAX + 1];
 	struct nlattr *xs, *xd;
 	uint16_t sp, dp, xsp, xdp;
@@ -42,10 +41,9 @@ static void print_tuple(uint8_t family, const char *key,
 	offloaded = attr_u8(tb[FASTPATH_A_TUPLE_OFFLOADED]);
 
 	pr_open_object(key);
-	pr_str(PR_JSON, "iif", NULL,
-	       ifname_str(attr_u32(tb[FASTPATH_A_TUPLE_IIF]), name));
-	pr_str(PR_JSON, "oif", NULL,
-	       ifname_str(attr_u32(tb[FASTPATH_A_TUPLE_OIF]), name));
+	/* A direction not learned yet has no devices. */
+	if (tb[FASTPATH_A_TUPLE_IIF])
+		pr_dev("iif", NULL, attr_u32(tb[FASTPATH_A_TUPLE_IIF]));
 	pr_str(PR_JSON, "src", NULL, addr_str(family, tb[FASTPATH_A_TUPLE_SRC], a));
 	pr_str(PR_JSON, "dst", NULL, addr_str(family, tb[FASTPATH_A_TUPLE_DST], a));
 	pr_u64(PR_JSON, "sport", NULL, sp);
@@ -61,9 +59,8 @@ static void print_tuple(uint8_t family, const char *key,
 	endpoint(family, xs, xsp, xsrc, sizeof(xsrc));
 	endpoint(family, xd, xdp, xdst, sizeof(xdst));
 	pr_text("%s -> %s", src, dst);
-	/* A direction not learned yet has no egress device. */
-	if (attr_u32(tb[FASTPATH_A_TUPLE_OIF]))
-		pr_text(" via %s", ifname_str(attr_u32(tb[FASTPATH_A_TUPLE_OIF]), name));
+	if (tb[FASTPATH_A_TUPLE_OIF])
+		pr_dev("oif", " via %s", attr_u32(tb[FASTPATH_A_TUPLE_OIF]));
 	pr_bool(PR_TEXT, NULL, " pending", !offloaded);
 	if (strcmp(src, xsrc) || strcmp(dst, xdst))
 		pr_text(" nat %s -> %s", xsrc, xdst);
@@ -79,7 +76,7 @@ static void print_tuple(uint8_t family, const char *key,
 /*
  * The members of one flow, inside an object the caller opened.  Text: the
  * original direction on the first line and the reply on an indented second
- * one, or both on one line for the monitor.
+ * one, or both on one line (-oneline, and the monitor).
  */
 void print_flow(struct nlattr **tb, bool oneline)
 {
@@ -101,7 +98,7 @@ static int flow_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	(void)cmd;
 	(void)arg;
 	pr_open_object(NULL);
-	print_flow(tb, false);
+	print_flow(tb, opt_oneline);
 	pr_text("\n");
 	pr_close_object();
 	return 0;
@@ -127,7 +124,7 @@ static int parse_filter(const char *cmd, bool lookup, int argc, char **argv,
 			struct filter *f)
 {
 	struct kv kv = { argc, argv, cmd, filter_keys, 0 };
-	const char *val;
+	const char *val, *by, *src = NULL, *dst = NULL;
 	int k, err = 0;
 
 	memset(f, 0, sizeof(*f));
@@ -139,22 +136,24 @@ static int parse_filter(const char *cmd, bool lookup, int argc, char **argv,
 		case F_DEV:
 			if (lookup)
 				return usage_err("unknown keyword \"dev\" for \"%s\"", cmd);
-			err = parse_ifname(val, &f->ifindex);
+			err = parse_ifname("dev", val, &f->ifindex);
 			break;
 		case F_SRC:
-			err = parse_prefix(val, lookup, &f->src);
+			err = parse_prefix("src", val, lookup, &f->src);
+			src = val;
 			break;
 		case F_DST:
-			err = parse_prefix(val, lookup, &f->dst);
+			err = parse_prefix("dst", val, lookup, &f->dst);
+			dst = val;
 			break;
 		case F_PROTO:
 			err = parse_proto(val, &f->proto);
 			break;
 		case F_SPORT:
-			err = parse_port(val, &f->sport);
+			err = parse_port("sport", val, &f->sport);
 			break;
 		case F_DPORT:
-			err = parse_port(val, &f->dport);
+			err = parse_port("dport", val, &f->dport);
 			break;
 		}
 	}
@@ -163,10 +162,11 @@ static int parse_filter(const char *cmd, bool lookup, int argc, char **argv,
 	if (k == KV_ERR)
 		return EXIT_USAGE;
 	/* The addresses give the family, or must agree with "family". */
-	if (kv.seen & 1u << F_SRC)
-		err = family_check(&f->family, &f->src);
-	if (!err && kv.seen & 1u << F_DST)
-		err = family_check(&f->family, &f->dst);
+	by = kv.seen & 1u << F_FAMILY ? "family" : "src";
+	if (src)
+		err = family_check(&f->family, by, "src", src, &f->src);
+	if (!err && dst)
+		err = family_check(&f->family, by, "dst", dst, &f->dst);
 	if (err)
 		return err;
 	f->seen = kv.seen;
@@ -190,12 +190,13 @@ static void put_filter(struct nl_msg *msg, const struct filter *f, bool lookup)
 		put_u8(msg, FASTPATH_A_FLOW_PROTO, f->proto);
 	if (f->ifindex)
 		put_u32(msg, FASTPATH_A_FLOW_IFINDEX, f->ifindex);
-	if (f->seen & 1u << F_SRC) {
+	/* A prefix of no family ("any") filters nothing. */
+	if (f->src.family) {
 		put_addr(msg, FASTPATH_A_FLOW_SRC, &f->src);
 		if (!lookup)
 			put_u8(msg, FASTPATH_A_FLOW_SRC_LEN, f->src.len);
 	}
-	if (f->seen & 1u << F_DST) {
+	if (f->dst.family) {
 		put_addr(msg, FASTPATH_A_FLOW_DST, &f->dst);
 		if (!lookup)
 			put_u8(msg, FASTPATH_A_FLOW_DST_LEN, f->dst.len);
@@ -249,8 +250,11 @@ static int flow_get(int argc, char **argv)
 			   argc, argv, &msg);
 	if (err)
 		return err;
-	return fp_request(msg, FASTPATH_A_FLOW_MAX, flow_cb, NULL) ?
-	       EXIT_FAIL : EXIT_OK;
+	/* A table of one, as ip -j prints a single route it gets. */
+	pr_table_begin();
+	err = fp_request(msg, FASTPATH_A_FLOW_MAX, flow_cb, NULL);
+	pr_table_end(!err);
+	return err ? EXIT_FAIL : EXIT_OK;
 }
 
 static int flush_cb(uint8_t cmd, struct nlattr **tb, void *arg)

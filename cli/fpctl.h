@@ -16,10 +16,16 @@
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
-/* Global options. */
-extern bool opt_json;
-extern bool opt_pretty;
-extern int opt_stats;
+/* Called with the generic netlink command and the parsed attributes. */
+typedef int (*fp_msg_cb)(uint8_t cmd, struct nlattr **tb, void *arg);
+
+/* Global options (fpctl.c), as ip spells them. */
+extern bool opt_json;		/* -json */
+extern bool opt_pretty;		/* -pretty */
+extern bool opt_oneline;	/* -oneline: one line per record */
+extern int opt_stats;		/* -stats, repeatable */
+enum { TS_NONE, TS_LONG, TS_SHORT };
+extern int opt_timestamp;	/* -timestamp (TS_LONG), -tshort (TS_SHORT) */
 
 /* One command of an object: "fpctl OBJECT NAME ARGS...". */
 struct fp_cmd {
@@ -33,17 +39,26 @@ int do_enable(int argc, char **argv);
 int do_disable(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_monitor(int argc, char **argv);
+int do_save(int argc, char **argv);
 
 extern const struct fp_cmd dev_cmds[], rule_cmds[], flow_cmds[], config_cmds[];
-extern const char stats_help[], monitor_help[], enable_help[], disable_help[];
+extern const char stats_help[], monitor_help[], enable_help[], disable_help[],
+	save_help[];
 
 /* Messages: every error is one "Error: ..." line on stderr. */
 void __attribute__((format(printf, 1, 2))) fp_err(const char *fmt, ...);
 int __attribute__((format(printf, 1, 2))) usage_err(const char *fmt, ...);
 
+/* Abbreviations as ip accepts them: unique prefixes of a table's names. */
+enum { NAME_NONE = -1, NAME_AMBIGUOUS = -2 };
+int name_match(const char *word, const void *table, size_t stride);
+int name_find(const char *word, const void *table, size_t stride,
+	      const char *what, const char *ctx, const char *hint);
+
 /*
  * Keyword/value scanner.  Every keyword of this grammar takes one value;
- * kv_next() rejects unknown and repeated keywords and missing values.
+ * kv_next() accepts unique abbreviations and rejects unknown, ambiguous
+ * and repeated keywords and missing values.
  */
 struct kv {
 	int argc;
@@ -57,9 +72,12 @@ enum { KV_END = -1, KV_ERR = -2 };
 int kv_next(struct kv *kv, const char **val);
 int no_args(const char *cmd, int argc, char **argv);
 
-/* Value parsers: 0, or the error is printed and its exit status returned. */
+/*
+ * Value parsers: 0, or the error is printed ("KEYWORD VALUE: problem
+ * (allowed)") and its exit status returned.
+ */
 struct prefix {
-	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t family;		/* AF_INET, AF_INET6, 0 for "any" */
 	uint8_t len;
 	union {
 		struct in_addr v4;
@@ -70,22 +88,50 @@ struct prefix {
 int parse_uint(const char *kw, const char *val, uint64_t min, uint64_t max,
 	       uint64_t *out);
 int parse_mark(const char *val, uint32_t *mark, uint32_t *mask);
-int parse_port(const char *val, uint16_t *out);
-int parse_port_range(const char *val, uint16_t *min, uint16_t *max);
-int parse_prefix(const char *val, bool need_host, struct prefix *p);
+int parse_port(const char *kw, const char *val, uint16_t *out);
+int parse_port_range(const char *kw, const char *val, uint16_t *min,
+		     uint16_t *max);
+int parse_prefix(const char *kw, const char *val, bool need_host,
+		 struct prefix *p);
+int parse_choice(const char *kw, const char *val, const char *const *names,
+		 size_t n);
 int parse_family(const char *val, uint8_t *family);
 int parse_proto(const char *val, uint8_t *proto);
-int parse_ifname(const char *val, uint32_t *ifindex);
-int family_check(uint8_t *family, const struct prefix *p);
+int check_ifname(const char *kw, const char *val);
+int parse_ifname(const char *kw, const char *val, uint32_t *ifindex);
+int family_check(uint8_t *family, const char *by, const char *kw,
+		 const char *val, const struct prefix *p);
 
 unsigned int addr_len(uint8_t family);
 const char *proto_name(uint8_t proto);
 const char *enum_name(const char *const *names, size_t n, uint32_t v);
-const char *ifname_str(uint32_t ifindex, char *buf);
 const char *addr_str(uint8_t family, const struct nlattr *a, char *buf);
+void pr_dev(const char *key, const char *fmt, uint32_t ifindex);
 
-/* Set the config attributes whose bit (attribute - 1) is in @seen. */
-int config_set(uint32_t seen, const uint32_t *vals);
+/*
+ * The contract's names, generated from uapi/fastpath.yaml (names.c, by
+ * gen-names.py): enums indexed by value; attribute sets indexed by
+ * attribute - 1 and NULL-terminated, with the limits of their checks.
+ */
+struct fp_range {
+	uint32_t min, max;
+};
+
+extern const char *const fp_rule_action_names[], *const fp_del_reason_names[];
+extern const size_t fp_rule_action_count, fp_del_reason_count;
+extern const char *const fp_exceptions_names[], *const fp_config_names[];
+extern const struct fp_range fp_config_ranges[];
+
+/* The namespace's settings, by attribute - 1 (socket open). */
+int config_get(uint32_t *vals);
+
+/* The enabled devices (or @ifname) through @cb (socket open). */
+int dev_request(const char *ifname, fp_msg_cb cb, void *arg);
+
+/* fpctl save: each part prints its state as fpctl commands (socket open). */
+int config_save(void);
+int rule_save(void);
+int dev_save(void);
 
 /* The members of one flow, text or JSON (flow.c, used by monitor). */
 void print_flow(struct nlattr **tb, bool oneline);
@@ -93,9 +139,6 @@ void print_flow(struct nlattr **tb, bool oneline);
 /* Netlink layer (nl.c). */
 /* Largest attribute number of any fastpath attribute set. */
 #define FP_ATTR_MAX 31
-
-/* Called with the generic netlink command and the parsed attributes. */
-typedef int (*fp_msg_cb)(uint8_t cmd, struct nlattr **tb, void *arg);
 
 int fp_open(bool quiet);
 int fp_open_monitor(int *fd);
@@ -114,6 +157,7 @@ uint8_t attr_u8(const struct nlattr *a);
 uint16_t attr_u16(const struct nlattr *a);
 uint32_t attr_u32(const struct nlattr *a);
 uint64_t attr_u64(const struct nlattr *a);
+uint64_t attr_uint(const struct nlattr *a);
 int attr_nested(struct nlattr **tb, int maxattr, const struct nlattr *nest);
 
 /* Printing layer (print.c): one call prints text or adds a JSON member. */

@@ -31,7 +31,7 @@ struct talk {
 	int err;		/* negative errno from the kernel */
 	int cb_err;		/* non-zero return of the user callback */
 	bool done;
-	bool intr;		/* the dump was interrupted by a table change */
+	bool intr;		/* a table changed during the dump */
 	char msg[256];		/* extack message */
 };
 
@@ -44,13 +44,15 @@ static void sockopt(int opt)
 }
 
 /*
- * Connect and resolve the family.  -ENOENT when the module is not loaded;
- * @quiet leaves that case unreported.
+ * Connect and resolve the family, once for all the commands of a batch.
+ * -ENOENT when the module is not loaded; @quiet leaves that unreported.
  */
 int fp_open(bool quiet)
 {
 	int err;
 
+	if (sk)
+		return 0;
 	sk = nl_socket_alloc();
 	if (!sk) {
 		fp_err("%s", strerror(ENOMEM));
@@ -305,10 +307,9 @@ int fp_request(struct nl_msg *msg, int maxattr, fp_msg_cb cb, void *arg)
 		fp_err("%s", nl_geterror(err));
 		return -1;
 	}
-	if (t.intr) {
-		fp_err("the table changed during the dump, output may be inconsistent; try again");
-		return -1;
-	}
+	/* What was dumped is still printed, with ip's warning. */
+	if (t.intr)
+		fprintf(stderr, "Dump was interrupted and may be inconsistent.\n");
 	return 0;
 }
 
@@ -383,6 +384,12 @@ GETTER(attr_u8, uint8_t)
 GETTER(attr_u16, uint16_t)
 GETTER(attr_u32, uint32_t)
 GETTER(attr_u64, uint64_t)
+
+/* A u32 or u64 attribute, by its length. */
+uint64_t attr_uint(const struct nlattr *a)
+{
+	return a && nla_len(a) == sizeof(uint32_t) ? attr_u32(a) : attr_u64(a);
+}
 
 int attr_nested(struct nlattr **tb, int maxattr, const struct nlattr *nest)
 {

@@ -170,7 +170,7 @@ void pr_ms(const char *key, const char *label, uint64_t ms)
 		       (unsigned long long)ms % 1000 / 100);
 }
 
-/* "no-flow" -> "no_flow": JSON keys are snake_case. */
+/* "rx-bytes" -> "rx_bytes": JSON keys are snake_case. */
 char *snake_case(const char *name, char *buf, size_t len)
 {
 	size_t i;

@@ -1,17 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* fpctl rule add|del|flush|show */
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/fastpath.h>
 
 #include "fpctl.h"
-
-static const char *const action_names[] = {
-	[FASTPATH_RULE_ACTION_ACCELERATE] = "accelerate",
-	[FASTPATH_RULE_ACTION_BYPASS] = "bypass",
-};
 
 /* Indexes into add_keys. */
 enum {
@@ -24,18 +18,51 @@ static const char *const add_keys[] = {
 	"mark", "action", NULL
 };
 
+/*
+ * The device of "iif" or "oif".  The kernel matches rules by ifindex, so
+ * the name is resolved here, when the rule is added; once it matches by
+ * name (with a trailing '*' wildcard), only this pair of functions and
+ * the printing in rule_cb() change.
+ */
+struct rule_dev {
+	uint32_t ifindex;
+};
+
+static int parse_rule_dev(const char *kw, const char *val, struct rule_dev *d)
+{
+	return parse_ifname(kw, val, &d->ifindex);
+}
+
+static void put_rule_dev(struct nl_msg *msg, int type, const struct rule_dev *d)
+{
+	put_u32(msg, type, d->ifindex);
+}
+
 struct rule {
 	uint64_t pref, dscp;
-	uint32_t action, iif, oif, mark, mask;
+	uint32_t action, mark, mask;
+	struct rule_dev iif, oif;
 	struct prefix src, dst;
 	uint8_t family, proto;
 	uint16_t sport[2], dport[2];
 };
 
+static int parse_action(const char *val, uint32_t *action)
+{
+	int i = parse_choice("action", val, fp_rule_action_names,
+			     fp_rule_action_count);
+
+	if (i < 0)
+		return EXIT_USAGE;
+	*action = i;
+	return 0;
+}
+
 static int parse_rule(int argc, char **argv, struct rule *r, uint32_t *seen)
 {
 	struct kv kv = { argc, argv, "rule add", add_keys, 0 };
-	const char *val;
+	const char *val, *first = NULL;
+	struct prefix *p;
 	int k, err = 0;
 
 	while (!err && (k = kv_next(&kv, &val)) >= 0) {
@@ -44,27 +71,28 @@ static int parse_rule(int argc, char **argv, struct rule *r, uint32_t *seen)
 			err = parse_uint("pref", val, 1, UINT32_MAX, &r->pref);
 			break;
 		case R_IIF:
-			err = parse_ifname(val, &r->iif);
+			err = parse_rule_dev("iif", val, &r->iif);
 			break;
 		case R_OIF:
-			err = parse_ifname(val, &r->oif);
+			err = parse_rule_dev("oif", val, &r->oif);
 			break;
 		case R_SRC:
-			err = parse_prefix(val, false, &r->src) ?:
-			      family_check(&r->family, &r->src);
-			break;
 		case R_DST:
-			err = parse_prefix(val, false, &r->dst) ?:
-			      family_check(&r->family, &r->dst);
+			/* The first address gives the family, the other agrees. */
+			p = k == R_SRC ? &r->src : &r->dst;
+			err = parse_prefix(add_keys[k], val, false, p) ?:
+			      family_check(&r->family, first, add_keys[k], val, p);
+			if (!first && p->family)
+				first = add_keys[k];
 			break;
 		case R_PROTO:
 			err = parse_proto(val, &r->proto);
 			break;
 		case R_SPORT:
-			err = parse_port_range(val, &r->sport[0], &r->sport[1]);
+			err = parse_port_range("sport", val, &r->sport[0], &r->sport[1]);
 			break;
 		case R_DPORT:
-			err = parse_port_range(val, &r->dport[0], &r->dport[1]);
+			err = parse_port_range("dport", val, &r->dport[0], &r->dport[1]);
 			break;
 		case R_DSCP:
 			err = parse_uint("dscp", val, 0, 63, &r->dscp);
@@ -73,12 +101,7 @@ static int parse_rule(int argc, char **argv, struct rule *r, uint32_t *seen)
 			err = parse_mark(val, &r->mark, &r->mask);
 			break;
 		case R_ACTION:
-			if (!strcmp(val, "accelerate"))
-				r->action = FASTPATH_RULE_ACTION_ACCELERATE;
-			else if (!strcmp(val, "bypass"))
-				r->action = FASTPATH_RULE_ACTION_BYPASS;
-			else
-				err = usage_err("invalid value \"%s\" for \"action\"", val);
+			err = parse_action(val, &r->action);
 			break;
 		}
 	}
@@ -115,16 +138,17 @@ static int rule_add(int argc, char **argv)
 		put_u32(msg, FASTPATH_A_RULE_PREF, r.pref);
 	put_u32(msg, FASTPATH_A_RULE_ACTION, r.action);
 	if (HAS(R_IIF))
-		put_u32(msg, FASTPATH_A_RULE_IIF, r.iif);
+		put_rule_dev(msg, FASTPATH_A_RULE_IIF, &r.iif);
 	if (HAS(R_OIF))
-		put_u32(msg, FASTPATH_A_RULE_OIF, r.oif);
+		put_rule_dev(msg, FASTPATH_A_RULE_OIF, &r.oif);
 	if (r.family)
 		put_u8(msg, FASTPATH_A_RULE_FAMILY, r.family);
-	if (HAS(R_SRC)) {
+	/* A prefix of no family ("any") matches every address. */
+	if (r.src.family) {
 		put_addr(msg, FASTPATH_A_RULE_SRC, &r.src);
 		put_u8(msg, FASTPATH_A_RULE_SRC_LEN, r.src.len);
 	}
-	if (HAS(R_DST)) {
+	if (r.dst.family) {
 		put_addr(msg, FASTPATH_A_RULE_DST, &r.dst);
 		put_u8(msg, FASTPATH_A_RULE_DST_LEN, r.dst.len);
 	}
@@ -199,14 +223,6 @@ static int rule_flush(int argc, char **argv)
 	return fp_request(msg, 0, NULL, NULL) ? EXIT_FAIL : EXIT_OK;
 }
 
-static void print_dev(struct nlattr *a, const char *key, const char *fmt)
-{
-	char name[IF_NAMESIZE];
-
-	if (a)
-		pr_str(PR_ANY, key, fmt, ifname_str(attr_u32(a), name));
-}
-
 static void print_prefix(uint8_t family, struct nlattr *addr,
 			 struct nlattr *len, const char *key, const char *fmt)
 {
@@ -237,17 +253,24 @@ static void print_ports(struct nlattr *min, struct nlattr *max,
 		pr_text(" %s %u-%u", key, lo, hi);
 }
 
+/*
+ * A rule in the keywords of "rule add": "PREF: ..." for rule show, a
+ * whole "rule add pref PREF ..." command line for save (@arg non-NULL).
+ */
 static int rule_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 {
 	uint32_t action = attr_u32(tb[FASTPATH_A_RULE_ACTION]);
 	uint8_t family = attr_u8(tb[FASTPATH_A_RULE_FAMILY]);
+	bool save = arg;
 
 	(void)cmd;
-	(void)arg;
 	pr_open_object(NULL);
-	pr_u64(PR_ANY, "pref", "%" PRIu64 ":", attr_u32(tb[FASTPATH_A_RULE_PREF]));
-	print_dev(tb[FASTPATH_A_RULE_IIF], "iif", " iif %s");
-	print_dev(tb[FASTPATH_A_RULE_OIF], "oif", " oif %s");
+	pr_u64(PR_ANY, "pref", save ? "rule add pref %" PRIu64 : "%" PRIu64 ":",
+	       attr_u32(tb[FASTPATH_A_RULE_PREF]));
+	if (tb[FASTPATH_A_RULE_IIF])
+		pr_dev("iif", " iif %s", attr_u32(tb[FASTPATH_A_RULE_IIF]));
+	if (tb[FASTPATH_A_RULE_OIF])
+		pr_dev("oif", " oif %s", attr_u32(tb[FASTPATH_A_RULE_OIF]));
 	if (tb[FASTPATH_A_RULE_FAMILY])
 		pr_u64(PR_JSON, "family", NULL, family == AF_INET6 ? 6 : 4);
 	print_prefix(family, tb[FASTPATH_A_RULE_SRC], tb[FASTPATH_A_RULE_SRC_LEN],
@@ -272,17 +295,35 @@ static int rule_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 		       attr_u32(tb[FASTPATH_A_RULE_MARK_MASK]) : UINT32_MAX);
 	}
 	pr_str(PR_ANY, "action", " action %s",
-	       enum_name(action_names, ARRAY_SIZE(action_names), action));
-	pr_u64(opt_stats ? PR_ANY : PR_JSON, "hits", " hits %" PRIu64,
+	       enum_name(fp_rule_action_names, fp_rule_action_count, action));
+	pr_u64(opt_stats && !save ? PR_ANY : PR_JSON, "hits", " hits %" PRIu64,
 	       attr_u64(tb[FASTPATH_A_RULE_HITS]));
 	pr_text("\n");
 	pr_close_object();
 	return 0;
 }
 
+/* The rules (or the one of @pref) through rule_cb(). */
+static int rule_request(uint64_t pref, bool save)
+{
+	struct nl_msg *msg = fp_msg(FASTPATH_CMD_RULE_GET, !pref);
+
+	if (!msg)
+		return -1;
+	if (pref)
+		put_u32(msg, FASTPATH_A_RULE_PREF, pref);
+	return fp_request(msg, FASTPATH_A_RULE_MAX, rule_cb, save ? &save : NULL);
+}
+
+/* For fpctl save: the rules replace any the namespace has. */
+int rule_save(void)
+{
+	printf("rule flush\n");
+	return rule_request(0, true);
+}
+
 static int rule_show(int argc, char **argv)
 {
-	struct nl_msg *msg;
 	uint64_t pref;
 	int err;
 
@@ -291,13 +332,8 @@ static int rule_show(int argc, char **argv)
 		return err;
 	if (fp_open(false))
 		return EXIT_FAIL;
-	msg = fp_msg(FASTPATH_CMD_RULE_GET, !pref);
-	if (!msg)
-		return EXIT_FAIL;
-	if (pref)
-		put_u32(msg, FASTPATH_A_RULE_PREF, pref);
 	pr_table_begin();
-	err = fp_request(msg, FASTPATH_A_RULE_MAX, rule_cb, NULL);
+	err = rule_request(pref, false);
 	pr_table_end(!err);
 	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Write cli/names.c, fpctl's name tables, from uapi/fastpath.yaml.
+
+fpctl prints and parses the contract's names: every enum's entries (rule
+actions, removal reasons), the attributes of the "exceptions" set (one
+counter per reason) and of the "config" set (the settings of "config set",
+with the limits of their checks).  They are generated so that the spec
+stays their only source; the output is committed, so building fpctl needs
+no Python, and tests/host/cli.bats fails when it is stale.
+
+Usage: gen-names.py SPEC > cli/names.c   (make -C cli names)
+"""
+import sys
+
+import yaml
+
+# Attribute sets whose names fpctl uses, and whether it needs their limits.
+NAMED_SETS = {"exceptions": False, "config": True}
+
+TYPE_MAX = {"u8": 0xff, "u16": 0xffff, "u32": 0xffffffff}
+
+
+def c_name(*parts):
+    return "_".join(p.upper().replace("-", "_") for p in parts)
+
+
+def c_ident(name):
+    return name.replace("-", "_")
+
+
+def entries(items, start):
+    """(name, value) of enum entries, counting on from start."""
+    value = start
+    for e in items:
+        name = e["name"] if isinstance(e, dict) else e
+        if isinstance(e, dict):
+            value = e.get("value", value)
+        yield name, value
+        value += 1
+
+
+def enum_table(fam, enum):
+    ident = "fp_%s_names" % c_ident(enum["name"])
+    lines = ["const char *const %s[] = {" % ident]
+    for name, value in entries(enum["entries"], 0):
+        lines.append('\t[%s] = "%s",' % (c_name(fam, enum["name"], name), name))
+    lines += ["};", "const size_t %s_count = ARRAY_SIZE(%s);" % (ident[:-len("_names")], ident)]
+    return lines
+
+
+def set_tables(fam, aset, limits):
+    """Names indexed by attribute - 1, NULL-terminated; limits alike."""
+    ident = "fp_%s" % c_ident(aset["name"])
+    names = ["const char *const %s_names[] = {" % ident]
+    ranges = ["const struct fp_range %s_ranges[] = {" % ident]
+    for attr in aset["attributes"]:
+        index = "%s - 1" % c_name(fam, "a", aset["name"], attr["name"])
+        names.append('\t[%s] = "%s",' % (index, attr["name"]))
+        if limits:
+            checks = attr.get("checks", {})
+            ranges.append("\t[%s] = { %dU, %dU }," % (
+                index, checks.get("min", 0), checks.get("max", TYPE_MAX[attr["type"]])))
+    names += ["\t[%s] = NULL" % c_name(fam, "a", aset["name"], "max"), "};"]
+    return names + ([""] + ranges + ["};"] if limits else [])
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__.strip().splitlines()[-1])
+    with open(sys.argv[1]) as f:
+        spec = yaml.safe_load(f)
+    fam = spec["name"]
+    out = ["// SPDX-License-Identifier: GPL-2.0-only",
+           "/* Generated from uapi/fastpath.yaml by cli/gen-names.py: do not edit. */",
+           "#include <linux/fastpath.h>", "", '#include "fpctl.h"']
+    for d in spec.get("definitions", []):
+        if d["type"] == "enum":
+            out += [""] + enum_table(fam, d)
+    sets = {s["name"]: s for s in spec["attribute-sets"]}
+    for name, limits in NAMED_SETS.items():
+        out += [""] + set_tables(fam, sets[name], limits)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

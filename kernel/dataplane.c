@@ -162,7 +162,9 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 		*exc = fp_rx_held(skb, d, rx, hold);
 		return NULL;
 	}
-	if (unlikely(skb_ensure_writable(skb, rx->thoff + l4len) ||
+	/* Unshared headers are the rule: no call then. */
+	if (unlikely((skb_cloned(skb) &&
+		      skb_ensure_writable(skb, rx->thoff + l4len)) ||
 		     skb_cow_head(skb, ETH_HLEN))) {
 		*exc = FP_EXC_COUNT;
 		return NULL;
@@ -207,8 +209,6 @@ void fp_rewrite_l4(void *l4, const struct fp_dir *d, bool partial)
 	struct udphdr *uh = l4;
 	__sum16 *check;
 
-	if (!d->nat)
-		return;
 	if (d->key.proto == IPPROTO_UDP)
 		check = uh->check || partial ? &uh->check : NULL;
 	else
@@ -266,7 +266,6 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	const struct fp_nh *nh = d->nh;
 	unsigned long now = jiffies;
 
-	fp_stats_add_fast(fpd->fpn->stats, len);
 	fp_stats_add_fast(fpd->stats, len);
 	tx_stats = rcu_dereference(nh->tx_stats);
 	if (tx_stats) {

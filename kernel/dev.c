@@ -25,6 +25,9 @@ struct fp_dev *fp_dev_find(struct fp_net *fpn, int ifindex)
 {
 	struct fp_dev *fpd;
 
+	/* Waiting enablements have ifindex 0, locally sent packets too. */
+	if (ifindex <= 0)
+		return NULL;
 	list_for_each_entry_rcu(fpd, &fpn->devs, list, lockdep_rtnl_is_held())
 		if (READ_ONCE(fpd->ifindex) == ifindex)
 			return fpd;
@@ -131,10 +134,29 @@ static void fp_dev_detach(struct fp_dev *fpd)
 	fpn->attached--;
 }
 
+/*
+ * The netns's totals keep a disabled device's traffic, without a dip in
+ * between: what it counted by now, then the last packets' at free time.
+ */
+static void fp_dev_retire(struct fp_dev *fpd)
+{
+	struct fp_stats st;
+
+	fp_stats_read(fpd->stats, &st);
+	atomic64_add(st.fast_packets - fpd->retired_packets,
+		     &fpd->fpn->retired_packets);
+	atomic64_add(st.fast_bytes - fpd->retired_bytes,
+		     &fpd->fpn->retired_bytes);
+	fpd->retired_packets = st.fast_packets;
+	fpd->retired_bytes = st.fast_bytes;
+}
+
+/* After the last packet that could count into fpd->stats. */
 static void fp_dev_free_rcu(struct rcu_head *head)
 {
 	struct fp_dev *fpd = container_of(head, struct fp_dev, rcu);
 
+	fp_dev_retire(fpd);
 	free_percpu(fpd->stats);
 	kfree(fpd);
 }
@@ -239,6 +261,7 @@ static void fp_dev_remove(struct fp_net *fpn, struct fp_dev *fpd)
 {
 	if (fpd->dev)
 		fp_dev_detach(fpd);
+	fp_dev_retire(fpd);
 	list_del_rcu(&fpd->list);
 	if (list_empty(&fpn->devs))
 		fp_dev_last(fpn);

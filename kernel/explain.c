@@ -65,6 +65,8 @@ static void fp_explain_path(struct fp_net *fpn, const struct fp_dir *t,
 	};
 	const struct fp_rule *rule;
 	bool in_local, out_local;
+	struct net_device *out;
+	struct fp_dev *in;
 
 	if (fp_explain_route(fpn->net, t->key.family, &t->key.src, &ex->iif,
 			     &in_local, &in_why) ||
@@ -78,10 +80,13 @@ static void fp_explain_path(struct fp_net *fpn, const struct fp_dir *t,
 		return;
 	}
 	rcu_read_lock();
-	if (!fp_dev_find(fpn, ex->iif)) {
+	in = fp_dev_find(fpn, ex->iif);
+	out = dev_get_by_index_rcu(fpn->net, ex->oif);
+	if (!in) {
 		ex->why = FASTPATH_WHY_IIF_DISABLED;
 	} else {
-		ctx.oif = ex->oif;
+		ctx.iifname = in->name;
+		ctx.oifname = out ? out->name : "";
 		rule = fp_rules_match(fpn, &ctx);
 		if (rule && rule->action == FASTPATH_RULE_ACTION_BYPASS) {
 			ex->why = FASTPATH_WHY_RULE;

@@ -123,13 +123,15 @@ struct iphdr;
 struct ipv6hdr;
 
 /*
- * One direction of a flow.  The fields a packet needs come first.  The
- * tuple fields (key, x*, nat) are set for both directions when the flow is
- * created; the transmit state (nh, dst, mtu) only once the direction is
- * offloaded.  Packed without holes: with the flow around them it stays
- * within 256 bytes a direction, hash buckets included.
+ * One direction of a flow, three cache lines of its own: the packet path
+ * reads the first two (lookup, then rewrite and transmit state) and
+ * writes only the third, so the two directions of a flow, often handled
+ * by two CPUs, never share a line.  The tuple fields (key, x*, nat) are
+ * set for both directions when the flow is created; the transmit state
+ * (nh, dst, mtu) only once the direction is offloaded.
  */
 struct fp_dir {
+	/* lookup and per-packet checks */
 	struct rhash_head node;
 	struct fp_key key;		/* as received */
 	u32 hold;			/* enum fp_hold */
@@ -137,7 +139,8 @@ struct fp_dir {
 	u8 nat;				/* FP_NAT_* */
 	u8 rx_dsfield;			/* DSCP (ECN masked) and mark that */
 	u32 rx_mark;			/* packets arrived with when verified */
-	union nf_inet_addr xsrc;	/* as transmitted */
+	/* rewrite and transmit */
+	union nf_inet_addr xsrc ____cacheline_aligned;	/* as transmitted */
 	union nf_inet_addr xdst;
 	__be16 xsport;
 	__be16 xdport;
@@ -146,10 +149,12 @@ struct fp_dir {
 	struct dst_entry *dst;		/* held: route validity */
 	u32 mark;			/* egress metadata the stack gave */
 	u32 priority;			/* verified packets */
-	atomic64_t packets;
+	/* written by packets; then the GC's and learning's side */
+	atomic64_t packets ____cacheline_aligned;
 	atomic64_t bytes;
 	unsigned long last_used;	/* jiffies */
-	/* Learning's side, not read by packets. */
+	u64 synced_packets;		/* GC: already added to ct acct */
+	u64 synced_bytes;
 	u32 retry_at;			/* jiffies: refused or rejected until */
 	u32 why_detail;
 	u8 state;			/* enum fp_dir_state */
@@ -174,8 +179,6 @@ struct fp_flow {
 	u32 id;				/* index in fp_net.flows */
 	struct rhash_head ct_node;	/* fp_net.by_ct */
 	unsigned long created;		/* jiffies */
-	u64 synced_packets[IP_CT_DIR_MAX];	/* already added to ct acct */
-	u64 synced_bytes[IP_CT_DIR_MAX];
 	u64 notified_packets;		/* for FLOW_STATS_NTF */
 	struct rcu_head rcu;
 };
@@ -241,6 +244,7 @@ struct fp_dev {
 	struct nf_hook_ops ops;
 	struct fp_net *fpn;
 	struct fp_pcpu_stats __percpu *stats;
+	u64 retired_packets, retired_bytes;	/* moved to the netns's */
 	struct rcu_head rcu;
 };
 
@@ -259,6 +263,8 @@ struct fp_net {
 	atomic_t nflows;		/* flows with an offloaded direction */
 	atomic_t nrefused;		/* flows kept only for their refusal */
 	u32 gen;			/* bumped by flushes: dump consistency */
+	/* fast-path traffic of devices no longer enabled */
+	atomic64_t retired_packets, retired_bytes;
 	u32 learn_gen;			/* bumped when refusals may be stale */
 	/* When to verify every direction again (verify.c) */
 	struct socket *watch;		/* nftables commits, while enabled */
@@ -282,7 +288,8 @@ struct fp_net {
 /* Rule match context: one direction as received, plus learning-time facts. */
 struct fp_rule_ctx {
 	const struct fp_key *key;
-	int oif;
+	const char *iifname;
+	const char *oifname;
 	u8 dscp;
 	u32 mark;
 };
@@ -299,6 +306,11 @@ static inline struct fp_net *fp_pernet(const struct net *net)
 /* Counts one exception (or table-full refusal) on the current CPU. */
 void fp_stats_inc(struct fp_pcpu_stats __percpu *stats, enum fp_exception exc);
 void fp_stats_read(struct fp_pcpu_stats __percpu *stats, struct fp_stats *out);
+/*
+ * The netns's counters: its exceptions, and the fast-path traffic of its
+ * enabled devices and of those it had.  RTNL held.
+ */
+void fp_net_stats_read(struct fp_net *fpn, struct fp_stats *out);
 
 /* flow.c */
 int fp_flow_cache_init(void);
@@ -308,8 +320,21 @@ int fp_flow_table_init(struct fp_net *fpn);
 void fp_flow_table_flush(struct fp_net *fpn);
 /* Frees the emptied tables once the flows' RCU callbacks have run. */
 void fp_flow_table_free(struct fp_net *fpn);
+/* The flow table's parameters, constant so that lookups inline. */
+#define FP_DIR_PARAMS {						\
+	.head_offset = offsetof(struct fp_dir, node),		\
+	.key_offset = offsetof(struct fp_dir, key),		\
+	.key_len = sizeof(struct fp_key),			\
+	.automatic_shrinking = true,				\
+}
+
 /* RCU read side.  A direction whose received tuple is key (iif included). */
-struct fp_dir *fp_flow_lookup(struct fp_net *fpn, const struct fp_key *key);
+static inline struct fp_dir *fp_flow_lookup(struct fp_net *fpn,
+					    const struct fp_key *key)
+{
+	return rhashtable_lookup(&fpn->table, key,
+				 (struct rhashtable_params)FP_DIR_PARAMS);
+}
 /* RCU read side.  The flow of conntrack entry ct, offloaded or not. */
 struct fp_flow *fp_flow_find_ct(struct fp_net *fpn, const struct nf_conn *ct);
 /*
@@ -508,8 +533,8 @@ struct fp_rule {
 	u32 pref;
 	u32 action;			/* enum fastpath_rule_action */
 	u32 match;			/* FP_RULE_* */
-	u32 iif;
-	u32 oif;
+	char iifname[IFNAMSIZ];		/* a trailing '*' matches a prefix */
+	char oifname[IFNAMSIZ];
 	union nf_inet_addr src;
 	union nf_inet_addr dst;
 	u8 family;

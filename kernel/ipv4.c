@@ -24,7 +24,8 @@ void fp_ipv4_rewrite(struct iphdr *iph, void *l4, const struct fp_dir *d,
 		csum_replace4(&iph->check, iph->daddr, d->xdst.ip);
 		iph->daddr = d->xdst.ip;
 	}
-	fp_rewrite_l4(l4, d, partial);
+	if (d->nat)
+		fp_rewrite_l4(l4, d, partial);
 }
 
 unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,

@@ -26,7 +26,8 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 		     bool partial)
 {
 	ip6h->hop_limit--;
-	fp_rewrite_l4(l4, d, partial);
+	if (d->nat)
+		fp_rewrite_l4(l4, d, partial);
 	ip6h->saddr = d->xsrc.in6;
 	ip6h->daddr = d->xdst.in6;
 }

@@ -145,7 +145,8 @@ static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
 {
 	struct fp_rule_ctx ctx = {
 		.key = &l->tmpl.key,
-		.oif = l->out->ifindex,
+		.iifname = l->in_fpd->name,
+		.oifname = l->out->name,
 		.dscp = l->dscp,
 		.mark = l->mark,
 	};

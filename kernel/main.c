@@ -67,6 +67,22 @@ void fp_stats_read(struct fp_pcpu_stats __percpu *stats, struct fp_stats *out)
 	}
 }
 
+void fp_net_stats_read(struct fp_net *fpn, struct fp_stats *out)
+{
+	struct fp_dev *fpd;
+	struct fp_stats dev;
+
+	ASSERT_RTNL();
+	fp_stats_read(fpn->stats, out);
+	out->fast_packets = atomic64_read(&fpn->retired_packets);
+	out->fast_bytes = atomic64_read(&fpn->retired_bytes);
+	list_for_each_entry(fpd, &fpn->devs, list) {
+		fp_stats_read(fpd->stats, &dev);
+		out->fast_packets += dev.fast_packets;
+		out->fast_bytes += dev.fast_bytes;
+	}
+}
+
 static int __net_init fp_net_init(struct net *net)
 {
 	struct fp_net *fpn = fp_pernet(net);

@@ -45,7 +45,7 @@ static const struct nla_policy fp_nl_rule_pref_policy[FASTPATH_A_RULE_PREF + 1] 
 	[FASTPATH_A_RULE_PREF] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
-static const struct nla_policy fp_nl_rule_new_policy[FASTPATH_A_RULE_MARK_MASK + 1] = {
+static const struct nla_policy fp_nl_rule_new_policy[FASTPATH_A_RULE_OIFNAME + 1] = {
 	[FASTPATH_A_RULE_PREF] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_RULE_ACTION] = NLA_POLICY_RANGE(NLA_U32,
 						    FASTPATH_RULE_ACTION_ACCELERATE,
@@ -65,6 +65,8 @@ static const struct nla_policy fp_nl_rule_new_policy[FASTPATH_A_RULE_MARK_MASK +
 	[FASTPATH_A_RULE_DSCP] = NLA_POLICY_MAX(NLA_U8, 63),
 	[FASTPATH_A_RULE_MARK] = { .type = NLA_U32 },
 	[FASTPATH_A_RULE_MARK_MASK] = { .type = NLA_U32 },
+	[FASTPATH_A_RULE_IIFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
+	[FASTPATH_A_RULE_OIFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 };
 
 /* Not used on 6.1, where flow-get's do takes the dump's policy. */
@@ -460,10 +462,10 @@ static int fp_nl_rule_fill(struct sk_buff *skb, const struct fp_rule *r)
 	    nla_put_u32(skb, FASTPATH_A_RULE_ACTION, r->action))
 		return -EMSGSIZE;
 	if (r->match & FP_RULE_IIF &&
-	    nla_put_u32(skb, FASTPATH_A_RULE_IIF, r->iif))
+	    nla_put_string(skb, FASTPATH_A_RULE_IIFNAME, r->iifname))
 		return -EMSGSIZE;
 	if (r->match & FP_RULE_OIF &&
-	    nla_put_u32(skb, FASTPATH_A_RULE_OIF, r->oif))
+	    nla_put_string(skb, FASTPATH_A_RULE_OIFNAME, r->oifname))
 		return -EMSGSIZE;
 	if (r->match & FP_RULE_FAMILY &&
 	    nla_put_u8(skb, FASTPATH_A_RULE_FAMILY, r->family))
@@ -554,6 +556,44 @@ static int fp_nl_rule_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return fp_nl_dump_ret(skb, err);
 }
 
+/*
+ * A device name given as tb[name], or as tb[ifindex] (the name that device
+ * has now), into name.  Returns 1 if given, 0 if not, or an error.
+ */
+static int fp_nl_get_ifname(struct genl_info *info, int ifindex, int ifname,
+			    char name[IFNAMSIZ])
+{
+	struct nlattr **tb = info->attrs;
+	struct net_device *dev;
+
+	if (tb[ifindex] && tb[ifname]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ifname],
+				    "give a device by index or by name, not both");
+		return -EINVAL;
+	}
+	if (tb[ifname]) {
+		if (!nla_len(tb[ifname]) || !*(char *)nla_data(tb[ifname])) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[ifname],
+					    "empty device name");
+			return -EINVAL;
+		}
+		nla_strscpy(name, tb[ifname], IFNAMSIZ);
+		return 1;
+	}
+	if (!tb[ifindex])
+		return 0;
+	rcu_read_lock();
+	dev = dev_get_by_index_rcu(genl_info_net(info), nla_get_u32(tb[ifindex]));
+	if (dev)
+		strscpy(name, dev->name, IFNAMSIZ);
+	rcu_read_unlock();
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[ifindex], "device not found");
+		return -ENODEV;
+	}
+	return 1;
+}
+
 static int fp_nl_rule_parse(struct genl_info *info, struct fp_rule *r)
 {
 	struct netlink_ext_ack *extack = info->extack;
@@ -566,14 +606,18 @@ static int fp_nl_rule_parse(struct genl_info *info, struct fp_rule *r)
 	if (tb[FASTPATH_A_RULE_PREF])
 		r->pref = nla_get_u32(tb[FASTPATH_A_RULE_PREF]);
 
-	if (tb[FASTPATH_A_RULE_IIF]) {
+	err = fp_nl_get_ifname(info, FASTPATH_A_RULE_IIF, FASTPATH_A_RULE_IIFNAME,
+			       r->iifname);
+	if (err < 0)
+		return err;
+	if (err)
 		r->match |= FP_RULE_IIF;
-		r->iif = nla_get_u32(tb[FASTPATH_A_RULE_IIF]);
-	}
-	if (tb[FASTPATH_A_RULE_OIF]) {
+	err = fp_nl_get_ifname(info, FASTPATH_A_RULE_OIF, FASTPATH_A_RULE_OIFNAME,
+			       r->oifname);
+	if (err < 0)
+		return err;
+	if (err)
 		r->match |= FP_RULE_OIF;
-		r->oif = nla_get_u32(tb[FASTPATH_A_RULE_OIF]);
-	}
 	if (tb[FASTPATH_A_RULE_FAMILY]) {
 		err = fp_nl_get_family(tb[FASTPATH_A_RULE_FAMILY], &r->family,
 				       extack);
@@ -1103,7 +1147,9 @@ static int fp_nl_stats_fill(struct sk_buff *skb, struct fp_net *fpn)
 	struct fp_stats st;
 	int i;
 
-	fp_stats_read(fpn->stats, &st);
+	rtnl_lock();
+	fp_net_stats_read(fpn, &st);
+	rtnl_unlock();
 	if (fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_PACKETS, st.fast_packets) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_BYTES, st.fast_bytes) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_STATS_SLOW_PACKETS, st.slow_packets) ||

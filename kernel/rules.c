@@ -39,14 +39,24 @@ static bool fp_port_in(__be16 port, u16 min, u16 max)
 	return p >= min && p <= max;
 }
 
+/* Does device name match pattern, exactly or up to its trailing '*'? */
+static bool fp_ifname_match(const char *pattern, const char *name)
+{
+	size_t len = strnlen(pattern, IFNAMSIZ);
+
+	if (len && pattern[len - 1] == '*')
+		return !strncmp(pattern, name, len - 1);
+	return !strncmp(pattern, name, IFNAMSIZ);
+}
+
 static bool fp_rule_match(const struct fp_rule *r,
 			  const struct fp_rule_ctx *ctx)
 {
 	const struct fp_key *k = ctx->key;
 
-	if (r->match & FP_RULE_IIF && (u32)k->iif != r->iif)
+	if (r->match & FP_RULE_IIF && !fp_ifname_match(r->iifname, ctx->iifname))
 		return false;
-	if (r->match & FP_RULE_OIF && (u32)ctx->oif != r->oif)
+	if (r->match & FP_RULE_OIF && !fp_ifname_match(r->oifname, ctx->oifname))
 		return false;
 	/* src and dst imply family (checked when the rule was added) */
 	if (r->match & FP_RULE_FAMILY && k->family != r->family)
@@ -141,9 +151,14 @@ static struct fp_ruleset *fp_ruleset_alloc(const struct fp_ruleset *old,
 }
 
 /* Does the rule set send an offloaded direction of this flow to the slow path? */
+struct fp_rules_eval {
+	struct fp_net *fpn;
+	const struct fp_ruleset *set;
+};
+
 static bool fp_flow_bypassed(const struct fp_flow *flow, const void *arg)
 {
-	const struct fp_ruleset *set = arg;
+	const struct fp_rules_eval *eval = arg;
 	int d;
 
 	for (d = 0; d < IP_CT_DIR_MAX; d++) {
@@ -154,11 +169,15 @@ static bool fp_flow_bypassed(const struct fp_flow *flow, const void *arg)
 			.mark = dir->mark,
 		};
 		const struct fp_rule *r;
+		const struct fp_dev *in;
 
 		if (!fp_dir_offloaded(dir))
 			continue;
-		ctx.oif = dir->nh->dev->ifindex;
-		r = fp_rules_lookup(set, &ctx);
+		/* The ingress device of an offloaded direction is enabled. */
+		in = fp_dev_find(eval->fpn, dir->key.iif);
+		ctx.iifname = in ? in->name : "";
+		ctx.oifname = dir->nh->dev->name;
+		r = fp_rules_lookup(eval->set, &ctx);
 		if (r && r->action == FASTPATH_RULE_ACTION_BYPASS)
 			return true;
 	}
@@ -175,9 +194,12 @@ static struct fp_ruleset *fp_rules_replace(struct fp_net *fpn,
 	spin_lock_bh(&fpn->lock);
 	WRITE_ONCE(fpn->learn_gen, fpn->learn_gen + 1);
 	spin_unlock_bh(&fpn->lock);
-	if (set && set->n)
-		fp_flow_flush(fpn, fp_flow_bypassed, set,
+	if (set && set->n) {
+		struct fp_rules_eval eval = { .fpn = fpn, .set = set };
+
+		fp_flow_flush(fpn, fp_flow_bypassed, &eval,
 			      FASTPATH_DEL_REASON_RULE);
+	}
 	return old;
 }
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
 # Lifecycle under traffic: while a paced TCP stream runs c -> s on an
-# offloaded flow, something invalidates the flow (conntrack flush, s's MAC
-# changing, r1 down and up, an MTU change, fastpath disabled, the module
-# reloaded).  The flow leaves the table, the stream goes on through the
-# normal stack, a new flow is learned and takes the fast path again, and s
-# receives every byte in order.  No stale MAC or route is ever used: a
-# packet sent to the old MAC or the old MTU would be lost and stall the
-# stream.
+# offloaded flow, something invalidates the flow (conntrack flush, r1 down
+# and up, an MTU change, fastpath disabled, the module reloaded).  The flow
+# leaves the table, the stream goes on through the normal stack, a new flow
+# is learned and takes the fast path again, and s receives every byte in
+# order.  When s's MAC changes, the flow stays and its next hop follows the
+# neighbour entry.  No stale MAC or route is ever used: a packet sent to
+# the old MAC or the old MTU would be lost and stall the stream.
 #
 #   c                         r                                       s
 #   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
@@ -48,6 +48,24 @@ during_stream() {
 	sleep 1
 	[ "$(v6_stat fast_packets)" -gt "$((fast + 10))" ] ||
 		fail "the re-learned flow does not take the fast path"
+	xfer_finish "$port"
+}
+
+# Run event $1 during a stream to port $2 that the flow survives: the same
+# flow keeps forwarding on the fast path, none is removed.
+during_stream_kept() {
+	local event=$1 port=$2 flow id removed fast
+	xfer_start "$port" "$NS_C" "$NS_S" fd00:2::2 "$port" --rate 384
+	flow=$(v6_wait_offloaded tcp "$port")
+	id=$(jq -r .id <<<"$flow")
+	removed=$(v6_stat flows_removed)
+	"$event"
+	fast=$(v6_stat fast_packets)
+	sleep 1
+	[ "$(v6_stat fast_packets)" -gt "$((fast + 10))" ] ||
+		fail "the flow stopped taking the fast path after $event"
+	assert_equal "$(v6_stat flows_removed)" "$removed"
+	assert_equal "$(v6_flows | jq --argjson id "$id" '[.[] | select(.id == $id and .orig.offloaded)] | length')" 1
 	xfer_finish "$port"
 }
 
@@ -102,8 +120,8 @@ reload_module() {
 	during_stream flush_conntrack 5301
 }
 
-@test "lifecycle: s0 changes MAC (NDP update) during a transfer" {
-	during_stream new_server_mac 5302
+@test "lifecycle: s0 changes MAC (NDP update) during a transfer, the flow follows" {
+	during_stream_kept new_server_mac 5302
 }
 
 @test "lifecycle: r1 down and up during a transfer" {

@@ -109,6 +109,8 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 
 	d = fp_flow_lookup(fpn, &rx->key);
 	if (!d) {
+		/* The stack may forward it: learning verifies against it. */
+		fp_probe_record(skb, NULL, rx);
 		*exc = FP_EXC_NO_FLOW;
 		return NULL;
 	}

@@ -114,6 +114,9 @@ bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex)
 		ex->oif = d->nh->dev->ifindex;
 		hold = READ_ONCE(d->hold);
 		ex->why = hold_why[hold];
+		/* One packet to be sampled does not take a flow off the fast path. */
+		ex->offloaded = hold == FP_HOLD_NONE ||
+				(hold == FP_HOLD_VERIFY && READ_ONCE(d->verified));
 		if (hold == FP_HOLD_REJECTED)
 			ex->detail = READ_ONCE(d->why_detail);
 		return true;

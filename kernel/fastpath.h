@@ -161,6 +161,7 @@ struct fp_dir {
 	u8 why;				/* enum fastpath_why */
 	u8 why_gen;			/* fp_net.learn_gen when refused */
 	u8 index;			/* in fp_flow.dir[] */
+	u8 verified;			/* verification passed once */
 };
 
 enum fp_flow_flags {
@@ -373,6 +374,11 @@ struct fp_learned {
 	u8 dscp;
 	u8 why;				/* enum fastpath_why, 0: offload */
 	u32 why_detail;
+	/* what verification of this packet found (fp_verify_learned) */
+	u32 hold;			/* FP_HOLD_NONE or FP_HOLD_VERIFY */
+	u8 rx_dsfield;
+	u32 rx_mark;
+	u32 priority;
 };
 int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 		  enum ip_conntrack_dir dir, struct fp_learned *l);
@@ -430,6 +436,7 @@ enum fastpath_why fp_out_why(const struct net_device *out);
 
 /* explain.c */
 struct fp_explain_dir {
+	bool offloaded;			/* forwarded on the fast path */
 	u32 why;			/* enum fastpath_why */
 	u32 detail;			/* rule pref, verify field */
 	int iif, oif;			/* 0: not known */
@@ -488,13 +495,23 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 /* Data plane: keeps the copy of a held direction's packet to verify. */
 void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 		     const struct fp_rx *rx);
+struct fp_probe;
 /*
- * POST_ROUTING: if skb is a probe's packet, as the stack made it,
- * concludes the verification of its direction.  Returns whether it was.
+ * POST_ROUTING: if skb is the packet of a probe, as the stack made it,
+ * either concludes the verification of its held direction (*done) or
+ * returns the probe, for learning to verify the direction it learns.
  */
-bool fp_verify(struct fp_net *fpn, struct sk_buff *skb,
-	       const struct nf_hook_state *state, struct nf_conn *ct,
-	       enum ip_conntrack_info ctinfo);
+const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
+				  const struct nf_hook_state *state,
+				  struct nf_conn *ct,
+				  enum ip_conntrack_info ctinfo, bool *done);
+/*
+ * Learning: compares skb with the fast path's rewrite of the copy in p
+ * (NULL: none) by the direction in l, and fills l's verdict: refused (why)
+ * or the hold and metadata to offload it with.
+ */
+void fp_verify_learned(const struct fp_probe *p, const struct sk_buff *skb,
+		       struct fp_learned *l);
 /* GC: is another verification of every direction due? */
 bool fp_verify_due(struct fp_net *fpn);
 /* GC: holds d for verification if all are due, or its own retry is. */

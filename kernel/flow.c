@@ -331,12 +331,14 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	d->mtu = tmpl->mtu;
 	d->dst_cookie = tmpl->dst_cookie;
 	d->dst = tmpl->dst;
-	/* What rules saw; verification replaces them with what it finds. */
+	/* As verified on this packet, or to be verified on the next. */
 	d->mark = l->mark;
-	d->rx_dsfield = l->dscp << 2;
+	d->priority = l->priority;
+	d->rx_dsfield = l->rx_dsfield;
+	d->rx_mark = l->rx_mark;
+	d->verified = l->hold == FP_HOLD_NONE;
 	d->last_used = jiffies;
-	/* Its next packet goes through the stack, to be checked. */
-	d->hold = FP_HOLD_VERIFY;
+	d->hold = l->hold;
 	err = rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
 	if (err) {
 		/* An older flow with this tuple is on its way out. */

@@ -198,13 +198,16 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	struct fp_net *fpn = fp_pernet(state->net);
 	enum ip_conntrack_info ctinfo;
 	enum ip_conntrack_dir dir;
+	const struct fp_probe *probe;
 	enum fastpath_why ct_why;
 	struct fp_learned l;
 	struct nf_conn *ct;
+	bool verified;
 	int err;
 
 	ct = nf_ct_get(skb, &ctinfo);
-	if (fp_verify(fpn, skb, state, ct, ctinfo))
+	probe = fp_verify(fpn, skb, state, ct, ctinfo, &verified);
+	if (verified)
 		return NF_ACCEPT;
 	/* Bridged, not routed, under bridge netfilter's fake route. */
 	if (!ct || !skb_dst(skb) || (skb_dst(skb)->flags & DST_FAKE_RTABLE) ||
@@ -230,6 +233,8 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
 	fp_learn_decide(fpn, skb, ct_why, &l);
+	if (!l.why)
+		fp_verify_learned(probe, skb, &l);
 
 	err = fp_flow_learn(fpn, ct, dir, &l);
 	if (!err && !l.why)

@@ -19,7 +19,7 @@ static unsigned int fp_udp_timeout = 30;
 module_param_named(udp_timeout, fp_udp_timeout, uint, 0444);
 MODULE_PARM_DESC(udp_timeout, "Default idle timeout of UDP flows, seconds");
 
-static unsigned int fp_verify_interval = 10;
+static unsigned int fp_verify_interval;
 module_param_named(verify_interval, fp_verify_interval, uint, 0444);
 MODULE_PARM_DESC(verify_interval,
 		 "Default seconds between verifications of every flow (0: only after ruleset changes)");

@@ -734,16 +734,15 @@ static int fp_nl_tuple_addrs(struct sk_buff *skb, u8 family,
 	return 0;
 }
 
-/* Devices (0: not known, left out), why and its detail. */
-static int fp_nl_tuple_why(struct sk_buff *skb, int iif, int oif,
-			   u32 why, u32 detail)
+/* Devices (0: not known, left out), whether fast, why and its detail. */
+static int fp_nl_tuple_why(struct sk_buff *skb, const struct fp_explain_dir *ex)
 {
-	if ((iif && nla_put_u32(skb, FASTPATH_A_TUPLE_IIF, iif)) ||
-	    (oif && nla_put_u32(skb, FASTPATH_A_TUPLE_OIF, oif)) ||
-	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED,
-		       why == FASTPATH_WHY_OFFLOADED) ||
-	    (why && nla_put_u32(skb, FASTPATH_A_TUPLE_WHY, why)) ||
-	    (detail && nla_put_u32(skb, FASTPATH_A_TUPLE_WHY_DETAIL, detail)))
+	if ((ex->iif && nla_put_u32(skb, FASTPATH_A_TUPLE_IIF, ex->iif)) ||
+	    (ex->oif && nla_put_u32(skb, FASTPATH_A_TUPLE_OIF, ex->oif)) ||
+	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED, ex->offloaded) ||
+	    (ex->why && nla_put_u32(skb, FASTPATH_A_TUPLE_WHY, ex->why)) ||
+	    (ex->detail &&
+	     nla_put_u32(skb, FASTPATH_A_TUPLE_WHY_DETAIL, ex->detail)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -759,7 +758,7 @@ static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 		return -EMSGSIZE;
 	fp_explain_learned(dir, &ex);
 	if (fp_nl_tuple_addrs(skb, flow->family, dir) ||
-	    fp_nl_tuple_why(skb, ex.iif, ex.oif, ex.why, ex.detail) ||
+	    fp_nl_tuple_why(skb, &ex) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_PACKETS,
 			  atomic64_read(&dir->packets)) ||
 	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_BYTES,
@@ -1064,7 +1063,7 @@ static int fp_nl_explain_dir_fill(struct sk_buff *skb, int type, u8 family,
 	struct nlattr *nest = nla_nest_start(skb, type);
 
 	if (!nest || fp_nl_tuple_addrs(skb, family, tuple) ||
-	    fp_nl_tuple_why(skb, ex->iif, ex->oif, ex->why, ex->detail))
+	    fp_nl_tuple_why(skb, ex))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;

@@ -3,16 +3,18 @@
  * fastpath: verification that a direction's fast path transmits exactly
  * what the stack does.
  *
- * A learned direction starts held (FP_HOLD_VERIFY): its next packet goes
- * through the stack, and the ingress hook leaves a copy of that packet's
- * headers, a checksum of its payload and its mark in this CPU's probe.
- * The POST_ROUTING learner, seeing the same skb come out of the stack,
- * predicts from the copy what the fast path would send (the rewrite code
- * is the data plane's own) and compares it with what the stack produced,
- * field by field.  The direction takes the fast path only if nothing
- * differs, adopting the mark and priority the stack gave the packet (what
- * egress qdiscs classify on); otherwise it is rejected with the first
- * field that differs, and tried again later.  From ingress to
+ * The ingress hook leaves, in this CPU's probe, a copy of the headers of
+ * each packet it hands to the stack (and its mark).  The POST_ROUTING
+ * learner, seeing the same skb come out of the stack, predicts from the
+ * copy what the fast path would send (the rewrite code is the data
+ * plane's own) and compares it with what the stack produced, field by
+ * field.  A direction is learned only if nothing differs, adopting the
+ * mark and priority the stack gave the packet (what egress qdiscs
+ * classify on); otherwise it is refused with the first field that
+ * differs, and tried again later.  The L4 checksum covers the payload, so
+ * the headers suffice, except for a CHECKSUM_PARTIAL packet: such a
+ * direction is learned held (FP_HOLD_VERIFY) and its next packet is
+ * verified with a checksum of its payload as well.  From ingress to
  * POST_ROUTING a forwarded packet stays on one CPU in one softirq; a probe
  * whose packet never comes out (dropped by a rule, queued) is simply
  * replaced by the next one.
@@ -45,8 +47,9 @@
 
 struct fp_probe {
 	const struct sk_buff *skb;	/* NULL: no probe pending */
-	struct fp_dir *d;
+	struct fp_dir *d;		/* held direction, NULL: not learned */
 	__wsum payload;			/* checksum of what follows hdr */
+	bool has_payload;		/* payload was computed */
 	u32 rx_mark;
 	u16 len;			/* IP packet length */
 	u8 hlen;			/* bytes in hdr */
@@ -73,7 +76,10 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 	if (hlen > sizeof(p->hdr) || hlen > rx->len ||
 	    skb_copy_bits(skb, 0, p->hdr, hlen))
 		return;
-	p->payload = skb_checksum(skb, hlen, rx->len - hlen, 0);
+	/* Held directions only: a packet to learn from costs a copy. */
+	p->has_payload = d;
+	if (d)
+		p->payload = skb_checksum(skb, hlen, rx->len - hlen, 0);
 	p->d = d;
 	p->rx_mark = skb->mark;
 	p->len = rx->len;
@@ -170,9 +176,9 @@ static enum fastpath_verify_field fp_l4_field(u8 proto, unsigned int off)
  * differs.
  */
 static enum fastpath_verify_field fp_verify_compare(const struct fp_probe *p,
-						    const struct sk_buff *skb)
+						    const struct sk_buff *skb,
+						    const struct fp_dir *d)
 {
-	const struct fp_dir *d = p->d;
 	u8 want[FP_PROBE_HDR], buf[FP_PROBE_HDR];
 	const u8 *got;
 	unsigned int i;
@@ -199,7 +205,8 @@ static enum fastpath_verify_field fp_verify_compare(const struct fp_probe *p,
 		       fp_ipv4_field(i, want[i] ^ got[i]) :
 		       fp_ipv6_field(i, want, got);
 	}
-	if (skb_checksum(skb, p->hlen, p->len - p->hlen, 0) != p->payload)
+	if (p->has_payload &&
+	    skb_checksum(skb, p->hlen, p->len - p->hlen, 0) != p->payload)
 		return FASTPATH_VERIFY_FIELD_PAYLOAD;
 	return 0;
 }
@@ -222,7 +229,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 {
 	enum fastpath_verify_field field;
 
-	field = fp_verify_route(skb, state, d) ? fp_verify_compare(p, skb) :
+	field = fp_verify_route(skb, state, d) ? fp_verify_compare(p, skb, d) :
 						 FASTPATH_VERIFY_FIELD_ROUTE;
 	if (field) {
 		WRITE_ONCE(d->why, FASTPATH_WHY_VERIFY);
@@ -238,32 +245,77 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	d->rx_mark = p->rx_mark;
 	d->mark = skb->mark;
 	d->priority = skb->priority;
+	WRITE_ONCE(d->verified, 1);
 	if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_NONE) == FP_HOLD_VERIFY)
 		atomic64_inc(&fpn->verify_passed);
 }
 
-bool fp_verify(struct fp_net *fpn, struct sk_buff *skb,
-	       const struct nf_hook_state *state, struct nf_conn *ct,
-	       enum ip_conntrack_info ctinfo)
+const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
+				  const struct nf_hook_state *state,
+				  struct nf_conn *ct,
+				  enum ip_conntrack_info ctinfo, bool *done)
 {
 	struct fp_probe *p;
 	struct fp_flow *flow;
-	bool probed;
 
-	/* Cheap for every other packet, in whatever context. */
-	if (this_cpu_read(fp_probes.skb) != skb)
+	*done = false;
+	/*
+	 * Cheap for every other packet.  Packets the stack forwards come
+	 * here in the softirq (or BH-disabled section) of their ingress;
+	 * locally sent ones, in process context, never have a probe.
+	 */
+	if (!in_softirq() || this_cpu_read(fp_probes.skb) != skb)
+		return NULL;
+	/* Matched: in the softirq of its ingress, on the probe's CPU. */
+	p = this_cpu_ptr(&fp_probes);
+	p->skb = NULL;
+	if (!p->d)
+		return p;
+	*done = true;
+	flow = ct ? fp_flow_find_ct(fpn, ct) : NULL;
+	if (flow && &flow->dir[CTINFO2DIR(ctinfo)] == p->d &&
+	    READ_ONCE(p->d->hold) == FP_HOLD_VERIFY)
+		fp_verify_dir(fpn, p->d, p, skb, state);
+	return NULL;
+}
+
+/* Is p a copy of a packet received with this tuple? */
+static bool fp_probe_of(const struct fp_probe *p, const struct fp_key *key)
+{
+	const __be16 *ports = (const __be16 *)(p->hdr + p->thoff);
+
+	if (ports[0] != key->sport || ports[1] != key->dport)
 		return false;
-	p = get_cpu_ptr(&fp_probes);
-	probed = p->skb == skb;
-	if (probed) {
-		p->skb = NULL;
-		flow = ct ? fp_flow_find_ct(fpn, ct) : NULL;
-		if (flow && &flow->dir[CTINFO2DIR(ctinfo)] == p->d &&
-		    READ_ONCE(p->d->hold) == FP_HOLD_VERIFY)
-			fp_verify_dir(fpn, p->d, p, skb, state);
+	if (key->family == AF_INET) {
+		const struct iphdr *iph = (const void *)p->hdr;
+
+		return iph->saddr == key->src.ip && iph->daddr == key->dst.ip;
 	}
-	put_cpu_ptr(&fp_probes);
-	return probed;
+	return ipv6_addr_equal(&((const struct ipv6hdr *)p->hdr)->saddr, &key->src.in6) &&
+	       ipv6_addr_equal(&((const struct ipv6hdr *)p->hdr)->daddr, &key->dst.in6);
+}
+
+void fp_verify_learned(const struct fp_probe *p, const struct sk_buff *skb,
+		       struct fp_learned *l)
+{
+	enum fastpath_verify_field field;
+
+	if (!p || !fp_probe_of(p, &l->tmpl.key)) {
+		/* No copy of this packet: verify on the next one. */
+		l->hold = FP_HOLD_VERIFY;
+		return;
+	}
+	field = fp_verify_compare(p, skb, &l->tmpl);
+	if (field) {
+		l->why = FASTPATH_WHY_VERIFY;
+		l->why_detail = field;
+		return;
+	}
+	/* The checksum does not cover the payload: the next packet's will. */
+	l->hold = p->partial ? FP_HOLD_VERIFY : FP_HOLD_NONE;
+	l->rx_dsfield = p->dsfield;
+	l->rx_mark = p->rx_mark;
+	l->priority = skb->priority;
 }
 
 /* GC: is another verification of every direction due? */

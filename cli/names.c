@@ -38,8 +38,7 @@ const char *const fp_exceptions_names[] = {
 	[FASTPATH_A_EXCEPTIONS_STALE - 1] = "stale",
 	[FASTPATH_A_EXCEPTIONS_NOT_UNICAST - 1] = "not-unicast",
 	[FASTPATH_A_EXCEPTIONS_TABLE_FULL - 1] = "table-full",
-	[FASTPATH_A_EXCEPTIONS_PAD - 1] = "pad",
-	[FASTPATH_A_EXCEPTIONS_MAX] = NULL
+	NULL
 };
 
 const char *const fp_config_names[] = {
@@ -47,7 +46,7 @@ const char *const fp_config_names[] = {
 	[FASTPATH_A_CONFIG_TCP_TIMEOUT - 1] = "tcp-timeout",
 	[FASTPATH_A_CONFIG_UDP_TIMEOUT - 1] = "udp-timeout",
 	[FASTPATH_A_CONFIG_STATS_INTERVAL - 1] = "stats-interval",
-	[FASTPATH_A_CONFIG_MAX] = NULL
+	NULL
 };
 
 const struct fp_range fp_config_ranges[] = {

@@ -1,20 +1,36 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
-/*
- * The fastpath Generic Netlink contract, shared by the module and fpctl.
- * Written from uapi/fastpath.yaml and kept consistent with it
- * (tests/host/uapi.bats compares every name and value).
- */
+/* Do not edit directly, auto-generated from: */
+/*	uapi/fastpath.yaml */
+/* YNL-GEN uapi header */
+
 #ifndef _UAPI_LINUX_FASTPATH_H
 #define _UAPI_LINUX_FASTPATH_H
 
 #define FASTPATH_FAMILY_NAME	"fastpath"
 #define FASTPATH_FAMILY_VERSION	1
 
+/**
+ * enum fastpath_rule_action - What a matching rule does to a connection.
+ */
 enum fastpath_rule_action {
 	FASTPATH_RULE_ACTION_ACCELERATE = 1,
 	FASTPATH_RULE_ACTION_BYPASS,
 };
 
+/**
+ * enum fastpath_del_reason - Why a flow left the table.
+ * @FASTPATH_DEL_REASON_TCP_CLOSE: TCP FIN or RST seen.
+ * @FASTPATH_DEL_REASON_IDLE: No packet for the configured timeout.
+ * @FASTPATH_DEL_REASON_CONNTRACK: The conntrack entry was deleted or expired.
+ * @FASTPATH_DEL_REASON_ROUTE: The cached route became invalid.
+ * @FASTPATH_DEL_REASON_NEIGH: The next hop's neighbour entry changed.
+ * @FASTPATH_DEL_REASON_MTU: The egress MTU changed.
+ * @FASTPATH_DEL_REASON_DEV: A device of the flow went down, away or was
+ *   disabled.
+ * @FASTPATH_DEL_REASON_FLUSH: Flushed by request.
+ * @FASTPATH_DEL_REASON_RULE: A rule now bypasses the flow.
+ * @FASTPATH_DEL_REASON_SHUTDOWN: Network namespace exit or module unload.
+ */
 enum fastpath_del_reason {
 	FASTPATH_DEL_REASON_TCP_CLOSE = 1,
 	FASTPATH_DEL_REASON_IDLE,

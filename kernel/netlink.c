@@ -26,16 +26,6 @@ static const struct genl_multicast_group fp_nl_mcgrps[] = {
 
 /* Message helpers */
 
-/*
- * The family has no pad attribute.  Like WireGuard, pad 64-bit values
- * with the unused type 0, which only architectures without efficient
- * unaligned access ever need.
- */
-static int fp_nl_put_u64(struct sk_buff *skb, int type, u64 value)
-{
-	return nla_put_u64_64bit(skb, type, value, 0);
-}
-
 static unsigned int fp_nl_addr_len(u8 family)
 {
 	return family == AF_INET ? sizeof(struct in_addr) :
@@ -219,11 +209,16 @@ static int fp_nl_dev_fill(struct sk_buff *skb, const struct net_device *dev,
 		return 0;
 
 	fp_stats_read(fpd->stats, &st);
-	if (fp_nl_put_u64(skb, FASTPATH_A_DEV_RX_PACKETS, st.fast_packets) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_RX_BYTES, st.fast_bytes) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_TX_PACKETS, st.tx_packets) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_TX_BYTES, st.tx_bytes) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_SLOW_PACKETS, st.slow_packets))
+	if (nla_put_u64_64bit(skb, FASTPATH_A_DEV_RX_PACKETS, st.fast_packets,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_RX_BYTES, st.fast_bytes,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_TX_PACKETS, st.tx_packets,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_TX_BYTES, st.tx_bytes,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_SLOW_PACKETS,
+			      st.slow_packets, FASTPATH_A_DEV_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -390,8 +385,8 @@ static int fp_nl_rule_fill(struct sk_buff *skb, const struct fp_rule *r)
 	    (nla_put_u32(skb, FASTPATH_A_RULE_MARK, r->mark) ||
 	     nla_put_u32(skb, FASTPATH_A_RULE_MARK_MASK, r->mark_mask)))
 		return -EMSGSIZE;
-	return fp_nl_put_u64(skb, FASTPATH_A_RULE_HITS,
-			     atomic64_read(&r->hits));
+	return nla_put_u64_64bit(skb, FASTPATH_A_RULE_HITS,
+				 atomic64_read(&r->hits), FASTPATH_A_RULE_PAD);
 }
 
 int fastpath_nl_rule_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -592,12 +587,15 @@ static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_SPORT, ntohs(dir->xsport)) ||
 	    nla_put_u16(skb, FASTPATH_A_TUPLE_XLAT_DPORT, ntohs(dir->xdport)) ||
 	    nla_put_u8(skb, FASTPATH_A_TUPLE_OFFLOADED, offloaded) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_PACKETS,
-			  atomic64_read(&dir->packets)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_BYTES,
-			  atomic64_read(&dir->bytes)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_IDLE_MS,
-			  jiffies64_to_msecs(jiffies - READ_ONCE(dir->last_used))))
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_PACKETS,
+			      atomic64_read(&dir->packets),
+			      FASTPATH_A_TUPLE_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_BYTES,
+			      atomic64_read(&dir->bytes), FASTPATH_A_TUPLE_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_IDLE_MS,
+			      jiffies64_to_msecs(jiffies -
+						 READ_ONCE(dir->last_used)),
+			      FASTPATH_A_TUPLE_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -610,8 +608,9 @@ static int fp_nl_flow_fill(struct sk_buff *skb, const struct fp_flow *flow,
 	if (nla_put_u32(skb, FASTPATH_A_FLOW_ID, flow->id) ||
 	    nla_put_u8(skb, FASTPATH_A_FLOW_FAMILY, flow->family) ||
 	    nla_put_u8(skb, FASTPATH_A_FLOW_PROTO, flow->proto) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_FLOW_AGE_MS,
-			  jiffies64_to_msecs(jiffies - flow->created)) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_FLOW_AGE_MS,
+			      jiffies64_to_msecs(jiffies - flow->created),
+			      FASTPATH_A_FLOW_PAD) ||
 	    fp_nl_tuple_fill(skb, FASTPATH_A_FLOW_ORIG, flow,
 			     &flow->dir[IP_CT_DIR_ORIGINAL]) ||
 	    fp_nl_tuple_fill(skb, FASTPATH_A_FLOW_REPLY, flow,
@@ -915,18 +914,24 @@ static int fp_nl_stats_fill(struct sk_buff *skb, struct fp_net *fpn)
 	int i;
 
 	fp_stats_read(fpn->stats, &st);
-	if (fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_PACKETS, st.fast_packets) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_BYTES, st.fast_bytes) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_SLOW_PACKETS, st.slow_packets) ||
+	if (nla_put_u64_64bit(skb, FASTPATH_A_STATS_FAST_PACKETS,
+			      st.fast_packets, FASTPATH_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_FAST_BYTES, st.fast_bytes,
+			      FASTPATH_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_SLOW_PACKETS,
+			      st.slow_packets, FASTPATH_A_STATS_PAD) ||
 	    nla_put_u32(skb, FASTPATH_A_STATS_FLOWS_ACTIVE,
 			atomic_read(&fpn->nflows)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FLOWS_LEARNED,
-			  atomic64_read(&fpn->flows_learned)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FLOWS_REMOVED,
-			  atomic64_read(&fpn->flows_removed)) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_FLOWS_LEARNED,
+			      atomic64_read(&fpn->flows_learned),
+			      FASTPATH_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_FLOWS_REMOVED,
+			      atomic64_read(&fpn->flows_removed),
+			      FASTPATH_A_STATS_PAD) ||
 	    nla_put_u32(skb, FASTPATH_A_STATS_FLOW_LIMIT,
 			READ_ONCE(fpn->cfg.flow_limit)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_MEMORY, fp_flow_memory(fpn)))
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_MEMORY,
+			      fp_flow_memory(fpn), FASTPATH_A_STATS_PAD))
 		return -EMSGSIZE;
 
 	exc = nla_nest_start(skb, FASTPATH_A_STATS_EXCEPTIONS);
@@ -934,8 +939,8 @@ static int fp_nl_stats_fill(struct sk_buff *skb, struct fp_net *fpn)
 		return -EMSGSIZE;
 	/* enum fp_exception is ordered like the exceptions attribute set */
 	for (i = 0; i < FP_EXC_COUNT; i++)
-		if (fp_nl_put_u64(skb, FASTPATH_A_EXCEPTIONS_NO_FLOW + i,
-				  st.exc[i]))
+		if (nla_put_u64_64bit(skb, FASTPATH_A_EXCEPTIONS_NO_FLOW + i,
+				      st.exc[i], FASTPATH_A_EXCEPTIONS_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, exc);
 	return 0;

@@ -39,7 +39,8 @@ setup() {
 	run $CHECK "$TOP/uapi/fastpath.yaml" "$h"
 	assert_failure
 	assert_line --partial "FASTPATH_A_FLOW_EXTRA is not in the YAML"
-	assert_line --partial "__FASTPATH_A_FLOW_MAX is 17, the YAML says 16"
+	assert_line --partial "FASTPATH_A_FLOW_PAD is 17, the YAML says 16"
+	assert_line --partial "__FASTPATH_A_FLOW_MAX is 18, the YAML says 17"
 	sed 's/"monitor"/"monitr"/' "$TOP/uapi/linux/fastpath.h" >"$h"
 	run $CHECK "$TOP/uapi/fastpath.yaml" "$h"
 	assert_failure

@@ -160,7 +160,7 @@ const struct genl_split_ops fastpath_nl_ops[15] = {
 		.doit		= fastpath_nl_flow_get_doit,
 		.policy		= fastpath_flow_get_do_nl_policy,
 		.maxattr	= FASTPATH_A_FLOW_DPORT,
-		.flags		= GENL_CMD_CAP_DO,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{
 		.cmd		= FASTPATH_CMD_FLOW_GET,
@@ -168,7 +168,7 @@ const struct genl_split_ops fastpath_nl_ops[15] = {
 		.done		= fastpath_nl_flow_dump_done,
 		.policy		= fastpath_flow_get_dump_nl_policy,
 		.maxattr	= FASTPATH_A_FLOW_DPORT,
-		.flags		= GENL_CMD_CAP_DUMP,
+		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DUMP,
 	},
 	{
 		.cmd		= FASTPATH_CMD_FLOW_FLUSH,

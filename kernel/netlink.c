@@ -18,10 +18,19 @@
 #include "genl-compat.h"
 #include "fastpath-nl.h"
 
+/* Since 6.7 and 6.1.68: older kernels would let anyone read the flows. */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "multicast groups need GENL_MCAST_CAP_NET_ADMIN"
+#endif
+
 static struct genl_family fp_family;
 
+/* uns-admin-perm in the spec, which ynl-gen-c does not turn into a flag. */
 static const struct genl_multicast_group fp_nl_mcgrps[] = {
-	[FASTPATH_NLGRP_MONITOR] = { .name = FASTPATH_MCGRP_MONITOR },
+	[FASTPATH_NLGRP_MONITOR] = {
+		.name = FASTPATH_MCGRP_MONITOR,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 /* Message helpers */

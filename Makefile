@@ -4,11 +4,19 @@
 #                       only KVER) and cli/fpctl
 #   make check          install deps, build, run every test (host + VM)
 #   make demo           boot a VM and show fastpath forwarding real traffic
-#   make install        fpctl, man pages, completion (DESTDIR, PREFIX)
+#   make install        fpctl, man pages, completion, fastpath.service and
+#                       /etc/fastpath.conf (DESTDIR, PREFIX, SYSCONFDIR,
+#                       SYSTEMDUNITDIR)
+#   make install-dkms   the module's source for DKMS in /usr/src (DESTDIR)
+#   make deb            fastpath-dkms and fpctl .debs in build/pkg/
 #   make modules_install  fastpath.ko for KVER (default: running kernel)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= /etc
+# systemd reads /usr/local/lib/systemd/system too.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+VERSION := $(shell cat VERSION)
 # Kernels the integration tests must pass on (short forms, see tests/vm/run).
 VM_KERNELS ?= 6.1 6.12
 
@@ -34,13 +42,13 @@ deps:
 	scripts/deps
 
 check: deps
-	$(MAKE) all
+	$(MAKE) all deb
 	scripts/check host vm $(VM_KERNELS)
 
 check-host: cli
 	scripts/check host
 
-check-vm: all
+check-vm: all deb
 	scripts/check vm $(VM_KERNELS)
 
 demo: deps
@@ -59,6 +67,32 @@ install: cli
 	done
 	install -D -m 644 completions/fpctl \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/fpctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		packaging/fastpath.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/fastpath.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/fastpath.service
+	@# The administrator's configuration is never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/fastpath.conf || \
+		install -D -m 644 packaging/fastpath.conf $(DESTDIR)$(SYSCONFDIR)/fastpath.conf
+
+# What DKMS builds the module from (dkms.conf): what fastpath-dkms ships.
+DKMS_SRC = $(DESTDIR)/usr/src/fastpath-$(VERSION)
+install-dkms:
+	install -d $(DKMS_SRC)/kernel $(DKMS_SRC)/uapi/linux
+	install -m 644 VERSION $(DKMS_SRC)/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+	install -m 644 kernel/Makefile kernel/Kbuild kernel/*.c kernel/*.h $(DKMS_SRC)/kernel/
+	install -m 644 uapi/linux/*.h $(DKMS_SRC)/uapi/linux/
+
+# dpkg-buildpackage writes beside the source tree, so the checkout's files
+# (tracked and new, not ignored ones) are built from a copy in PKGDIR/src.
+PKGDIR ?= build/pkg
+deb:
+	rm -rf $(PKGDIR)
+	mkdir -p $(PKGDIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+		tar -c --null -T - | tar -x -C $(PKGDIR)/src
+	cd $(PKGDIR)/src && dpkg-buildpackage -us -uc -b
 
 # A real router: the module for one kernel, into its extra/ directory.
 modules_install: MODKVER = $(or $(KVER),$(shell uname -r))
@@ -73,4 +107,4 @@ clean:
 	$(MAKE) -C cli clean
 	rm -rf build
 
-.PHONY: all kernel cli deps check check-host check-vm demo bench install modules_install clean
+.PHONY: all kernel cli deps check check-host check-vm demo bench install install-dkms deb modules_install clean

@@ -33,7 +33,7 @@ static int set(int argc, char **argv)
 	msg = fp_msg(FASTPATH_CMD_CONFIG_SET, false);
 	if (!msg)
 		return EXIT_FAIL;
-	for (i = 0; i < FASTPATH_A_CONFIG_MAX; i++)
+	for (i = 0; fp_config_names[i]; i++)
 		if (kv.seen & 1u << i)
 			put_u32(msg, i + 1, vals[i]);
 	return fp_request(msg, 0, NULL, NULL) ? EXIT_FAIL : EXIT_OK;
@@ -45,7 +45,7 @@ static int get_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	int i;
 
 	(void)cmd;
-	for (i = 0; i < FASTPATH_A_CONFIG_MAX; i++)
+	for (i = 0; fp_config_names[i]; i++)
 		vals[i] = attr_u32(tb[i + 1]);
 	return 0;
 }
@@ -65,7 +65,7 @@ static void print_config(const uint32_t *vals, const char *lead)
 
 	pr_open_object(NULL);
 	pr_text("%s", lead);
-	for (i = 0; i < FASTPATH_A_CONFIG_MAX; i++) {
+	for (i = 0; fp_config_names[i]; i++) {
 		pr_text(i ? " %s " : "%s ", fp_config_names[i]);
 		pr_u64(PR_ANY, snake_case(fp_config_names[i], key, sizeof(key)),
 		       "%" PRIu64, vals[i]);

@@ -48,12 +48,6 @@ static void print_tuple(uint8_t family, const char *key,
 	pr_str(PR_JSON, "dst", NULL, addr_str(family, tb[FASTPATH_A_TUPLE_DST], a));
 	pr_u64(PR_JSON, "sport", NULL, sp);
 	pr_u64(PR_JSON, "dport", NULL, dp);
-	pr_str(PR_JSON, "xlat_src", NULL, addr_str(family, xs, a));
-	pr_str(PR_JSON, "xlat_dst", NULL, addr_str(family, xd, a));
-	pr_u64(PR_JSON, "xlat_sport", NULL, xsp);
-	pr_u64(PR_JSON, "xlat_dport", NULL, xdp);
-	pr_bool(PR_JSON, "offloaded", NULL, offloaded);
-
 	endpoint(family, tb[FASTPATH_A_TUPLE_SRC], sp, src, sizeof(src));
 	endpoint(family, tb[FASTPATH_A_TUPLE_DST], dp, dst, sizeof(dst));
 	endpoint(family, xs, xsp, xsrc, sizeof(xsrc));
@@ -61,7 +55,12 @@ static void print_tuple(uint8_t family, const char *key,
 	pr_text("%s -> %s", src, dst);
 	if (tb[FASTPATH_A_TUPLE_OIF])
 		pr_dev("oif", " via %s", attr_u32(tb[FASTPATH_A_TUPLE_OIF]));
+	pr_bool(PR_JSON, "offloaded", NULL, offloaded);
 	pr_bool(PR_TEXT, NULL, " pending", !offloaded);
+	pr_str(PR_JSON, "xlat_src", NULL, addr_str(family, xs, a));
+	pr_str(PR_JSON, "xlat_dst", NULL, addr_str(family, xd, a));
+	pr_u64(PR_JSON, "xlat_sport", NULL, xsp);
+	pr_u64(PR_JSON, "xlat_dport", NULL, xdp);
 	if (strcmp(src, xsrc) || strcmp(dst, xdst))
 		pr_text(" nat %s -> %s", xsrc, xdst);
 	pr_u64(PR_ANY, "packets", " packets %" PRIu64,

@@ -111,7 +111,8 @@ void pr_dev(const char *key, const char *fmt, uint32_t ifindex);
 /*
  * The contract's names, generated from uapi/fastpath.yaml (names.c, by
  * gen-names.py): enums indexed by value; attribute sets indexed by
- * attribute - 1 and NULL-terminated, with the limits of their checks.
+ * attribute - 1 and NULL-terminated (their pad attribute has no name),
+ * with the limits of their checks.
  */
 struct fp_range {
 	uint32_t min, max;

@@ -50,18 +50,24 @@ def enum_table(fam, enum):
 
 
 def set_tables(fam, aset, limits):
-    """Names indexed by attribute - 1, NULL-terminated; limits alike."""
+    """Names indexed by attribute - 1, NULL-terminated; limits alike.
+
+    Pad attributes (alignment of 64-bit values) have no name and come last.
+    """
+    attrs = [a for a in aset["attributes"] if a["type"] != "pad"]
+    if aset["attributes"][:len(attrs)] != attrs:
+        sys.exit("%s: a pad attribute is not last" % aset["name"])
     ident = "fp_%s" % c_ident(aset["name"])
     names = ["const char *const %s_names[] = {" % ident]
     ranges = ["const struct fp_range %s_ranges[] = {" % ident]
-    for attr in aset["attributes"]:
+    for attr in attrs:
         index = "%s - 1" % c_name(fam, "a", aset["name"], attr["name"])
         names.append('\t[%s] = "%s",' % (index, attr["name"]))
         if limits:
             checks = attr.get("checks", {})
             ranges.append("\t[%s] = { %dU, %dU }," % (
                 index, checks.get("min", 0), checks.get("max", TYPE_MAX[attr["type"]])))
-    names += ["\t[%s] = NULL" % c_name(fam, "a", aset["name"], "max"), "};"]
+    names += ["\tNULL", "};"]
     return names + ([""] + ranges + ["};"] if limits else [])
 
 

@@ -24,6 +24,54 @@ const char *const fp_del_reason_names[] = {
 };
 const size_t fp_del_reason_count = ARRAY_SIZE(fp_del_reason_names);
 
+const char *const fp_why_names[] = {
+	[FASTPATH_WHY_OFFLOADED] = "offloaded",
+	[FASTPATH_WHY_VERIFYING] = "verifying",
+	[FASTPATH_WHY_NO_REPLY] = "no-reply",
+	[FASTPATH_WHY_PROTOCOL] = "protocol",
+	[FASTPATH_WHY_TCP_STATE] = "tcp-state",
+	[FASTPATH_WHY_HELPER] = "helper",
+	[FASTPATH_WHY_CT_STATE] = "ct-state",
+	[FASTPATH_WHY_LOCAL] = "local",
+	[FASTPATH_WHY_IIF_DISABLED] = "iif-disabled",
+	[FASTPATH_WHY_XFRM] = "xfrm",
+	[FASTPATH_WHY_ROUTE] = "route",
+	[FASTPATH_WHY_OIF_UNSUPPORTED] = "oif-unsupported",
+	[FASTPATH_WHY_RULE] = "rule",
+	[FASTPATH_WHY_NO_NEIGH] = "no-neigh",
+	[FASTPATH_WHY_TABLE_FULL] = "table-full",
+	[FASTPATH_WHY_VERIFY] = "verify",
+	[FASTPATH_WHY_REMOVING] = "removing",
+	[FASTPATH_WHY_NOT_SEEN] = "not-seen",
+};
+const size_t fp_why_count = ARRAY_SIZE(fp_why_names);
+
+const char *const fp_verify_field_names[] = {
+	[FASTPATH_VERIFY_FIELD_DSCP] = "dscp",
+	[FASTPATH_VERIFY_FIELD_ECN] = "ecn",
+	[FASTPATH_VERIFY_FIELD_LENGTH] = "length",
+	[FASTPATH_VERIFY_FIELD_ID] = "id",
+	[FASTPATH_VERIFY_FIELD_FRAG_OFF] = "frag-off",
+	[FASTPATH_VERIFY_FIELD_TTL] = "ttl",
+	[FASTPATH_VERIFY_FIELD_PROTOCOL] = "protocol",
+	[FASTPATH_VERIFY_FIELD_IP_CHECKSUM] = "ip-checksum",
+	[FASTPATH_VERIFY_FIELD_SADDR] = "saddr",
+	[FASTPATH_VERIFY_FIELD_DADDR] = "daddr",
+	[FASTPATH_VERIFY_FIELD_FLOW_LABEL] = "flow-label",
+	[FASTPATH_VERIFY_FIELD_SPORT] = "sport",
+	[FASTPATH_VERIFY_FIELD_DPORT] = "dport",
+	[FASTPATH_VERIFY_FIELD_TCP_SEQ] = "tcp-seq",
+	[FASTPATH_VERIFY_FIELD_TCP_ACK] = "tcp-ack",
+	[FASTPATH_VERIFY_FIELD_TCP_FLAGS] = "tcp-flags",
+	[FASTPATH_VERIFY_FIELD_TCP_WINDOW] = "tcp-window",
+	[FASTPATH_VERIFY_FIELD_L4_CHECKSUM] = "l4-checksum",
+	[FASTPATH_VERIFY_FIELD_TCP_URGENT] = "tcp-urgent",
+	[FASTPATH_VERIFY_FIELD_TCP_OPTIONS] = "tcp-options",
+	[FASTPATH_VERIFY_FIELD_PAYLOAD] = "payload",
+	[FASTPATH_VERIFY_FIELD_ROUTE] = "route",
+};
+const size_t fp_verify_field_count = ARRAY_SIZE(fp_verify_field_names);
+
 const char *const fp_exceptions_names[] = {
 	[FASTPATH_A_EXCEPTIONS_NO_FLOW - 1] = "no-flow",
 	[FASTPATH_A_EXCEPTIONS_UNSUPPORTED - 1] = "unsupported",
@@ -38,8 +86,10 @@ const char *const fp_exceptions_names[] = {
 	[FASTPATH_A_EXCEPTIONS_STALE - 1] = "stale",
 	[FASTPATH_A_EXCEPTIONS_NOT_UNICAST - 1] = "not-unicast",
 	[FASTPATH_A_EXCEPTIONS_TABLE_FULL - 1] = "table-full",
-	[FASTPATH_A_EXCEPTIONS_PAD - 1] = "pad",
-	[FASTPATH_A_EXCEPTIONS_MAX] = NULL
+	[FASTPATH_A_EXCEPTIONS_VERIFY - 1] = "verify",
+	[FASTPATH_A_EXCEPTIONS_MISMATCH - 1] = "mismatch",
+	[FASTPATH_A_EXCEPTIONS_BIG_PACKET - 1] = "big-packet",
+	NULL
 };
 
 const char *const fp_config_names[] = {
@@ -47,7 +97,8 @@ const char *const fp_config_names[] = {
 	[FASTPATH_A_CONFIG_TCP_TIMEOUT - 1] = "tcp-timeout",
 	[FASTPATH_A_CONFIG_UDP_TIMEOUT - 1] = "udp-timeout",
 	[FASTPATH_A_CONFIG_STATS_INTERVAL - 1] = "stats-interval",
-	[FASTPATH_A_CONFIG_MAX] = NULL
+	[FASTPATH_A_CONFIG_VERIFY_INTERVAL - 1] = "verify-interval",
+	NULL
 };
 
 const struct fp_range fp_config_ranges[] = {
@@ -55,4 +106,5 @@ const struct fp_range fp_config_ranges[] = {
 	[FASTPATH_A_CONFIG_TCP_TIMEOUT - 1] = { 1U, 4294967295U },
 	[FASTPATH_A_CONFIG_UDP_TIMEOUT - 1] = { 1U, 4294967295U },
 	[FASTPATH_A_CONFIG_STATS_INTERVAL - 1] = { 100U, 4294967295U },
+	[FASTPATH_A_CONFIG_VERIFY_INTERVAL - 1] = { 0U, 4294967295U },
 };

@@ -42,11 +42,11 @@ static int stats_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	attr_nested(exc, FASTPATH_A_EXCEPTIONS_MAX, tb[FASTPATH_A_STATS_EXCEPTIONS]);
 	pr_open_object("exceptions");
 	pr_text("exceptions\n");
-	for (i = 1; i <= FASTPATH_A_EXCEPTIONS_MAX; i++) {
-		pr_u64(PR_JSON, snake_case(fp_exceptions_names[i - 1], key, sizeof(key)),
-		       NULL, attr_u64(exc[i]));
-		pr_text("    %-12s %" PRIu64 "\n", fp_exceptions_names[i - 1],
-			attr_u64(exc[i]));
+	for (i = 0; fp_exceptions_names[i]; i++) {
+		pr_u64(PR_JSON, snake_case(fp_exceptions_names[i], key, sizeof(key)),
+		       NULL, attr_u64(exc[i + 1]));
+		pr_text("    %-12s %" PRIu64 "\n", fp_exceptions_names[i],
+			attr_u64(exc[i + 1]));
 	}
 	pr_close_object();
 	pr_close_object();
@@ -166,10 +166,10 @@ static int prometheus_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	}
 	attr_nested(exc, FASTPATH_A_EXCEPTIONS_MAX, tb[FASTPATH_A_STATS_EXCEPTIONS]);
 	metric_head(&exceptions);
-	for (i = 1; i <= FASTPATH_A_EXCEPTIONS_MAX; i++) {
+	for (i = 0; fp_exceptions_names[i]; i++) {
 		printf("fastpath_%s", exceptions.name);
-		print_label("reason", fp_exceptions_names[i - 1]);
-		printf(" %" PRIu64 "\n", attr_u64(exc[i]));
+		print_label("reason", fp_exceptions_names[i]);
+		printf(" %" PRIu64 "\n", attr_u64(exc[i + 1]));
 	}
 	return 0;
 }

@@ -57,7 +57,8 @@ enum fp_exception {
 	FP_EXC_COUNT
 };
 
-static_assert((int)FP_EXC_COUNT == (int)FASTPATH_A_EXCEPTIONS_MAX);
+static_assert((int)FP_EXC_COUNT ==
+	      FASTPATH_A_EXCEPTIONS_PAD - FASTPATH_A_EXCEPTIONS_NO_FLOW);
 
 /* Per-CPU counters of a netns (global) or of an enabled device. */
 struct fp_pcpu_stats {

@@ -2,10 +2,12 @@
 /*
  * fastpath: the Generic Netlink family described by uapi/fastpath.yaml.
  *
- * The family is not parallel_ops: the genl mutex serialises every request,
- * which is what keeps configuration changes (devices, rules, config) of a
- * netns consistent.  Replies, dumps and notifications share one fill
- * function per object.
+ * The policies and the op table are generated from the spec
+ * (fastpath-nl.c, scripts/ynl-gen); here are the handlers they name and
+ * the family.  The family is not parallel_ops: the genl mutex serialises
+ * every request, which is what keeps configuration changes (devices,
+ * rules, config) of a netns consistent.  Replies, dumps and notifications
+ * share one fill function per object.
  */
 #include <linux/rtnetlink.h>
 #include <linux/version.h>
@@ -13,114 +15,25 @@
 #include <net/sock.h>
 
 #include "fastpath.h"
+#include "genl-compat.h"
+#include "fastpath-nl.h"
+
+/* Since 6.7 and 6.1.68: older kernels would let anyone read the flows. */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "multicast groups need GENL_MCAST_CAP_NET_ADMIN"
+#endif
 
 static struct genl_family fp_family;
 
-enum fp_nl_mcgrp {
-	FP_NL_MCGRP_MONITOR,
-};
-
+/* uns-admin-perm in the spec, which ynl-gen-c does not turn into a flag. */
 static const struct genl_multicast_group fp_nl_mcgrps[] = {
-	[FP_NL_MCGRP_MONITOR] = { .name = FASTPATH_MCGRP_MONITOR },
-};
-
-/* Policies: types and checks exactly as in the YAML spec. */
-
-#define FP_NL_POLICY_ADDR \
-	NLA_POLICY_RANGE(NLA_BINARY, sizeof(struct in_addr), \
-			 sizeof(struct in6_addr))
-
-static const struct nla_policy fp_nl_dev_get_policy[FASTPATH_A_DEV_IFNAME + 1] = {
-	[FASTPATH_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_DEV_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
-};
-
-static const struct nla_policy fp_nl_dev_set_policy[FASTPATH_A_DEV_ENABLED + 1] = {
-	[FASTPATH_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_DEV_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
-	[FASTPATH_A_DEV_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
-};
-
-static const struct nla_policy fp_nl_rule_pref_policy[FASTPATH_A_RULE_PREF + 1] = {
-	[FASTPATH_A_RULE_PREF] = NLA_POLICY_MIN(NLA_U32, 1),
-};
-
-static const struct nla_policy fp_nl_rule_new_policy[FASTPATH_A_RULE_OIFNAME + 1] = {
-	[FASTPATH_A_RULE_PREF] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_RULE_ACTION] = NLA_POLICY_RANGE(NLA_U32,
-						    FASTPATH_RULE_ACTION_ACCELERATE,
-						    FASTPATH_RULE_ACTION_BYPASS),
-	[FASTPATH_A_RULE_IIF] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_RULE_OIF] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_RULE_FAMILY] = { .type = NLA_U8 },
-	[FASTPATH_A_RULE_SRC] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_RULE_SRC_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
-	[FASTPATH_A_RULE_DST] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_RULE_DST_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
-	[FASTPATH_A_RULE_PROTO] = { .type = NLA_U8 },
-	[FASTPATH_A_RULE_SPORT_MIN] = { .type = NLA_U16 },
-	[FASTPATH_A_RULE_SPORT_MAX] = { .type = NLA_U16 },
-	[FASTPATH_A_RULE_DPORT_MIN] = { .type = NLA_U16 },
-	[FASTPATH_A_RULE_DPORT_MAX] = { .type = NLA_U16 },
-	[FASTPATH_A_RULE_DSCP] = NLA_POLICY_MAX(NLA_U8, 63),
-	[FASTPATH_A_RULE_MARK] = { .type = NLA_U32 },
-	[FASTPATH_A_RULE_MARK_MASK] = { .type = NLA_U32 },
-	[FASTPATH_A_RULE_IIFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
-	[FASTPATH_A_RULE_OIFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
-};
-
-/* Not used on 6.1, where flow-get's do takes the dump's policy. */
-static const struct nla_policy fp_nl_flow_get_policy[FASTPATH_A_FLOW_DPORT + 1] __maybe_unused = {
-	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8 },
-	[FASTPATH_A_FLOW_PROTO] = { .type = NLA_U8 },
-	[FASTPATH_A_FLOW_SRC] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_FLOW_DST] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_FLOW_SPORT] = { .type = NLA_U16 },
-	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16 },
-};
-
-static const struct nla_policy fp_nl_flow_explain_policy[FASTPATH_A_FLOW_ZONE + 1] = {
-	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8 },
-	[FASTPATH_A_FLOW_PROTO] = { .type = NLA_U8 },
-	[FASTPATH_A_FLOW_SRC] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_FLOW_DST] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_FLOW_SPORT] = { .type = NLA_U16 },
-	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16 },
-	[FASTPATH_A_FLOW_ZONE] = { .type = NLA_U16 },
-};
-
-/* flow-get dump and flow-flush */
-static const struct nla_policy fp_nl_flow_filter_policy[FASTPATH_A_FLOW_DPORT + 1] = {
-	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8 },
-	[FASTPATH_A_FLOW_PROTO] = { .type = NLA_U8 },
-	[FASTPATH_A_FLOW_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_FLOW_SRC] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_FLOW_SRC_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
-	[FASTPATH_A_FLOW_DST] = FP_NL_POLICY_ADDR,
-	[FASTPATH_A_FLOW_DST_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
-	[FASTPATH_A_FLOW_SPORT] = { .type = NLA_U16 },
-	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16 },
-};
-
-static const struct nla_policy fp_nl_config_policy[FASTPATH_A_CONFIG_MAX + 1] = {
-	[FASTPATH_A_CONFIG_FLOW_LIMIT] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_CONFIG_TCP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_CONFIG_UDP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_CONFIG_STATS_INTERVAL] = NLA_POLICY_MIN(NLA_U32, 100),
-	[FASTPATH_A_CONFIG_VERIFY_INTERVAL] = { .type = NLA_U32 },
+	[FASTPATH_NLGRP_MONITOR] = {
+		.name = FASTPATH_MCGRP_MONITOR,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 /* Message helpers */
-
-/*
- * The family has no pad attribute.  Like WireGuard, pad 64-bit values
- * with the unused type 0, which only architectures without efficient
- * unaligned access ever need.
- */
-static int fp_nl_put_u64(struct sk_buff *skb, int type, u64 value)
-{
-	return nla_put_u64_64bit(skb, type, value, 0);
-}
 
 static unsigned int fp_nl_addr_len(u8 family)
 {
@@ -276,7 +189,7 @@ static int fp_nl_get_ports(struct nlattr **tb, int min, int max, u16 *lo,
 
 /* version-get */
 
-static int fp_nl_version_get(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_version_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -309,11 +222,16 @@ static int fp_nl_dev_fill(struct sk_buff *skb, const char *name,
 		return 0;
 
 	fp_stats_read(fpd->stats, &st);
-	if (fp_nl_put_u64(skb, FASTPATH_A_DEV_RX_PACKETS, st.fast_packets) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_RX_BYTES, st.fast_bytes) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_TX_PACKETS, st.tx_packets) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_TX_BYTES, st.tx_bytes) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_DEV_SLOW_PACKETS, st.slow_packets))
+	if (nla_put_u64_64bit(skb, FASTPATH_A_DEV_RX_PACKETS, st.fast_packets,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_RX_BYTES, st.fast_bytes,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_TX_PACKETS, st.tx_packets,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_TX_BYTES, st.tx_bytes,
+			      FASTPATH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_SLOW_PACKETS,
+			      st.slow_packets, FASTPATH_A_DEV_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -356,7 +274,7 @@ static int fp_nl_dev_name(struct genl_info *info, char name[IFNAMSIZ],
 	return 0;
 }
 
-static int fp_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct net_device *dev;
@@ -393,7 +311,8 @@ struct fp_nl_dev_dump {
 };
 
 /* Enabled devices in name order, so that a dump can resume. */
-static int fp_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
+int fastpath_nl_dev_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
 {
 	struct fp_net *fpn = fp_pernet(sock_net(cb->skb->sk));
 	struct fp_nl_dev_dump *ctx = (void *)cb->ctx;
@@ -425,7 +344,7 @@ static int fp_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return fp_nl_dump_ret(skb, err);
 }
 
-static int fp_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_dev_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct net_device *dev;
@@ -496,11 +415,11 @@ static int fp_nl_rule_fill(struct sk_buff *skb, const struct fp_rule *r)
 	    (nla_put_u32(skb, FASTPATH_A_RULE_MARK, r->mark) ||
 	     nla_put_u32(skb, FASTPATH_A_RULE_MARK_MASK, r->mark_mask)))
 		return -EMSGSIZE;
-	return fp_nl_put_u64(skb, FASTPATH_A_RULE_HITS,
-			     atomic64_read(&r->hits));
+	return nla_put_u64_64bit(skb, FASTPATH_A_RULE_HITS,
+				 atomic64_read(&r->hits), FASTPATH_A_RULE_PAD);
 }
 
-static int fp_nl_rule_get(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_rule_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct nlattr *pref = info->attrs[FASTPATH_A_RULE_PREF];
@@ -532,7 +451,8 @@ struct fp_nl_rule_dump {
 	unsigned int pos;	/* next one to dump */
 };
 
-static int fp_nl_rule_dump(struct sk_buff *skb, struct netlink_callback *cb)
+int fastpath_nl_rule_get_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
 {
 	struct fp_net *fpn = fp_pernet(sock_net(cb->skb->sk));
 	struct fp_nl_rule_dump *ctx = (void *)cb->ctx;
@@ -572,12 +492,12 @@ static int fp_nl_get_ifname(struct genl_info *info, int ifindex, int ifname,
 		return -EINVAL;
 	}
 	if (tb[ifname]) {
-		if (!nla_len(tb[ifname]) || !*(char *)nla_data(tb[ifname])) {
+		nla_strscpy(name, tb[ifname], IFNAMSIZ);
+		if (!*name) {
 			NL_SET_ERR_MSG_ATTR(info->extack, tb[ifname],
 					    "empty device name");
 			return -EINVAL;
 		}
-		nla_strscpy(name, tb[ifname], IFNAMSIZ);
 		return 1;
 	}
 	if (!tb[ifindex])
@@ -673,7 +593,7 @@ static int fp_nl_rule_parse(struct genl_info *info, struct fp_rule *r)
 	return 0;
 }
 
-static int fp_nl_rule_new(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_rule_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct fp_rule *rule;
@@ -694,7 +614,7 @@ static int fp_nl_rule_new(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int fp_nl_rule_del(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct nlattr *pref = info->attrs[FASTPATH_A_RULE_PREF];
@@ -708,7 +628,7 @@ static int fp_nl_rule_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int fp_nl_rule_flush(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_rule_flush_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return fp_rules_flush(fp_pernet(genl_info_net(info)));
 }
@@ -759,12 +679,15 @@ static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 	fp_explain_learned(dir, &ex);
 	if (fp_nl_tuple_addrs(skb, flow->family, dir) ||
 	    fp_nl_tuple_why(skb, &ex) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_PACKETS,
-			  atomic64_read(&dir->packets)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_BYTES,
-			  atomic64_read(&dir->bytes)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_TUPLE_IDLE_MS,
-			  jiffies64_to_msecs(jiffies - READ_ONCE(dir->last_used))))
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_PACKETS,
+			      atomic64_read(&dir->packets),
+			      FASTPATH_A_TUPLE_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_BYTES,
+			      atomic64_read(&dir->bytes), FASTPATH_A_TUPLE_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_IDLE_MS,
+			      jiffies64_to_msecs(jiffies -
+						 READ_ONCE(dir->last_used)),
+			      FASTPATH_A_TUPLE_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -777,8 +700,9 @@ static int fp_nl_flow_fill(struct sk_buff *skb, const struct fp_flow *flow,
 	if (nla_put_u32(skb, FASTPATH_A_FLOW_ID, flow->id) ||
 	    nla_put_u8(skb, FASTPATH_A_FLOW_FAMILY, flow->family) ||
 	    nla_put_u8(skb, FASTPATH_A_FLOW_PROTO, flow->proto) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_FLOW_AGE_MS,
-			  jiffies64_to_msecs(jiffies - flow->created)) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_FLOW_AGE_MS,
+			      jiffies64_to_msecs(jiffies - flow->created),
+			      FASTPATH_A_FLOW_PAD) ||
 	    fp_nl_tuple_fill(skb, FASTPATH_A_FLOW_ORIG, flow,
 			     &flow->dir[IP_CT_DIR_ORIGINAL]) ||
 	    fp_nl_tuple_fill(skb, FASTPATH_A_FLOW_REPLY, flow,
@@ -795,6 +719,7 @@ static size_t fp_nl_tuple_size(void)
 	       4 * nla_total_size(sizeof(struct in6_addr)) +	/* addrs */
 	       4 * nla_total_size(sizeof(u16)) +		/* ports */
 	       nla_total_size(sizeof(u8)) +			/* offloaded */
+	       2 * nla_total_size(sizeof(u32)) +		/* why, detail */
 	       3 * nla_total_size_64bit(sizeof(u64));		/* counters */
 }
 
@@ -838,10 +763,9 @@ static int fp_nl_get_tuple(struct genl_info *info, struct fp_key *key)
 	return 0;
 }
 
-static int fp_nl_flow_get(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_flow_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
-	struct netlink_ext_ack *extack = info->extack;
 	const struct fp_flow *flow;
 	struct fp_key key = {};
 	struct sk_buff *msg;
@@ -860,7 +784,7 @@ static int fp_nl_flow_get(struct sk_buff *skb, struct genl_info *info)
 	if (flow) {
 		err = fp_nl_flow_fill(msg, flow, 0);
 	} else {
-		NL_SET_ERR_MSG(extack, "flow not found");
+		NL_SET_ERR_MSG(info->extack, "flow not found");
 		err = -ENOENT;
 	}
 	rcu_read_unlock();
@@ -996,7 +920,7 @@ static int fp_nl_flow_dump_filter(struct netlink_callback *cb)
 	return 0;
 }
 
-static int fp_nl_flow_dump_done(struct netlink_callback *cb)
+int fastpath_nl_flow_dump_done(struct netlink_callback *cb)
 {
 	struct fp_nl_flow_dump *ctx = (void *)cb->ctx;
 
@@ -1005,7 +929,8 @@ static int fp_nl_flow_dump_done(struct netlink_callback *cb)
 }
 
 /* Flows in id order, so that a dump resumes where it stopped. */
-static int fp_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
+int fastpath_nl_flow_get_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
 {
 	struct fp_net *fpn = fp_pernet(sock_net(cb->skb->sk));
 	struct fp_nl_flow_dump *ctx = (void *)cb->ctx;
@@ -1035,7 +960,7 @@ static int fp_nl_flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return fp_nl_dump_ret(skb, err);
 }
 
-static int fp_nl_flow_flush(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_flow_flush_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct fp_nl_flow_filter f;
@@ -1069,7 +994,7 @@ static int fp_nl_explain_dir_fill(struct sk_buff *skb, int type, u8 family,
 	return 0;
 }
 
-static int fp_nl_flow_explain(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_flow_explain_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
 	struct nlattr **tb = info->attrs;
@@ -1113,7 +1038,7 @@ out:
 
 bool fp_nl_has_listeners(struct fp_net *fpn)
 {
-	return genl_has_listeners(&fp_family, fpn->net, FP_NL_MCGRP_MONITOR);
+	return genl_has_listeners(&fp_family, fpn->net, FASTPATH_NLGRP_MONITOR);
 }
 
 /* FLOW_NEW_NTF, FLOW_DEL_NTF (with reason), FLOW_STATS_NTF; any context. */
@@ -1135,7 +1060,7 @@ void fp_nl_flow_event(struct fp_net *fpn, const struct fp_flow *flow, u8 cmd,
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&fp_family, fpn->net, msg, 0,
-				FP_NL_MCGRP_MONITOR, GFP_ATOMIC);
+				FASTPATH_NLGRP_MONITOR, GFP_ATOMIC);
 }
 
 /* stats-get */
@@ -1149,24 +1074,32 @@ static int fp_nl_stats_fill(struct sk_buff *skb, struct fp_net *fpn)
 	rtnl_lock();
 	fp_net_stats_read(fpn, &st);
 	rtnl_unlock();
-	if (fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_PACKETS, st.fast_packets) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FAST_BYTES, st.fast_bytes) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_SLOW_PACKETS, st.slow_packets) ||
+	if (nla_put_u64_64bit(skb, FASTPATH_A_STATS_FAST_PACKETS,
+			      st.fast_packets, FASTPATH_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_FAST_BYTES, st.fast_bytes,
+			      FASTPATH_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_SLOW_PACKETS,
+			      st.slow_packets, FASTPATH_A_STATS_PAD) ||
 	    nla_put_u32(skb, FASTPATH_A_STATS_FLOWS_ACTIVE,
 			atomic_read(&fpn->nflows)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FLOWS_LEARNED,
-			  atomic64_read(&fpn->flows_learned)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_FLOWS_REMOVED,
-			  atomic64_read(&fpn->flows_removed)) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_FLOWS_LEARNED,
+			      atomic64_read(&fpn->flows_learned),
+			      FASTPATH_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_FLOWS_REMOVED,
+			      atomic64_read(&fpn->flows_removed),
+			      FASTPATH_A_STATS_PAD) ||
 	    nla_put_u32(skb, FASTPATH_A_STATS_FLOW_LIMIT,
 			READ_ONCE(fpn->cfg.flow_limit)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_MEMORY, fp_flow_memory(fpn)) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_MEMORY,
+			      fp_flow_memory(fpn), FASTPATH_A_STATS_PAD) ||
 	    nla_put_u32(skb, FASTPATH_A_STATS_FLOWS_REFUSED,
 			atomic_read(&fpn->nrefused)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_VERIFY_PASSED,
-			  atomic64_read(&fpn->verify_passed)) ||
-	    fp_nl_put_u64(skb, FASTPATH_A_STATS_VERIFY_FAILED,
-			  atomic64_read(&fpn->verify_failed)))
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_VERIFY_PASSED,
+			      atomic64_read(&fpn->verify_passed),
+			      FASTPATH_A_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_STATS_VERIFY_FAILED,
+			      atomic64_read(&fpn->verify_failed),
+			      FASTPATH_A_STATS_PAD))
 		return -EMSGSIZE;
 
 	exc = nla_nest_start(skb, FASTPATH_A_STATS_EXCEPTIONS);
@@ -1174,14 +1107,14 @@ static int fp_nl_stats_fill(struct sk_buff *skb, struct fp_net *fpn)
 		return -EMSGSIZE;
 	/* enum fp_exception is ordered like the exceptions attribute set */
 	for (i = 0; i < FP_EXC_COUNT; i++)
-		if (fp_nl_put_u64(skb, FASTPATH_A_EXCEPTIONS_NO_FLOW + i,
-				  st.exc[i]))
+		if (nla_put_u64_64bit(skb, FASTPATH_A_EXCEPTIONS_NO_FLOW + i,
+				      st.exc[i], FASTPATH_A_EXCEPTIONS_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, exc);
 	return 0;
 }
 
-static int fp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -1196,7 +1129,7 @@ static int fp_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 
 /* config-get, config-set */
 
-static int fp_nl_config_get(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_config_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const struct fp_config *cfg = &fp_pernet(genl_info_net(info))->cfg;
 	struct sk_buff *msg;
@@ -1224,7 +1157,7 @@ static void fp_nl_config_set_u32(u32 *field, const struct nlattr *attr)
 		WRITE_ONCE(*field, nla_get_u32(attr));
 }
 
-static int fp_nl_config_set(struct sk_buff *skb, struct genl_info *info)
+int fastpath_nl_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_config *cfg = &fp_pernet(genl_info_net(info))->cfg;
 	struct nlattr **tb = info->attrs;
@@ -1241,83 +1174,164 @@ static int fp_nl_config_set(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-/*
- * Operations.  Kernels since 6.2 take split ops: a do and a dump of one
- * command are separate entries, each with the policy of its own request.
- * 6.1 takes one genl_ops per command, whose policy ("both") must then
- * accept the requests of its do and its dump.
- */
-#define FP_NL_REQ(p)		.policy = (p), .maxattr = ARRAY_SIZE(p) - 1
-#define FP_NL_NO_REQ		.policy = NULL
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-#define FP_NL_DO(c, fl, doit_, req...) {				\
-	.cmd = FASTPATH_CMD_##c, .flags = (fl) | GENL_CMD_CAP_DO,	\
-	.doit = doit_, req						\
-}
-#define FP_NL_DO_DUMP(c, doit_, do_req, dumpit_, done_, dump_req, both) \
-	FP_NL_DO(c, 0, doit_, do_req), {				\
-	.cmd = FASTPATH_CMD_##c, .flags = GENL_CMD_CAP_DUMP,		\
-	.dumpit = dumpit_, .done = done_, dump_req			\
-}
-#define FP_NL_OPS(o)	.split_ops = (o), .n_split_ops = ARRAY_SIZE(o)
-typedef struct genl_split_ops fp_nl_ops_t;
-#else
-#define FP_NL_DO(c, fl, doit_, req...) {				\
-	.cmd = FASTPATH_CMD_##c, .flags = (fl), .doit = doit_, req	\
-}
-#define FP_NL_DO_DUMP(c, doit_, do_req, dumpit_, done_, dump_req, both) { \
-	.cmd = FASTPATH_CMD_##c, .doit = doit_,				\
-	.dumpit = dumpit_, .done = done_, both				\
-}
-#define FP_NL_OPS(o)	.ops = (o), .n_ops = ARRAY_SIZE(o)
-typedef struct genl_ops fp_nl_ops_t;
-#endif
-
-/* admin-perm: CAP_NET_ADMIN in the user namespace owning the netns */
-#define FP_NL_ADMIN	GENL_UNS_ADMIN_PERM
-
-static const fp_nl_ops_t fp_nl_ops[] = {
-	FP_NL_DO(VERSION_GET, 0, fp_nl_version_get, FP_NL_NO_REQ),
-	FP_NL_DO_DUMP(DEV_GET, fp_nl_dev_get, FP_NL_REQ(fp_nl_dev_get_policy),
-		      fp_nl_dev_dump, NULL, FP_NL_NO_REQ,
-		      FP_NL_REQ(fp_nl_dev_get_policy)),
-	FP_NL_DO(DEV_SET, FP_NL_ADMIN, fp_nl_dev_set,
-		 FP_NL_REQ(fp_nl_dev_set_policy)),
-	FP_NL_DO_DUMP(RULE_GET, fp_nl_rule_get,
-		      FP_NL_REQ(fp_nl_rule_pref_policy),
-		      fp_nl_rule_dump, NULL, FP_NL_NO_REQ,
-		      FP_NL_REQ(fp_nl_rule_pref_policy)),
-	FP_NL_DO(RULE_NEW, FP_NL_ADMIN, fp_nl_rule_new,
-		 FP_NL_REQ(fp_nl_rule_new_policy)),
-	FP_NL_DO(RULE_DEL, FP_NL_ADMIN, fp_nl_rule_del,
-		 FP_NL_REQ(fp_nl_rule_pref_policy)),
-	FP_NL_DO(RULE_FLUSH, FP_NL_ADMIN, fp_nl_rule_flush, FP_NL_NO_REQ),
-	FP_NL_DO_DUMP(FLOW_GET, fp_nl_flow_get,
-		      FP_NL_REQ(fp_nl_flow_get_policy),
-		      fp_nl_flow_dump, fp_nl_flow_dump_done,
-		      FP_NL_REQ(fp_nl_flow_filter_policy),
-		      FP_NL_REQ(fp_nl_flow_filter_policy)),
-	FP_NL_DO(FLOW_FLUSH, FP_NL_ADMIN, fp_nl_flow_flush,
-		 FP_NL_REQ(fp_nl_flow_filter_policy)),
-	FP_NL_DO(STATS_GET, 0, fp_nl_stats_get, FP_NL_NO_REQ),
-	FP_NL_DO(CONFIG_GET, 0, fp_nl_config_get, FP_NL_NO_REQ),
-	FP_NL_DO(CONFIG_SET, FP_NL_ADMIN, fp_nl_config_set,
-		 FP_NL_REQ(fp_nl_config_policy)),
-	/* In command order: after the notifications' numbers */
-	FP_NL_DO(FLOW_EXPLAIN, FP_NL_ADMIN, fp_nl_flow_explain,
-		 FP_NL_REQ(fp_nl_flow_explain_policy)),
-};
-
+/* The op table is generated: split do and dump ops (see below for 6.1). */
 static struct genl_family fp_family __ro_after_init = {
 	.name = FASTPATH_FAMILY_NAME,
 	.version = FASTPATH_FAMILY_VERSION,
 	.netnsok = true,
 	.module = THIS_MODULE,
-	FP_NL_OPS(fp_nl_ops),
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	.split_ops = fastpath_nl_ops,
+	.n_split_ops = ARRAY_SIZE(fastpath_nl_ops),
+#endif
 	.mcgrps = fp_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(fp_nl_mcgrps),
 };
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+/*
+ * 6.1 takes one genl_ops per command, and the core validates its do and
+ * its dump with the one policy it has.  The generated split ops are merged
+ * into such ops at init.  Where a command's do and dump take different
+ * requests, the merged policy is the union of theirs (both come from one
+ * attribute set, so a shared attribute has one entry), and the do or dump
+ * whose own policy is not that union first validates its request against
+ * its own, strictly, as the core of 6.2 does: neither accepts the other's
+ * attributes.  (The core cannot be told to skip a dump's validation:
+ * 6.1 refuses GENL_DONT_VALIDATE_* flags on ops at or after resv_start_op.)
+ */
+static struct genl_ops fp_nl_compat_ops[ARRAY_SIZE(fastpath_nl_ops)];
+static struct nla_policy *fp_nl_compat_unions[ARRAY_SIZE(fastpath_nl_ops)];
+
+/* The generated op of cmd with GENL_CMD_CAP_DO or _DUMP, NULL if none. */
+static const struct genl_split_ops *fp_nl_split_op(u8 cmd, u8 cap)
+{
+	const struct genl_split_ops *op;
+
+	for (op = fastpath_nl_ops;
+	     op < fastpath_nl_ops + ARRAY_SIZE(fastpath_nl_ops); op++)
+		if (op->cmd == cmd && op->flags & cap)
+			return op;
+	return NULL;
+}
+
+static int fp_nl_compat_validate(const struct genl_split_ops *op,
+				 const struct nlmsghdr *nlh,
+				 struct netlink_ext_ack *extack)
+{
+	return __nla_validate(nlmsg_attrdata(nlh, GENL_HDRLEN),
+			      nlmsg_attrlen(nlh, GENL_HDRLEN), op->maxattr,
+			      op->policy, NL_VALIDATE_STRICT, extack);
+}
+
+static int fp_nl_compat_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct genl_split_ops *op =
+		fp_nl_split_op(info->genlhdr->cmd, GENL_CMD_CAP_DO);
+
+	return fp_nl_compat_validate(op, info->nlhdr, info->extack) ?:
+	       op->doit(skb, info);
+}
+
+/* Validates again in each call of the dump: a few attributes, no state. */
+static int fp_nl_compat_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	const struct genl_split_ops *op =
+		fp_nl_split_op(genl_dumpit_info(cb)->op.cmd, GENL_CMD_CAP_DUMP);
+
+	return fp_nl_compat_validate(op, cb->nlh, cb->extack) ?:
+	       op->dumpit(skb, cb);
+}
+
+/* The policy of o, merged from its do d and its dump u (either NULL). */
+static int __init fp_nl_compat_policy(struct genl_ops *o,
+				      const struct genl_split_ops *d,
+				      const struct genl_split_ops *u,
+				      struct nla_policy **unionp)
+{
+	const struct genl_split_ops *a = d && d->policy ? d : NULL;
+	const struct genl_split_ops *b = u && u->policy ? u : NULL;
+	struct nla_policy *policy;
+	unsigned int i;
+
+	if (!a || !b || a->policy == b->policy) {
+		a = a ?: b;
+		if (a) {
+			o->policy = a->policy;
+			o->maxattr = a->maxattr;
+		}
+		return 0;
+	}
+	o->maxattr = max(a->maxattr, b->maxattr);
+	policy = kcalloc(o->maxattr + 1, sizeof(*policy), GFP_KERNEL);
+	if (!policy)
+		return -ENOMEM;
+	memcpy(policy, b->policy, (b->maxattr + 1) * sizeof(*policy));
+	/* memcpy: the union in struct nla_policy has const members */
+	for (i = 0; i <= a->maxattr; i++)
+		if (a->policy[i].type != NLA_UNSPEC)
+			memcpy(&policy[i], &a->policy[i], sizeof(*policy));
+	o->policy = policy;
+	*unionp = policy;
+	return 0;
+}
+
+static void fp_nl_compat_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fp_nl_compat_unions); i++)
+		kfree(fp_nl_compat_unions[i]);
+}
+
+static int __init fp_nl_compat_init(void)
+{
+	const struct genl_split_ops *s, *d, *u;
+	unsigned int n = 0;
+	struct genl_ops *o;
+	int err;
+
+	for (s = fastpath_nl_ops;
+	     s < fastpath_nl_ops + ARRAY_SIZE(fastpath_nl_ops); s++) {
+		d = fp_nl_split_op(s->cmd, GENL_CMD_CAP_DO);
+		u = fp_nl_split_op(s->cmd, GENL_CMD_CAP_DUMP);
+		/* A command is merged at its first op. */
+		if (s != (d ?: u))
+			continue;
+		o = &fp_nl_compat_ops[n];
+		o->cmd = s->cmd;
+		o->flags = ((d ? d->flags : 0) | (u ? u->flags : 0)) &
+			   ~(GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP);
+		err = fp_nl_compat_policy(o, d, u, &fp_nl_compat_unions[n]);
+		if (err) {
+			fp_nl_compat_exit();
+			return err;
+		}
+		if (d)
+			o->doit = d->policy == o->policy ? d->doit :
+							   fp_nl_compat_doit;
+		if (u) {
+			o->dumpit = u->policy == o->policy ? u->dumpit :
+							     fp_nl_compat_dumpit;
+			o->done = u->done;
+		}
+		n++;
+	}
+	fp_family.ops = fp_nl_compat_ops;
+	fp_family.n_ops = n;
+	return 0;
+}
+#else
+static int __init fp_nl_compat_init(void)
+{
+	return 0;
+}
+
+static void fp_nl_compat_exit(void)
+{
+}
+#endif
 
 static_assert(sizeof(struct fp_nl_dev_dump) <=
 	      sizeof_field(struct netlink_callback, ctx));
@@ -1328,10 +1342,19 @@ static_assert(sizeof(struct fp_nl_flow_dump) <=
 
 int __init fp_netlink_init(void)
 {
-	return genl_register_family(&fp_family);
+	int err;
+
+	err = fp_nl_compat_init();
+	if (err)
+		return err;
+	err = genl_register_family(&fp_family);
+	if (err)
+		fp_nl_compat_exit();
+	return err;
 }
 
 void fp_netlink_exit(void)
 {
 	genl_unregister_family(&fp_family);
+	fp_nl_compat_exit();
 }

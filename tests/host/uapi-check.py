@@ -12,7 +12,8 @@ program generated from the YAML, must match.
 Every cross-reference in the YAML is resolved (nested sets, enums, the
 attributes an operation names, multicast groups).  With --ynl DIR
 (scripts/ynl-extract's output), the YAML is also validated against the
-kernel's genetlink schema and loaded by YNL's own spec parser.
+kernel's schema for its protocol (genetlink-legacy.yaml, ...) and loaded by
+YNL's own spec parser.
 
 Usage: uapi-check.py [--ynl DIR] SPEC HEADER
 """
@@ -168,14 +169,15 @@ def check_refs(spec, spec_path):
 
 
 def check_schema(spec_path, ynl):
-    """The kernel's genetlink schema and YNL's parser accept the spec."""
+    """The kernel's schema for the spec's protocol and YNL's parser accept it."""
     import jsonschema
 
-    schema_path = os.path.join(ynl, "Documentation/netlink/genetlink.yaml")
-    with open(schema_path) as f:
-        schema = yaml.safe_load(f)
     with open(spec_path) as f:
         spec = yaml.safe_load(f)
+    schema_path = os.path.join(ynl, "Documentation/netlink",
+                               spec.get("protocol", "genetlink") + ".yaml")
+    with open(schema_path) as f:
+        schema = yaml.safe_load(f)
     errors = ["%s: %s: %s" % (spec_path, "/".join(map(str, e.absolute_path)), e.message)
               for e in jsonschema.Draft7Validator(schema).iter_errors(spec)]
     if errors:

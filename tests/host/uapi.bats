@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
-# The contract: uapi/linux/fastpath.h agrees with uapi/fastpath.yaml name for
-# name and value for value, and the YAML passes the kernel's own genetlink
-# schema (from linux-source-6.12, extracted by scripts/ynl-extract).
+# The contract: uapi/linux/fastpath.h and the module's policies and op table
+# (kernel/fastpath-nl.[ch]) are what the kernel's ynl-gen-c.py makes of
+# uapi/fastpath.yaml (scripts/ynl-gen), the header agrees with the YAML name
+# for name and value for value, and the YAML passes the kernel's own schema
+# (from linux-source-6.12, extracted by scripts/ynl-extract).
 
 setup_file() {
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -22,7 +24,7 @@ setup() {
 	assert_output --regexp 'agree \([0-9]+ names\)$'
 }
 
-@test "uapi: the YAML passes the kernel's genetlink schema and YNL's parser" {
+@test "uapi: the YAML passes the kernel's genetlink-legacy schema and YNL's parser" {
 	run $CHECK --ynl "$YNL" "$TOP/uapi/fastpath.yaml" "$TOP/uapi/linux/fastpath.h"
 	assert_success
 }
@@ -37,7 +39,8 @@ setup() {
 	run $CHECK "$TOP/uapi/fastpath.yaml" "$h"
 	assert_failure
 	assert_line --partial "FASTPATH_A_FLOW_EXTRA is not in the YAML"
-	assert_line --partial "__FASTPATH_A_FLOW_MAX is 17, the YAML says 16"
+	assert_line --partial "FASTPATH_A_FLOW_PAD is 17, the YAML says 16"
+	assert_line --partial "__FASTPATH_A_FLOW_MAX is 18, the YAML says 17"
 	sed 's/"monitor"/"monitr"/' "$TOP/uapi/linux/fastpath.h" >"$h"
 	run $CHECK "$TOP/uapi/fastpath.yaml" "$h"
 	assert_failure
@@ -50,4 +53,36 @@ setup() {
 	run $CHECK "$y" "$TOP/uapi/linux/fastpath.h"
 	assert_failure
 	assert_line --partial "attribute flow/orig nests unknown set tupel"
+}
+
+# The files scripts/ynl-gen writes, as the checkout commits them.
+GENERATED="uapi/linux/fastpath.h kernel/fastpath-nl.h kernel/fastpath-nl.c"
+
+# Regenerate into $1 (from spec $2) and compare with the checkout.
+regenerate_and_diff() {
+	local f
+	"$TOP/scripts/ynl-gen" "$1" ${2:+"$2"}
+	for f in $GENERATED; do
+		diff -u "$TOP/$f" "$1/$f" || return 1
+	done
+}
+
+@test "uapi: the committed header and kernel files are generated from the YAML" {
+	run regenerate_and_diff "$BATS_TEST_TMPDIR/gen"
+	assert_success
+	assert_output ""
+}
+
+@test "uapi: a change to the YAML shows as drift in each generated file" {
+	local y=$BATS_TEST_TMPDIR/fastpath.yaml gen=$BATS_TEST_TMPDIR/gen
+	# A new operation before rule-flush: a command, a handler, an op.
+	sed 's/^      name: rule-flush$/      name: rule-zap\n      doc: x\n      attribute-set: rule\n      do: {}\n    -\n&/' \
+		"$TOP/uapi/fastpath.yaml" >"$y"
+	run regenerate_and_diff "$gen" "$y"
+	assert_failure
+	assert_line "+	FASTPATH_CMD_RULE_ZAP,"
+	run diff "$TOP/kernel/fastpath-nl.h" "$gen/kernel/fastpath-nl.h"
+	assert_line "> int fastpath_nl_rule_zap_doit(struct sk_buff *skb, struct genl_info *info);"
+	run diff "$TOP/kernel/fastpath-nl.c" "$gen/kernel/fastpath-nl.c"
+	assert_line --regexp "^>[[:space:]]+\.doit[[:space:]]+= fastpath_nl_rule_zap_doit,$"
 }

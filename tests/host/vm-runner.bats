@@ -69,3 +69,52 @@ setup() {
 	assert_failure 1
 	assert_output "Error: no kernel 5.99 installed (run make deps)"
 }
+
+@test "the debug kernel's config fragment asks for every checker and what the VM needs" {
+	local opt
+	for opt in KASAN=y KASAN_GENERIC=y KASAN_INLINE=y PROVE_LOCKING=y LOCKDEP=y \
+		PROVE_RCU=y DEBUG_ATOMIC_SLEEP=y DEBUG_KMEMLEAK=y DEBUG_OBJECTS_RCU_HEAD=y \
+		DEBUG_LIST=y NET_DEV_REFCNT_TRACKER=y NET_NS_REFCNT_TRACKER=y KALLSYMS_ALL=y \
+		MODULES=y MODULE_UNLOAD=y PVH=y VIRTIO_PCI=y NET_9P_VIRTIO=y 9P_FS=y \
+		DEVTMPFS=y TMPFS=y VETH=m NF_TABLES=m NFT_FLOW_OFFLOAD=m NF_FLOW_TABLE_INET=m \
+		NET_PKTGEN=m MAC80211_HWSIM=m PPPOE=m; do
+		run grep -cx "CONFIG_$opt" "$TOP/tests/vm/debug.config"
+		assert_output 1
+	done
+	# kmemleak must scan from boot on, and fastpath.ko is not signed.
+	run grep -cx -e "# CONFIG_DEBUG_KMEMLEAK_DEFAULT_OFF is not set" \
+		-e "# CONFIG_MODULE_SIG_FORCE is not set" "$TOP/tests/vm/debug.config"
+	assert_output 2
+}
+
+# A stand-in for scripts/debug-kernel's cache: a kernel image the runner
+# cannot unpack and a module directory with 9p and virtio built in.
+fake_debug_kernel() {
+	local base=$1 rel=$2 mods=$1/modules/lib/modules/$2
+	mkdir -p "$base/linux/arch/x86/boot" "$mods/kernel"
+	echo "not a kernel" >"$base/linux/arch/x86/boot/bzImage"
+	printf 'kernel/%s.ko\n' drivers/virtio/virtio_pci net/9p/9pnet_virtio fs/9p/9p \
+		>"$mods/modules.builtin"
+	: >"$mods/modules.order"
+	depmod -b "$base/modules" "$rel" 2>/dev/null
+	echo "$rel" >"$base/release"
+	echo fake >"$base/stamp"
+}
+
+@test "KVER debug boots the cached debug kernel with its modules and the usual checks" {
+	local rel=0.0.0-fpvm-test dbg=$BATS_TEST_TMPDIR/debug-kernel
+	fake_debug_kernel "$dbg" "$rel"
+	FASTPATH_DEBUG_KERNEL=$dbg run "$RUN" --dry-run --no-module debug true
+	rm -rf "$TOP/build/vm/$rel"
+	assert_success
+	assert_line -n 0 qemu-system-x86_64
+	assert_line "$dbg/linux/arch/x86/boot/bzImage"
+	assert_line "$TOP/build/vm/$rel/initramfs.cpio.gz"
+	assert_line --regexp "^console=ttyS0 .*panic_on_warn=1 .*slub_debug=FZPU .*fpvm.modules=$dbg/modules/lib/modules/$rel\$"
+}
+
+@test "KVER debug without a built debug kernel is a clear error, without booting" {
+	FASTPATH_DEBUG_KERNEL=$BATS_TEST_TMPDIR/none run "$RUN" debug true
+	assert_failure 1
+	assert_output "Error: no debug kernel in $BATS_TEST_TMPDIR/none (run scripts/debug-kernel)"
+}

@@ -1,20 +1,36 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
-/*
- * The fastpath Generic Netlink contract, shared by the module and fpctl.
- * Written from uapi/fastpath.yaml and kept consistent with it
- * (tests/host/uapi.bats compares every name and value).
- */
+/* Do not edit directly, auto-generated from: */
+/*	uapi/fastpath.yaml */
+/* YNL-GEN uapi header */
+
 #ifndef _UAPI_LINUX_FASTPATH_H
 #define _UAPI_LINUX_FASTPATH_H
 
 #define FASTPATH_FAMILY_NAME	"fastpath"
 #define FASTPATH_FAMILY_VERSION	1
 
+/**
+ * enum fastpath_rule_action - What a matching rule does to a connection.
+ */
 enum fastpath_rule_action {
 	FASTPATH_RULE_ACTION_ACCELERATE = 1,
 	FASTPATH_RULE_ACTION_BYPASS,
 };
 
+/**
+ * enum fastpath_del_reason - Why a flow left the table.
+ * @FASTPATH_DEL_REASON_TCP_CLOSE: TCP FIN or RST seen.
+ * @FASTPATH_DEL_REASON_IDLE: No packet for the configured timeout.
+ * @FASTPATH_DEL_REASON_CONNTRACK: The conntrack entry was deleted or expired.
+ * @FASTPATH_DEL_REASON_ROUTE: The cached route became invalid.
+ * @FASTPATH_DEL_REASON_NEIGH: The next hop's neighbour entry changed.
+ * @FASTPATH_DEL_REASON_MTU: The egress MTU changed.
+ * @FASTPATH_DEL_REASON_DEV: A device of the flow went down, away or was
+ *   disabled.
+ * @FASTPATH_DEL_REASON_FLUSH: Flushed by request.
+ * @FASTPATH_DEL_REASON_RULE: A rule now bypasses the flow.
+ * @FASTPATH_DEL_REASON_SHUTDOWN: Network namespace exit or module unload.
+ */
 enum fastpath_del_reason {
 	FASTPATH_DEL_REASON_TCP_CLOSE = 1,
 	FASTPATH_DEL_REASON_IDLE,
@@ -28,6 +44,34 @@ enum fastpath_del_reason {
 	FASTPATH_DEL_REASON_SHUTDOWN,
 };
 
+/**
+ * enum fastpath_why - Where a direction of a connection stands, and why.
+ * @FASTPATH_WHY_OFFLOADED: On the fast path.
+ * @FASTPATH_WHY_VERIFYING: Learned; its next packet goes through the stack to
+ *   be verified.
+ * @FASTPATH_WHY_NO_REPLY: Conntrack has seen no reply yet.
+ * @FASTPATH_WHY_PROTOCOL: Neither TCP nor UDP.
+ * @FASTPATH_WHY_TCP_STATE: The TCP connection is not established and assured.
+ * @FASTPATH_WHY_HELPER: A helper handles the connection, or one expected it.
+ * @FASTPATH_WHY_CT_STATE: A NAT clash entry, or sequence adjustment or
+ *   SYNPROXY.
+ * @FASTPATH_WHY_LOCAL: To or from the router itself.
+ * @FASTPATH_WHY_IIF_DISABLED: Arrives on a device on which fastpath is not
+ *   enabled.
+ * @FASTPATH_WHY_XFRM: An IPsec policy or state applies.
+ * @FASTPATH_WHY_ROUTE: A tunnel encapsulation or metadata route, or a next hop
+ *   of the other family.
+ * @FASTPATH_WHY_OIF_UNSUPPORTED: Leaves through a device the fast path cannot
+ *   transmit on.
+ * @FASTPATH_WHY_RULE: A bypass rule; the detail is its pref.
+ * @FASTPATH_WHY_NO_NEIGH: The next hop's neighbour entry is not valid.
+ * @FASTPATH_WHY_TABLE_FULL: The flow table was full.
+ * @FASTPATH_WHY_VERIFY: Verification found a difference; the detail is the
+ *   verify-field.
+ * @FASTPATH_WHY_REMOVING: Its flow or conntrack entry is being removed.
+ * @FASTPATH_WHY_NOT_SEEN: Nothing prevents it, but no packet of it has been
+ *   learned from yet.
+ */
 enum fastpath_why {
 	FASTPATH_WHY_OFFLOADED = 1,
 	FASTPATH_WHY_VERIFYING,
@@ -49,6 +93,17 @@ enum fastpath_why {
 	FASTPATH_WHY_NOT_SEEN,
 };
 
+/**
+ * enum fastpath_verify_field - The first field in which the stack's output
+ *   differed from what the fast path would have sent, when a direction was
+ *   verified.
+ * @FASTPATH_VERIFY_FIELD_LENGTH: IP or UDP length.
+ * @FASTPATH_VERIFY_FIELD_TTL: TTL or hop limit.
+ * @FASTPATH_VERIFY_FIELD_PROTOCOL: IP version, header length or next protocol.
+ * @FASTPATH_VERIFY_FIELD_PAYLOAD: The data after the transport header.
+ * @FASTPATH_VERIFY_FIELD_ROUTE: Another egress device, or an IPsec or tunnel
+ *   route.
+ */
 enum fastpath_verify_field {
 	FASTPATH_VERIFY_FIELD_DSCP = 1,
 	FASTPATH_VERIFY_FIELD_ECN,
@@ -90,6 +145,7 @@ enum {
 	FASTPATH_A_DEV_TX_PACKETS,
 	FASTPATH_A_DEV_TX_BYTES,
 	FASTPATH_A_DEV_SLOW_PACKETS,
+	FASTPATH_A_DEV_PAD,
 
 	__FASTPATH_A_DEV_MAX,
 	FASTPATH_A_DEV_MAX = (__FASTPATH_A_DEV_MAX - 1)
@@ -116,6 +172,7 @@ enum {
 	FASTPATH_A_RULE_HITS,
 	FASTPATH_A_RULE_IIFNAME,
 	FASTPATH_A_RULE_OIFNAME,
+	FASTPATH_A_RULE_PAD,
 
 	__FASTPATH_A_RULE_MAX,
 	FASTPATH_A_RULE_MAX = (__FASTPATH_A_RULE_MAX - 1)
@@ -138,6 +195,7 @@ enum {
 	FASTPATH_A_TUPLE_IDLE_MS,
 	FASTPATH_A_TUPLE_WHY,
 	FASTPATH_A_TUPLE_WHY_DETAIL,
+	FASTPATH_A_TUPLE_PAD,
 
 	__FASTPATH_A_TUPLE_MAX,
 	FASTPATH_A_TUPLE_MAX = (__FASTPATH_A_TUPLE_MAX - 1)
@@ -161,6 +219,7 @@ enum {
 	FASTPATH_A_FLOW_COUNT,
 	FASTPATH_A_FLOW_CT_ID,
 	FASTPATH_A_FLOW_ZONE,
+	FASTPATH_A_FLOW_PAD,
 
 	__FASTPATH_A_FLOW_MAX,
 	FASTPATH_A_FLOW_MAX = (__FASTPATH_A_FLOW_MAX - 1)
@@ -183,6 +242,7 @@ enum {
 	FASTPATH_A_EXCEPTIONS_VERIFY,
 	FASTPATH_A_EXCEPTIONS_MISMATCH,
 	FASTPATH_A_EXCEPTIONS_BIG_PACKET,
+	FASTPATH_A_EXCEPTIONS_PAD,
 
 	__FASTPATH_A_EXCEPTIONS_MAX,
 	FASTPATH_A_EXCEPTIONS_MAX = (__FASTPATH_A_EXCEPTIONS_MAX - 1)
@@ -201,6 +261,7 @@ enum {
 	FASTPATH_A_STATS_FLOWS_REFUSED,
 	FASTPATH_A_STATS_VERIFY_PASSED,
 	FASTPATH_A_STATS_VERIFY_FAILED,
+	FASTPATH_A_STATS_PAD,
 
 	__FASTPATH_A_STATS_MAX,
 	FASTPATH_A_STATS_MAX = (__FASTPATH_A_STATS_MAX - 1)

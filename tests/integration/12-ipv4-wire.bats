@@ -84,8 +84,12 @@ traffic_run() {
 	traffic_run fast 4003
 	fast_on=$(($(fp_stat fast_packets) - fast0))
 	cat "$BATS_FILE_TMPDIR/fast-flows.json"
+	# c's datagrams change DSCP from one to the next (00 b8 02 03 28 01):
+	# each change is verified through the stack, so 3 of the 11 that follow
+	# the first (a DSCP repeated: 4th, 7th, 10th) take the fast path; s's
+	# echoes keep one.
 	jq -e '[.[] | select(.proto == "udp" and (.orig.sport == 4001 or .orig.sport == 4002)
-		and .orig.packets >= 10 and .reply.packets >= 10)] | length == 2' \
+		and .orig.packets >= 3 and .reply.packets >= 10)] | length == 2' \
 		"$BATS_FILE_TMPDIR/fast-flows.json" ||
 		fail "the crafted UDP flows did not go over the fast path"
 

@@ -247,8 +247,9 @@ def wait_file(path, timeout=120):
 
 
 def tcp_many(args):
-    """N connections, one echoed round each (then --ready); a second round
-    after --go exists (then --done); closed once --close exists."""
+    """N connections, --rounds echoed rounds each (default 1, then --ready);
+    one more round after --go exists (then --done); closed once --close
+    exists."""
     socks = [connect(args) for _ in range(args.flows)]
 
     def round_(r):
@@ -258,15 +259,16 @@ def tcp_many(args):
             if recv_exactly(sk, args.size) != payload(r * args.flows + i, args.size):
                 die(f"echo of flow {i} round {r} differs")
 
-    round_(0)
+    for r in range(args.rounds):
+        round_(r)
     open(args.ready, "w").close()
     wait_file(args.go)
-    round_(1)
+    round_(args.rounds)
     open(args.done, "w").close()
     wait_file(args.close)
     for sk in socks:
         sk.close()
-    print(json.dumps({"flows": args.flows, "rounds": 2}))
+    print(json.dumps({"flows": args.flows, "rounds": args.rounds + 1}))
 
 
 # -------------------------------------------------------------------- pcap
@@ -400,6 +402,7 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("--flows", type=int, required=True)
     p.add_argument("--size", type=int, default=2048)
+    p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--ready", required=True)
     p.add_argument("--go", required=True)
     p.add_argument("--done", required=True)

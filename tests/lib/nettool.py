@@ -348,8 +348,8 @@ def tcp_echo(args):
 
 def tcp_many(args):
     """Open --flows connections at once, exchange --rounds echoed messages on
-    each; with --hold, stop after the first round until the file
-    HOLD.go exists (HOLD.ready tells the test the flows are up)."""
+    each; with --hold, stop after --hold-after rounds (default 1) until the
+    file HOLD.go exists (HOLD.ready tells the test the flows are up)."""
     fam = family_of(args.addr)
     socks = []
     for i in range(args.flows):
@@ -388,7 +388,7 @@ def tcp_many(args):
 
     for r in range(args.rounds):
         round_(r)
-        if r == 0 and args.hold:
+        if r + 1 == args.hold_after and args.hold:
             open(args.hold + ".ready", "w").close()
             deadline = time.monotonic() + args.timeout
             while not os.path.exists(args.hold + ".go"):
@@ -629,6 +629,7 @@ def main():
     p.add_argument("--sport", type=int, default=0)
     p.add_argument("--tos", type=lambda v: int(v, 0))
     p.add_argument("--hold")
+    p.add_argument("--hold-after", type=int, default=1)
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(fn=tcp_many)
     p = sub.add_parser("tcp-stream-send")

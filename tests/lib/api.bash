@@ -148,16 +148,19 @@ def keys(v):
 def ip(h):
     return str(ipaddress.ip_address(bytes.fromhex(h)))
 
-def name(i):
-    try:
-        return socket.if_indextoname(i)
-    except OSError:
-        return "if%d" % i
+def devs(d):
+    """fpctl: "iif" the name (when the index has one), "iif_index"."""
+    for k in ("iif", "oif"):
+        if k in d:
+            d[k + "_index"] = d.pop(k)
+            try:
+                d[k] = socket.if_indextoname(d[k + "_index"])
+            except OSError:
+                pass
+    return d
 
 def rule(r):
-    for k in ("iif", "oif"):
-        if k in r:
-            r[k] = name(r[k])
+    devs(r)
     if "family" in r:
         r["family"] = fam[r["family"]]
     for k in ("src", "dst"):
@@ -168,7 +171,7 @@ def rule(r):
     return r
 
 def tup(t):
-    t["iif"], t["oif"] = name(t["iif"]), name(t["oif"])
+    devs(t)
     for k in ("src", "dst"):
         t[k] = ip(t[k])
         t["xlat_" + k] = ip(t["xlat_" + k]) if "xlat_" + k in t else t[k]

@@ -114,15 +114,15 @@ ynl() {
 		--output-json "$@"
 }
 
-# Build a test program from tests/fuzz into $BATS_FILE_TMPDIR; further
-# arguments are pkg-config packages it links with.
+# A test program from tests/fuzz in $BATS_FILE_TMPDIR; further arguments
+# are pkg-config packages it links with.  tests/fuzz/Makefile builds it in
+# build/tests/ unless it is there and up to date (scripts/check builds them
+# all on the host: a compiler under TCG takes seconds a file).
 api_build() {
 	local name=$1
 	shift
-	# shellcheck disable=SC2046
-	cc -O2 -Wall -Wextra -Werror -I"$FASTPATH_TOP/uapi" \
-		"$FASTPATH_TOP/tests/fuzz/$name.c" -o "$BATS_FILE_TMPDIR/$name" \
-		$([ $# -eq 0 ] || pkg-config --cflags --libs "$@")
+	make -s -C "$FASTPATH_TOP/tests/fuzz" "$name" PKGS="$*" >&2 &&
+		cp "$FASTPATH_TOP/build/tests/$name" "$BATS_FILE_TMPDIR/$name"
 }
 
 # Reshape YNL's JSON (stdin) like fpctl -j prints it, so that the two can be

@@ -241,7 +241,7 @@ churn_stop() {
 	# test (slow dumps under TCG), and churn while fpctl dumps.
 	r fpctl config set udp-timeout 3600
 	r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600	# teardown: 30
-	api_connections 600 7300
+	api_connections 300 7300
 	churn_start
 	local i n=0 t0 out=$BATS_TEST_TMPDIR/dump err=$BATS_TEST_TMPDIR/err
 	t0=$(date +%s)
@@ -249,10 +249,10 @@ churn_stop() {
 		if ((i % 2)); then
 			fpctl -n "$NS_R" -j flow show >"$out" 2>"$err" ||
 				fail "dump $i failed: $(cat "$err")"
-			jq -e 'length >= 600' "$out" >/dev/null || fail "dump $i: $(head -c 300 "$out")"
+			jq -e 'length >= 300' "$out" >/dev/null || fail "dump $i: $(head -c 300 "$out")"
 		else
 			fpctl -n "$NS_R" flow show >"$out" 2>"$err" || fail "dump $i failed: $(cat "$err")"
-			[ "$(grep -c '^id ' "$out")" -ge 600 ] || fail "dump $i: $(head -n3 "$out")"
+			[ "$(grep -c '^id ' "$out")" -ge 300 ] || fail "dump $i: $(head -n3 "$out")"
 		fi
 		if [ -s "$err" ]; then
 			assert_equal "$(cat "$err")" "Dump was interrupted and may be inconsistent."
@@ -319,7 +319,8 @@ churn_stop() {
 	assert_equal "$stderr" "Error: interval 100: below the kernel's stats-interval 200 (\"fpctl config set stats-interval 100\" lowers it)"
 
 	stream_start
-	local gathered=$BATS_TEST_TMPDIR/gathered all=$BATS_TEST_TMPDIR/all a b
+	local gathered=$BATS_TEST_TMPDIR/gathered all=$BATS_TEST_TMPDIR/all a b t0 t1
+	t0=$(date +%s)
 	fpctl -n "$NS_R" -j -ts monitor counters interval 1000 >"$gathered" &
 	a=$!
 	fpctl -n "$NS_R" -j -ts monitor counters >"$all" &
@@ -330,6 +331,7 @@ churn_stop() {
 	kill -TERM "$a" "$b"
 	wait "$a" || fail "monitor interval 1000 did not end with status 0"
 	wait "$b" || fail "monitor did not end with status 0"
+	t1=$(date +%s)
 	stream_stop
 	r fpctl -j config show | jq -e '.stats_interval == 200'
 
@@ -338,7 +340,8 @@ churn_stop() {
 	na=$(jq -c 'select(.orig.dport == 7200)' "$all" | wc -l)
 	echo "# stream flow: $ng counter lines every 1000 ms, $na as the kernel sent them" >&3
 	jq -e -s 'all(.[]; .event == "stats")' "$gathered" "$all"
-	[ "$ng" -ge 2 ] && [ "$ng" -le 7 ] || fail "$ng lines in 5 s with interval 1000"
+	[ "$ng" -ge 2 ] && [ "$ng" -le $((t1 - t0 + 1)) ] ||
+		fail "$ng lines in $((t1 - t0)) s with interval 1000"
 	[ "$na" -ge $((ng * 2)) ] || fail "the kernel sent $na, gathered $ng"
 	# One line per flow and interval: on a one-second grid (a late line
 	# moves no later one, so only the mean gap is exact), counters growing.

@@ -104,12 +104,52 @@ api_ynl_dir() {
 
 # ynl NS ARGS...: the YNL CLI on uapi/fastpath.yaml, JSON output.  The
 # schema is checked once by its own test; here only the wire matters.
+# Between ynl_serve_start and ynl_serve_stop one Python process answers
+# every call (tests/lib/ynlserve.py runs cli.py's main() for each).
 ynl() {
 	local ns=$1
 	shift
-	api_in "$ns" /usr/bin/python3 "$YNL_DIR/tools/net/ynl/cli.py" \
-		--spec "$FASTPATH_TOP/uapi/fastpath.yaml" --no-schema \
-		--output-json "$@"
+	set -- --spec "$FASTPATH_TOP/uapi/fastpath.yaml" --no-schema --output-json "$@"
+	if [ -z "${YNL_SERVE:-}" ]; then
+		api_in "$ns" /usr/bin/python3 "$YNL_DIR/tools/net/ynl/cli.py" "$@"
+		return
+	fi
+	local reply status nout nerr line
+	kill -0 "$(<"$YNL_SERVE/pid")" 2>/dev/null ||
+		fail "the YNL server is gone: $(<"$YNL_SERVE/log")"
+	# Opened read-write, so that neither end waits for the other to open.
+	exec {reply}<>"$YNL_SERVE/out"
+	printf '%s\0' "${ns:+/run/netns/$ns}" "$@" >"$YNL_SERVE/in"
+	if ! read -r -t 300 -u "$reply" status nout nerr; then
+		exec {reply}<&-
+		fail "the YNL server did not answer: $(<"$YNL_SERVE/log")"
+	fi
+	for ((; nout > 0; nout--)); do
+		IFS= read -r -u "$reply" line && printf '%s\n' "$line"
+	done
+	for ((; nerr > 0; nerr--)); do
+		IFS= read -r -u "$reply" line && printf '%s\n' "$line" >&2
+	done
+	exec {reply}<&-
+	return "$status"
+}
+
+# Answer the ynl calls of the rest of this file (and its tests) from one
+# Python process: starting Python and parsing the spec take seconds a call
+# under TCG.  Call from setup_file after setting YNL_DIR.
+ynl_serve_start() {
+	export YNL_SERVE=$BATS_FILE_TMPDIR/ynl-serve
+	mkdir -p "$YNL_SERVE"
+	mkfifo "$YNL_SERVE/in" "$YNL_SERVE/out"
+	/usr/bin/python3 "$FASTPATH_TOP/tests/lib/ynlserve.py" "$YNL_DIR" "$YNL_SERVE" \
+		</dev/null >"$YNL_SERVE/log" 2>&1 3>&- &
+	echo "$!" >"$YNL_SERVE/pid"
+}
+
+ynl_serve_stop() {
+	[ -n "${YNL_SERVE:-}" ] || return 0
+	kill "$(<"$YNL_SERVE/pid")" 2>/dev/null || true
+	unset YNL_SERVE
 }
 
 # A test program from tests/fuzz in $BATS_FILE_TMPDIR; further arguments

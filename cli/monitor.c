@@ -297,5 +297,7 @@ int do_monitor(int argc, char **argv)
 		}
 	}
 	tdestroy(m.held, free);
+	/* In a batch, the next command needs a socket without the group. */
+	fp_close();
 	return err;
 }

@@ -207,6 +207,9 @@ offers() {
 	touch "$BATS_TEST_TMPDIR/fastpath.conf"
 	assert_equal "$(complete_words -batch "$BATS_TEST_TMPDIR/fastp")" "$BATS_TEST_TMPDIR/fastpath.conf"
 	assert_equal "$(complete_words -force -b "$BATS_TEST_TMPDIR/fastp")" "$BATS_TEST_TMPDIR/fastpath.conf"
+	# Then options only: no OBJECT follows.
+	assert_equal "$(complete_words -batch x '')" ""
+	assert_equal "$(complete_words -batch x -f)" "-force"
 }
 
 @test "completion: monitor" {

@@ -70,6 +70,19 @@ setup() {
 	assert_output "Error: no kernel 5.99 installed (run make deps)"
 }
 
+@test "both vCPUs share one TCG thread unless --mttcg or FASTPATH_VM_MTTCG=1" {
+	run "$RUN" --dry-run --no-module 6.1 true
+	assert_success
+	assert_line tcg,thread=single
+	refute_line --partial thread=multi
+	run "$RUN" --dry-run --no-module --mttcg 6.1 true
+	assert_success
+	assert_line tcg,thread=multi
+	FASTPATH_VM_MTTCG=1 run "$RUN" --dry-run --no-module 6.1 true
+	assert_success
+	assert_line tcg,thread=multi
+}
+
 @test "the debug kernel's config fragment asks for every checker and what the VM needs" {
 	local opt
 	for opt in KASAN=y KASAN_GENERIC=y KASAN_INLINE=y PROVE_LOCKING=y LOCKDEP=y \

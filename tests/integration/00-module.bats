@@ -7,8 +7,7 @@
 bats_require_minimum_version 1.5.0
 
 setup() {
-	bats_load_library bats-support
-	bats_load_library bats-assert
+	load ../lib/bats-libs
 	: "${FASTPATH_KO:?integration tests run inside the VM (tests/vm/run)}"
 	VERSION=$(cat "$FASTPATH_TOP/VERSION")
 }

@@ -37,8 +37,9 @@ flow_where() {
 	rx0=$(r_rx_packets)
 	fast0=$(fp_stat fast_packets)
 	# Pace the sender: unpaced, GSO makes the transfer end (and its flow
-	# go) before fpctl can look.
-	s tc qdisc add dev s0 root tbf rate 20mbit burst 64kb latency 500ms
+	# go) before fpctl can look.  8 Mbit/s: about 8 s, several polls even
+	# on a busy machine, where each one takes a second or two.
+	s tc qdisc add dev s0 root tbf rate 8mbit burst 64kb latency 500ms
 	c timeout 300 socat -u TCP-LISTEN:5001,reuseaddr,pf=ip4 "OPEN:$out,creat,trunc" &
 	srv=$!
 	wait_listen "$NS_C" tcp 5001
@@ -50,7 +51,9 @@ flow_where() {
 			"$BATS_TEST_TMPDIR/flows")
 		[ -n "$flow" ] && jq -e '.orig.offloaded and .reply.offloaded' <<<"$flow" >/dev/null &&
 			break
-		kill -0 "$cli" 2>/dev/null || break
+		# Until the receiver has it all: the sender is done as soon as
+		# the rest fits in its socket buffer.
+		kill -0 "$srv" 2>/dev/null || break
 		sleep 0.2
 	done
 	wait "$cli" || fail "sender failed"

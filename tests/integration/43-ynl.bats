@@ -15,6 +15,12 @@ setup_file() {
 	api_build udp-flows
 	YNL_DIR=$(api_ynl_dir) || fail "cannot extract the YNL tools"
 	export YNL_DIR
+	ynl_serve_start
+}
+
+teardown_file() {
+	ynl_serve_stop
+	topo_teardown
 }
 
 setup() {

@@ -66,37 +66,37 @@ bad() {
 }
 
 @test "cli errors: bad values (prefix, port, numbers, names)" {
-	bad 2 'invalid prefix "10.0.0.0/33"' rule add dst 10.0.0.0/33 action bypass
-	bad 2 'invalid prefix "10.0.0/8"' rule add src 10.0.0/8 action bypass
-	bad 2 'invalid prefix "fd00::/129"' rule add src fd00::/129 action bypass
-	bad 2 'invalid prefix "10.0.0.0/-1"' flow show src 10.0.0.0/-1
-	bad 2 'address families do not match' rule add src 10.0.0.0/8 dst fd00::/8 action bypass
-	bad 2 'port out of range "70000"' rule add dport 70000 action bypass
-	bad 2 'port out of range "1-65536"' rule add sport 1-65536 action bypass
-	bad 2 'invalid port "http"' rule add dport http action bypass
-	bad 2 'invalid port range "90-80"' rule add dport 90-80 action bypass
-	bad 2 'port out of range "65536"' flow show dport 65536
-	bad 2 'invalid value "0" for "pref"' rule add pref 0 action bypass
-	bad 2 'invalid value "4294967296" for "pref"' rule add pref 4294967296 action bypass
-	bad 2 'invalid value "-1" for "pref"' rule del pref -1
-	bad 2 'invalid value "64" for "dscp"' rule add dscp 64 action bypass
-	bad 2 'invalid value "icmp" for "proto"' rule add proto icmp action bypass
-	bad 2 'invalid value "drop" for "action"' rule add action drop
-	bad 2 'invalid value "0x1/0x100000000" for "mark"' rule add mark 0x1/0x100000000 action bypass
-	bad 2 'invalid value "5" for "family"' flow show family 5
-	bad 2 'invalid value "99" for "stats-interval"' config set stats-interval 99
-	bad 2 'invalid value "0" for "flow-limit"' config set flow-limit 0
-	bad 2 'invalid value "ten" for "udp-timeout"' config set udp-timeout ten
-	bad 2 'invalid device name "abcdefghijklmnop"' enable dev abcdefghijklmnop
-	bad 2 'invalid address "10.0.0.0/8"' flow get proto udp src 10.0.0.0/8 dst 10.0.0.2 sport 1 dport 2
+	bad 2 'dst 10.0.0.0/33: prefix length out of range (0-32)' rule add dst 10.0.0.0/33 action bypass
+	bad 2 'src 10.0.0.1/8: host bits set (the prefix is 10.0.0.0/8)' rule add src 10.0.0.1/8 action bypass
+	bad 2 'src fd00::/129: prefix length out of range (0-128)' rule add src fd00::/129 action bypass
+	bad 2 'src 10.0.0.0/-1: invalid prefix length (0-32)' flow show src 10.0.0.0/-1
+	bad 2 'dst fd00::/8: IPv6, but src is IPv4' rule add src 10.0.0.0/8 dst fd00::/8 action bypass
+	bad 2 'dport 70000: port out of range (0-65535)' rule add dport 70000 action bypass
+	bad 2 'sport 1-65536: port out of range (0-65535)' rule add sport 1-65536 action bypass
+	bad 2 'dport http: invalid port (0-65535)' rule add dport http action bypass
+	bad 2 'dport 90-80: invalid port range (N-M with N <= M)' rule add dport 90-80 action bypass
+	bad 2 'dport 65536: port out of range (0-65535)' flow show dport 65536
+	bad 2 'pref 0: out of range (1-4294967295)' rule add pref 0 action bypass
+	bad 2 'pref 4294967296: out of range (1-4294967295)' rule add pref 4294967296 action bypass
+	bad 2 'pref -1: not a decimal number (1-4294967295)' rule del pref -1
+	bad 2 'dscp 64: out of range (0-63)' rule add dscp 64 action bypass
+	bad 2 'proto icmp: invalid value (tcp, udp)' rule add proto icmp action bypass
+	bad 2 'action drop: invalid value (accelerate, bypass)' rule add action drop
+	bad 2 'mark 0x1/0x100000000: out of range (0-0xffffffff)' rule add mark 0x1/0x100000000 action bypass
+	bad 2 'family 5: invalid value (4, 6)' flow show family 5
+	bad 2 'stats-interval 99: out of range (100-4294967295)' config set stats-interval 99
+	bad 2 'flow-limit 0: out of range (1-4294967295)' config set flow-limit 0
+	bad 2 'udp-timeout ten: not a decimal number (1-4294967295)' config set udp-timeout ten
+	bad 2 'dev abcdefghijklmnop: invalid device name (1-15 characters)' enable dev abcdefghijklmnop
+	bad 2 'src 10.0.0.0/8: invalid address (IPv4 or IPv6)' flow get proto udp src 10.0.0.0/8 dst 10.0.0.2 sport 1 dport 2
 	bad 2 'missing keyword "dport" for "flow get"' flow get proto udp src 10.0.0.1 dst 10.0.0.2 sport 1
 }
 
 @test "cli errors: unknown devices" {
-	bad 1 'device "nosuch0" not found' rule add iif nosuch0 action bypass
-	bad 1 'device "nosuch0" not found' rule add oif nosuch0 action bypass
-	bad 1 'device "nosuch0" not found' flow show dev nosuch0
-	bad 1 'device "nosuch0" not found' flow flush dev nosuch0
+	bad 1 'iif nosuch0: device not found' rule add iif nosuch0 action bypass
+	bad 1 'oif nosuch0: device not found' rule add oif nosuch0 action bypass
+	bad 1 'dev nosuch0: device not found' flow show dev nosuch0
+	bad 1 'dev nosuch0: device not found' flow flush dev nosuch0
 }
 
 # The kernel's own messages (extack, kernel/netlink.c and dev.c), passed

@@ -17,8 +17,7 @@
 #
 #   fpb-pc -- fpb-pr -- fpb-ps: the same without any ruleset (plain routing)
 
-bats_load_library bats-support
-bats_load_library bats-assert
+load ../lib/bats-libs
 
 MODES='["baseline","flowtable","fastpath","plain"]'
 

@@ -14,9 +14,7 @@ api_require() {
 
 # Namespaces of this file: "<file prefix>-<name>".
 api_ns() {
-	local prefix
-	prefix=$(basename "${BATS_TEST_FILENAME}" .bats | tr -c 'a-z0-9\n' '-' | cut -c1-12)
-	echo "$prefix-$1"
+	echo "$NS_PREFIX-$1"
 }
 
 api_ns_add() {
@@ -49,15 +47,15 @@ api_in() {
 # config, rules (without hit counters) and enabled devices (without
 # traffic counters).  $1: namespace or empty for the current one.
 api_snapshot() {
-	local ns=${1:-} config rules devs
-	config=$(api_in "$ns" fpctl -j config show) || return 1
-	rules=$(api_in "$ns" fpctl -j rule show) || return 1
-	devs=$(api_in "$ns" fpctl -j dev show) || return 1
-	jq -n -S --argjson config "$config" --argjson rules "$rules" --argjson devs "$devs" '{
-		config: $config,
-		rules: ($rules | map(del(.hits))),
-		devs: ($devs | map({ifindex, ifname, enabled}))
-	}'
+	local ns=${1:-} docs
+	# One fpctl for the three (-batch), as each exec costs under TCG.
+	docs=$(printf '%s\n' 'config show' 'rule show' 'dev show' |
+		fpctl ${ns:+-n "$ns"} -j -batch -) || return 1
+	jq -s -S '{
+		config: .[0],
+		rules: (.[1] | map(del(.hits))),
+		devs: (.[2] | map({ifindex, ifname, enabled}))
+	}' <<<"$docs"
 }
 
 # Kernel log: remember where it ends, later check what was added.
@@ -106,23 +104,63 @@ api_ynl_dir() {
 
 # ynl NS ARGS...: the YNL CLI on uapi/fastpath.yaml, JSON output.  The
 # schema is checked once by its own test; here only the wire matters.
+# Between ynl_serve_start and ynl_serve_stop one Python process answers
+# every call (tests/lib/ynlserve.py runs cli.py's main() for each).
 ynl() {
 	local ns=$1
 	shift
-	api_in "$ns" /usr/bin/python3 "$YNL_DIR/tools/net/ynl/cli.py" \
-		--spec "$FASTPATH_TOP/uapi/fastpath.yaml" --no-schema \
-		--output-json "$@"
+	set -- --spec "$FASTPATH_TOP/uapi/fastpath.yaml" --no-schema --output-json "$@"
+	if [ -z "${YNL_SERVE:-}" ]; then
+		api_in "$ns" /usr/bin/python3 "$YNL_DIR/tools/net/ynl/cli.py" "$@"
+		return
+	fi
+	local reply status nout nerr line
+	kill -0 "$(<"$YNL_SERVE/pid")" 2>/dev/null ||
+		fail "the YNL server is gone: $(<"$YNL_SERVE/log")"
+	# Opened read-write, so that neither end waits for the other to open.
+	exec {reply}<>"$YNL_SERVE/out"
+	printf '%s\0' "${ns:+/run/netns/$ns}" "$@" >"$YNL_SERVE/in"
+	if ! read -r -t 300 -u "$reply" status nout nerr; then
+		exec {reply}<&-
+		fail "the YNL server did not answer: $(<"$YNL_SERVE/log")"
+	fi
+	for ((; nout > 0; nout--)); do
+		IFS= read -r -u "$reply" line && printf '%s\n' "$line"
+	done
+	for ((; nerr > 0; nerr--)); do
+		IFS= read -r -u "$reply" line && printf '%s\n' "$line" >&2
+	done
+	exec {reply}<&-
+	return "$status"
 }
 
-# Build a test program from tests/fuzz into $BATS_FILE_TMPDIR; further
-# arguments are pkg-config packages it links with.
+# Answer the ynl calls of the rest of this file (and its tests) from one
+# Python process: starting Python and parsing the spec take seconds a call
+# under TCG.  Call from setup_file after setting YNL_DIR.
+ynl_serve_start() {
+	export YNL_SERVE=$BATS_FILE_TMPDIR/ynl-serve
+	mkdir -p "$YNL_SERVE"
+	mkfifo "$YNL_SERVE/in" "$YNL_SERVE/out"
+	/usr/bin/python3 "$FASTPATH_TOP/tests/lib/ynlserve.py" "$YNL_DIR" "$YNL_SERVE" \
+		</dev/null >"$YNL_SERVE/log" 2>&1 3>&- &
+	echo "$!" >"$YNL_SERVE/pid"
+}
+
+ynl_serve_stop() {
+	[ -n "${YNL_SERVE:-}" ] || return 0
+	kill "$(<"$YNL_SERVE/pid")" 2>/dev/null || true
+	unset YNL_SERVE
+}
+
+# A test program from tests/fuzz in $BATS_FILE_TMPDIR; further arguments
+# are pkg-config packages it links with.  tests/fuzz/Makefile builds it in
+# build/tests/ unless it is there and up to date (scripts/check builds them
+# all on the host: a compiler under TCG takes seconds a file).
 api_build() {
 	local name=$1
 	shift
-	# shellcheck disable=SC2046
-	cc -O2 -Wall -Wextra -Werror -I"$FASTPATH_TOP/uapi" \
-		"$FASTPATH_TOP/tests/fuzz/$name.c" -o "$BATS_FILE_TMPDIR/$name" \
-		$([ $# -eq 0 ] || pkg-config --cflags --libs "$@")
+	make -s -C "$FASTPATH_TOP/tests/fuzz" "$name" PKGS="$*" >&2 &&
+		cp "$FASTPATH_TOP/build/tests/$name" "$BATS_FILE_TMPDIR/$name"
 }
 
 # Reshape YNL's JSON (stdin) like fpctl -j prints it, so that the two can be
@@ -148,16 +186,19 @@ def keys(v):
 def ip(h):
     return str(ipaddress.ip_address(bytes.fromhex(h)))
 
-def name(i):
-    try:
-        return socket.if_indextoname(i)
-    except OSError:
-        return "if%d" % i
+def devs(d):
+    """fpctl: "iif" the name (when the index has one), "iif_index"."""
+    for k in ("iif", "oif"):
+        if k in d:
+            d[k + "_index"] = d.pop(k)
+            try:
+                d[k] = socket.if_indextoname(d[k + "_index"])
+            except OSError:
+                pass
+    return d
 
 def rule(r):
-    for k in ("iif", "oif"):
-        if k in r:
-            r[k] = name(r[k])
+    devs(r)
     if "family" in r:
         r["family"] = fam[r["family"]]
     for k in ("src", "dst"):
@@ -168,7 +209,7 @@ def rule(r):
     return r
 
 def tup(t):
-    t["iif"], t["oif"] = name(t["iif"]), name(t["oif"])
+    devs(t)
     for k in ("src", "dst"):
         t[k] = ip(t[k])
         t["xlat_" + k] = ip(t["xlat_" + k]) if "xlat_" + k in t else t[k]

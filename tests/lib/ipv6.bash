@@ -39,17 +39,9 @@ topo_track() {
 	EOF
 }
 
-# Run a command in network namespace $1: quicker than `ip netns exec`,
-# which remounts /sys (so nothing run this way may read /sys).
-in_ns() {
-	local ns=$1
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
-
 # fpctl in r, and one of its global counters (dotted jq path).
 fpr() {
-	in_ns "$NS_R" fpctl "$@"
+	fpctl -n "$NS_R" "$@"
 }
 
 v6_stat() {

@@ -18,30 +18,10 @@ static const char *const add_keys[] = {
 	"mark", "action", NULL
 };
 
-/*
- * The device of "iif" or "oif".  The kernel matches rules by ifindex, so
- * the name is resolved here, when the rule is added; once it matches by
- * name (with a trailing '*' wildcard), only this pair of functions and
- * the printing in rule_cb() change.
- */
-struct rule_dev {
-	uint32_t ifindex;
-};
-
-static int parse_rule_dev(const char *kw, const char *val, struct rule_dev *d)
-{
-	return parse_ifname(kw, val, &d->ifindex);
-}
-
-static void put_rule_dev(struct nl_msg *msg, int type, const struct rule_dev *d)
-{
-	put_u32(msg, type, d->ifindex);
-}
-
 struct rule {
 	uint64_t pref, dscp;
 	uint32_t action, mark, mask;
-	struct rule_dev iif, oif;
+	const char *iif, *oif;	/* device names, a trailing * a wildcard */
 	struct prefix src, dst;
 	uint8_t family, proto;
 	uint16_t sport[2], dport[2];
@@ -71,10 +51,12 @@ static int parse_rule(int argc, char **argv, struct rule *r, uint32_t *seen)
 			err = parse_uint("pref", val, 1, UINT32_MAX, &r->pref);
 			break;
 		case R_IIF:
-			err = parse_rule_dev("iif", val, &r->iif);
+			err = check_ifname("iif", val);
+			r->iif = val;
 			break;
 		case R_OIF:
-			err = parse_rule_dev("oif", val, &r->oif);
+			err = check_ifname("oif", val);
+			r->oif = val;
 			break;
 		case R_SRC:
 		case R_DST:
@@ -117,7 +99,10 @@ static int parse_rule(int argc, char **argv, struct rule *r, uint32_t *seen)
 
 #define HAS(key) (seen & 1u << (key))
 
-/* Everything, devices included, is resolved before the socket opens. */
+/*
+ * Devices are sent by name: the kernel matches them by name, so a rule
+ * outlives its device and may name one that does not exist yet.
+ */
 static int rule_add(int argc, char **argv)
 {
 	struct rule r = { 0 };
@@ -137,10 +122,10 @@ static int rule_add(int argc, char **argv)
 	if (HAS(R_PREF))
 		put_u32(msg, FASTPATH_A_RULE_PREF, r.pref);
 	put_u32(msg, FASTPATH_A_RULE_ACTION, r.action);
-	if (HAS(R_IIF))
-		put_rule_dev(msg, FASTPATH_A_RULE_IIF, &r.iif);
-	if (HAS(R_OIF))
-		put_rule_dev(msg, FASTPATH_A_RULE_OIF, &r.oif);
+	if (r.iif)
+		put_str(msg, FASTPATH_A_RULE_IIFNAME, r.iif);
+	if (r.oif)
+		put_str(msg, FASTPATH_A_RULE_OIFNAME, r.oif);
 	if (r.family)
 		put_u8(msg, FASTPATH_A_RULE_FAMILY, r.family);
 	/* A prefix of no family ("any") matches every address. */
@@ -267,10 +252,12 @@ static int rule_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	pr_open_object(NULL);
 	pr_u64(PR_ANY, "pref", save ? "rule add pref %" PRIu64 : "%" PRIu64 ":",
 	       attr_u32(tb[FASTPATH_A_RULE_PREF]));
-	if (tb[FASTPATH_A_RULE_IIF])
-		pr_dev("iif", " iif %s", attr_u32(tb[FASTPATH_A_RULE_IIF]));
-	if (tb[FASTPATH_A_RULE_OIF])
-		pr_dev("oif", " oif %s", attr_u32(tb[FASTPATH_A_RULE_OIF]));
+	if (tb[FASTPATH_A_RULE_IIFNAME])
+		pr_str(PR_ANY, "iif", " iif %s",
+		       nla_get_string(tb[FASTPATH_A_RULE_IIFNAME]));
+	if (tb[FASTPATH_A_RULE_OIFNAME])
+		pr_str(PR_ANY, "oif", " oif %s",
+		       nla_get_string(tb[FASTPATH_A_RULE_OIFNAME]));
 	if (tb[FASTPATH_A_RULE_FAMILY])
 		pr_u64(PR_JSON, "family", NULL, family == AF_INET6 ? 6 : 4);
 	print_prefix(family, tb[FASTPATH_A_RULE_SRC], tb[FASTPATH_A_RULE_SRC_LEN],

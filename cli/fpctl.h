@@ -118,8 +118,10 @@ struct fp_range {
 	uint32_t min, max;
 };
 
-extern const char *const fp_rule_action_names[], *const fp_del_reason_names[];
-extern const size_t fp_rule_action_count, fp_del_reason_count;
+extern const char *const fp_rule_action_names[], *const fp_del_reason_names[],
+	*const fp_why_names[], *const fp_verify_field_names[];
+extern const size_t fp_rule_action_count, fp_del_reason_count, fp_why_count,
+	fp_verify_field_count;
 extern const char *const fp_exceptions_names[], *const fp_config_names[];
 extern const struct fp_range fp_config_ranges[];
 
@@ -135,7 +137,11 @@ int rule_save(void);
 int dev_save(void);
 
 /* The members of one flow, text or JSON (flow.c, used by monitor). */
-void print_flow(struct nlattr **tb, bool oneline);
+enum {
+	FLOW_ONELINE = 1 << 0,	/* both directions on one line */
+	FLOW_EXPLAIN = 1 << 1,	/* flow explain: every direction's state */
+};
+void print_flow(struct nlattr **tb, unsigned int flags);
 
 /* Netlink layer (nl.c). */
 /* Largest attribute number of any fastpath attribute set. */

@@ -89,7 +89,7 @@ static void print_event(uint8_t cmd, struct nlattr **tb)
 	pr_open_object(NULL);
 	print_timestamp();
 	pr_str(PR_ANY, "event", "%s ", events[cmd]);
-	print_flow(tb, true);
+	print_flow(tb, FLOW_ONELINE);
 	if (cmd == FASTPATH_CMD_FLOW_DEL_NTF) {
 		reason = attr_u32(tb[FASTPATH_A_FLOW_REASON]);
 		pr_str(PR_ANY, "reason", " reason %s",

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * fpctl config show|set: timeouts, table limit, counter interval.  The
- * settings, their keywords and limits are the contract's config attribute
- * set (keyword i is attribute i + 1).
+ * fpctl config show|set: timeouts, table limit, counter and verification
+ * intervals.  The settings, their keywords and limits are the contract's
+ * config attribute set (keyword i is attribute i + 1).
  */
 #include <stdio.h>
 #include <linux/fastpath.h>
@@ -103,6 +103,6 @@ const struct fp_cmd config_cmds[] = {
 	{ "show", show, "" },
 	{ "set", set,
 	  "[ flow-limit N ] [ tcp-timeout SECONDS ] [ udp-timeout SECONDS ]\n"
-	  "[ stats-interval MS ]" },
+	  "[ stats-interval MS ] [ verify-interval SECONDS ]" },
 	{ NULL }
 };

@@ -34,10 +34,16 @@ static int stats_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	       attr_u64(tb[FASTPATH_A_STATS_FLOWS_LEARNED]));
 	pr_u64(PR_ANY, "flows_removed", " removed %" PRIu64,
 	       attr_u64(tb[FASTPATH_A_STATS_FLOWS_REMOVED]));
+	pr_u64(PR_ANY, "flows_refused", " refused %" PRIu64,
+	       attr_u32(tb[FASTPATH_A_STATS_FLOWS_REFUSED]));
 	pr_u64(PR_ANY, "flow_limit", " limit %" PRIu64,
 	       attr_u32(tb[FASTPATH_A_STATS_FLOW_LIMIT]));
 	pr_u64(PR_ANY, "memory", " memory %" PRIu64 " bytes\n",
 	       attr_u64(tb[FASTPATH_A_STATS_MEMORY]));
+	pr_u64(PR_ANY, "verify_passed", "verify passed %" PRIu64,
+	       attr_u64(tb[FASTPATH_A_STATS_VERIFY_PASSED]));
+	pr_u64(PR_ANY, "verify_failed", " failed %" PRIu64 "\n",
+	       attr_u64(tb[FASTPATH_A_STATS_VERIFY_FAILED]));
 
 	attr_nested(exc, FASTPATH_A_EXCEPTIONS_MAX, tb[FASTPATH_A_STATS_EXCEPTIONS]);
 	pr_open_object("exceptions");
@@ -78,10 +84,16 @@ static const struct metric stats_metrics[] = {
 	  "Flows learned." },
 	{ FASTPATH_A_STATS_FLOWS_REMOVED, "flows_removed_total", "counter",
 	  "Flows removed." },
+	{ FASTPATH_A_STATS_FLOWS_REFUSED, "flows_refused", "gauge",
+	  "Connections kept only to remember why they are not offloaded." },
 	{ FASTPATH_A_STATS_FLOW_LIMIT, "flow_limit", "gauge",
 	  "Maximum number of flows in the table." },
 	{ FASTPATH_A_STATS_MEMORY, "memory_bytes", "gauge",
 	  "Bytes held by the flow table." },
+	{ FASTPATH_A_STATS_VERIFY_PASSED, "verify_passed_total", "counter",
+	  "Verifications that found the fast path exact." },
+	{ FASTPATH_A_STATS_VERIFY_FAILED, "verify_failed_total", "counter",
+	  "Verifications that found a difference." },
 };
 
 static const struct metric dev_metrics[] = {

@@ -68,17 +68,28 @@ static const char *dev_name(struct nlattr **tb)
 					 : "?";
 }
 
+/*
+ * A device is enabled (and attached), waiting (enabled by name, no such
+ * device in the namespace: attached when one appears) or disabled.
+ */
+static const char *dev_state(struct nlattr **tb)
+{
+	if (!attr_u8(tb[FASTPATH_A_DEV_ENABLED]))
+		return "disabled";
+	return tb[FASTPATH_A_DEV_IFINDEX] ? "enabled" : "waiting";
+}
+
 static int dev_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 {
-	bool enabled = attr_u8(tb[FASTPATH_A_DEV_ENABLED]);
-
 	(void)cmd;
 	(void)arg;
 	pr_open_object(NULL);
-	pr_u64(PR_JSON, "ifindex", NULL, attr_u32(tb[FASTPATH_A_DEV_IFINDEX]));
+	if (tb[FASTPATH_A_DEV_IFINDEX])
+		pr_u64(PR_JSON, "ifindex", NULL,
+		       attr_u32(tb[FASTPATH_A_DEV_IFINDEX]));
 	pr_str(PR_ANY, "ifname", "%s: ", dev_name(tb));
-	pr_bool(PR_JSON, "enabled", NULL, enabled);
-	pr_text("%s", enabled ? "enabled" : "disabled");
+	pr_bool(PR_JSON, "enabled", NULL, attr_u8(tb[FASTPATH_A_DEV_ENABLED]));
+	pr_str(PR_ANY, "state", "%s", dev_state(tb));
 	pr_u64(PR_ANY, "rx_packets", " rx %" PRIu64 " pkts",
 	       attr_u64(tb[FASTPATH_A_DEV_RX_PACKETS]));
 	pr_u64(PR_ANY, "rx_bytes", " %" PRIu64 " bytes",

@@ -175,27 +175,40 @@ static void extack(struct talk *t, struct nlmsghdr *nlh, size_t off)
 	nla_strlcpy(t->msg, tb[NLMSGERR_ATTR_MSG], sizeof(t->msg));
 }
 
+/*
+ * The extack message of an ACK (@nlh, error code @e): after the error
+ * code, or after the echoed request when the kernel did not cap the ACK.
+ */
+static void ack_extack(struct talk *t, struct nlmsghdr *nlh,
+		       const struct nlmsgerr *e)
+{
+	size_t off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+	extack(t, nlh, off);
+}
+
 static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
 	struct talk *t = arg;
-	size_t off = sizeof(*e);
 
 	(void)nla;
-	/* Without NETLINK_CAP_ACK the request is echoed before the TLVs. */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
 	t->err = e->error;
-	extack(t, nlh, off);
+	ack_extack(t, nlh, e);
 	t->done = true;
 	return NL_STOP;
 }
 
+/* A success may carry a message too: a warning, as ip prints it. */
 static int ack_cb(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct talk *t = arg;
 
-	(void)msg;
+	if (nlmsg_datalen(nlh) >= (int)sizeof(struct nlmsgerr))
+		ack_extack(t, nlh, nlmsg_data(nlh));
 	t->done = true;
 	return NL_STOP;
 }
@@ -306,6 +319,10 @@ int fp_request(struct nl_msg *msg, int maxattr, fp_msg_cb cb, void *arg)
 	if (err < 0) {
 		fp_err("%s", nl_geterror(err));
 		return -1;
+	}
+	if (t.msg[0]) {
+		fflush(stdout);
+		fprintf(stderr, "Warning: %s\n", t.msg);
 	}
 	/* What was dumped is still printed, with ip's warning. */
 	if (t.intr)

@@ -131,11 +131,11 @@ offers() {
 
 @test "completion: commands of each object, abbreviated objects" {
 	assert_equal "$(complete_words rule '')" "add del flush help show"
-	assert_equal "$(complete_words flow '')" "flush get help show"
+	assert_equal "$(complete_words flow '')" "explain flush get help show"
 	assert_equal "$(complete_words dev '')" "help show"
 	assert_equal "$(complete_words config s)" "set show"
 	assert_equal "$(complete_words -j rule a)" "add"
-	assert_equal "$(complete_words fl '')" "flush get help show"
+	assert_equal "$(complete_words fl '')" "explain flush get help show"
 	assert_equal "$(complete_words ru a '')" \
 		"action dport dscp dst iif mark oif pref proto sport src"
 	assert_equal "$(complete_words help '')" "config dev disable enable flow monitor rule save stats"
@@ -151,7 +151,10 @@ offers() {
 		"action dport dscp dst iif mark oif sport src"
 	assert_equal "$(complete_words flow show '')" "dev dport dst family proto sport src"
 	assert_equal "$(complete_words flow get '')" "dport dst family proto sport src"
-	assert_equal "$(complete_words config set '')" "flow-limit stats-interval tcp-timeout udp-timeout"
+	assert_equal "$(complete_words flow ex '')" "dport dst family proto sport src zone"
+	assert_equal "$(complete_words flow explain proto udp z 1 '')" "dport dst family sport src"
+	assert_equal "$(complete_words config set '')" \
+		"flow-limit stats-interval tcp-timeout udp-timeout verify-interval"
 	assert_equal "$(complete_words enable '')" "dev"
 	assert_equal "$(complete_words stats '')" "prometheus"
 	assert_equal "$(complete_words stats prometheus '')" ""
@@ -173,6 +176,8 @@ offers() {
 	assert_equal "$(complete_words flow flush family '')" "4 6"
 	assert_equal "$(complete_words rule add dst '')" "any default"
 	assert_equal "$(complete_words flow get src '')" ""
+	assert_equal "$(complete_words flow explain dst '')" ""
+	assert_equal "$(complete_words flow explain proto '')" "tcp udp"
 	assert_equal "$(complete_words rule add dport '')" ""
 }
 

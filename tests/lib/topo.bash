@@ -109,6 +109,17 @@ topo_host() {
 	EOF
 }
 
+# The link of end host $1 (device $2, router side $3, subnet $4) made again
+# as topo_setup makes it, after it was deleted (a re-created device).
+topo_link() {
+	topo_host "$1" "$2" "$3" "$4"
+	ip -n "$NS_R" -b - <<-EOF
+	addr add 10.0.$4.1/24 dev $3
+	addr add fd00:$4::1/64 dev $3 nodad
+	link set $3 up
+	EOF
+}
+
 # Ping across the router in both families until it answers: one exchange
 # resolves the neighbours on both links.
 topo_wait_reachable() {

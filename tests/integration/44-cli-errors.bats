@@ -2,10 +2,13 @@
 # Bad command lines against the real module: each gives exactly one
 # "Error: ..." line on stderr, nothing on stdout, a non-zero status (2 for
 # a command-line error, 1 when the kernel or the system refuses), and
-# changes nothing.  Empty tables print [] and all JSON parses.
+# changes nothing.  Empty tables print [] and all JSON parses.  Names the
+# kernel takes for devices that do not exist yet (enable, rules) succeed,
+# with the kernel's warning where it gives one.
 #
 #   44-cli-errors-e
-#     e0 (enabled) -- e1 (veth), rules 100 and 200
+#     e0 (enabled) -- e1 (veth), rules 100 and 200; later ppp0 (veth, to
+#     ppp0p) created and deleted
 
 load ../lib/api
 
@@ -37,6 +40,17 @@ bad() {
 		fail "fpctl $*: status $status (want $want_status), stdout '$output', stderr '$stderr' (want 'Error: $msg')"
 	fi
 	assert_equal "$(api_snapshot "$NS")" "$BEFORE"
+}
+
+# good NS "WARNING" ARGS...: fpctl ARGS in namespace NS succeeds, prints
+# nothing on stdout and exactly WARNING (empty: nothing) on stderr.
+good() {
+	local ns=$1 want=$2
+	shift 2
+	run --separate-stderr ip netns exec "$ns" fpctl "$@"
+	assert_success
+	assert_output ""
+	assert_equal "$stderr" "$want"
 }
 
 @test "cli errors: objects, commands, options" {
@@ -92,9 +106,9 @@ bad() {
 	bad 2 'missing keyword "dport" for "flow get"' flow get proto udp src 10.0.0.1 dst 10.0.0.2 sport 1
 }
 
+# Flow filters take an existing device's index (rules and enable take
+# names, see below).
 @test "cli errors: unknown devices" {
-	bad 1 'iif nosuch0: device not found' rule add iif nosuch0 action bypass
-	bad 1 'oif nosuch0: device not found' rule add oif nosuch0 action bypass
 	bad 1 'dev nosuch0: device not found' flow show dev nosuch0
 	bad 1 'dev nosuch0: device not found' flow flush dev nosuch0
 }
@@ -102,8 +116,6 @@ bad() {
 # The kernel's own messages (extack, kernel/netlink.c and dev.c), passed
 # through by fpctl.
 @test "cli errors: the kernel refuses (extack)" {
-	bad 1 "device not found" enable dev nosuch0
-	bad 1 "device not found" disable dev nosuch0
 	bad 1 "device not found" dev show dev nosuch0
 	bad 1 "loopback device not supported" enable dev lo
 	bad 1 "rule with this pref exists" rule add pref 100 action accelerate
@@ -111,13 +123,85 @@ bad() {
 	bad 1 "no rule with this pref" rule del pref 150
 	bad 1 "no rule with this pref" rule show pref 150
 	bad 1 "flow not found" flow get proto udp src 10.9.9.9 dst 10.8.8.8 sport 1 dport 2
+	bad 1 "conntrack has no connection with this tuple" \
+		flow explain proto udp src 10.9.9.9 dst 10.8.8.8 sport 1 dport 2
+	bad 1 "conntrack has no connection with this tuple" \
+		flow explain family 6 proto tcp src fd00::1 dst fd00::2 sport 1 dport 2 zone 7
 	api_dmesg_clean
 }
 
-@test "cli: disabling a device that is not enabled is a no-op" {
-	run --separate-stderr ip netns exec "$NS" fpctl disable dev e1
+@test "cli: explain takes the tuple of flow get and a zone; it cannot explain what it cannot parse" {
+	bad 2 'missing keyword "sport" for "flow explain"' flow explain proto udp src 10.0.0.1 dst 10.0.0.2 dport 2
+	bad 2 'zone 65536: out of range (0-65535)' flow explain proto udp src 10.0.0.1 dst 10.0.0.2 sport 1 dport 2 zone 65536
+	bad 2 'unknown keyword "dev" for "flow explain"' flow explain dev e0
+	bad 2 'unknown keyword "zone" for "flow show"' flow show zone 1
+	bad 2 'dst 10.0.0.0/8: invalid address (IPv4 or IPv6)' flow explain proto udp src 10.0.0.1 dst 10.0.0.0/8 sport 1 dport 2
+}
+
+# A device is enabled by name: before it exists (the kernel's warning,
+# status 0), waiting while it does not, enabled once it does.
+@test "cli: enabling a name no device has yet warns and waits for it" {
+	good "$NS" "Warning: no such device yet: enabled when it appears" enable dev ppp0
+	run --separate-stderr ip netns exec "$NS" fpctl dev show ppp0
 	assert_success
-	assert_equal "$stderr" ""
+	assert_output "ppp0: waiting rx 0 pkts 0 bytes tx 0 pkts 0 bytes slow 0 pkts"
+	ip netns exec "$NS" fpctl -j dev show |
+		jq -e 'map({ifname, enabled, state, has_index: has("ifindex")}) == [
+			{ifname: "e0", enabled: true, state: "enabled", has_index: true},
+			{ifname: "ppp0", enabled: true, state: "waiting", has_index: false}]'
+
+	ip -n "$NS" link add ppp0 type veth peer name ppp0p
+	local idx
+	idx=$(ip -n "$NS" -j link show ppp0 | jq '.[0].ifindex')
+	ip netns exec "$NS" fpctl -j dev show ppp0 |
+		jq -e --argjson i "$idx" '. == [{ifindex: $i, ifname: "ppp0", enabled: true,
+			state: "enabled", rx_packets: 0, rx_bytes: 0, tx_packets: 0,
+			tx_bytes: 0, slow_packets: 0}]'
+	ip -n "$NS" link del ppp0
+	run ip netns exec "$NS" fpctl dev show ppp0
+	assert_output --regexp '^ppp0: waiting '
+	# Saved by name, waiting or not.
+	run ip netns exec "$NS" fpctl save
+	assert_line "enable dev e0"
+	assert_line "enable dev ppp0"
+
+	# Disabling a name that is not enabled changes nothing, silently.
+	good "$NS" "" disable dev nosuch0
+	ip netns exec "$NS" fpctl disable dev ppp0
+	assert_equal "$(api_snapshot "$NS")" "$BEFORE"
+	api_dmesg_clean
+}
+
+@test "cli: the first device enabled in a namespace warns that conntrack is on" {
+	local ns2
+	ns2=$(api_ns first)
+	api_ns_add "$ns2"
+	ip -n "$ns2" link add f0 type veth peer name f1
+	good "$ns2" "Warning: connection tracking is on in this netns while a device is enabled" \
+		enable dev f0
+	good "$ns2" "" enable dev f1
+	api_ns_del "$ns2"
+	api_dmesg_clean
+}
+
+# Rules name devices; the kernel keeps the names (and a trailing *).
+@test "cli: rules name devices that do not exist, with wildcards; shown and saved as given" {
+	good "$NS" "" rule add pref 300 iif nosuch0 oif 'ppp*' proto udp action bypass
+	run ip netns exec "$NS" fpctl rule show pref 300
+	assert_output "300: iif nosuch0 oif ppp* proto udp action bypass"
+	ip netns exec "$NS" fpctl -j rule show pref 300 |
+		jq -e '.[0] | .iif == "nosuch0" and .oif == "ppp*" and
+			(has("iif_index") or has("oif_index") | not)'
+	run ip netns exec "$NS" fpctl save
+	assert_line "rule add pref 300 iif nosuch0 oif ppp* proto udp action bypass"
+	# The name the kernel refuses: empty is caught by fpctl.
+	bad 2 'iif : invalid device name (1-15 characters)' rule add iif '' action bypass
+	ip netns exec "$NS" fpctl rule del pref 300
+	assert_equal "$(api_snapshot "$NS")" "$BEFORE"
+}
+
+@test "cli: disabling a device that is not enabled is a no-op" {
+	good "$NS" "" disable dev e1
 	assert_equal "$(api_snapshot "$NS")" "$BEFORE"
 	run ip netns exec "$NS" fpctl -j dev show dev e1
 	assert_success

@@ -75,11 +75,13 @@ nft_counter() {
 	rx_c=$(nft_counter "$NS_C" rx packets)
 	echo "# c->s: fast $fo + normal $so, s received $rx_s;" \
 		"s->c: fast $fr + normal $sr, c received $rx_c" >&3
-	[ "$rx_s" -eq 1000 ] && [ "$rx_c" -eq 1000 ]
+	assert_equal "s received $rx_s" "s received 1000"
+	assert_equal "c received $rx_c" "c received 1000"
 	[ $((fo + so)) -eq "$rx_s" ] || fail "c->s: $fo fast + $so normal != $rx_s received"
 	[ $((fr + sr)) -eq "$rx_c" ] || fail "s->c: $fr fast + $sr normal != $rx_c received"
 	# Learning takes a packet or two per direction, no more.
-	[ "$fo" -ge 990 ] && [ "$fr" -ge 990 ]
+	[ "$fo" -ge 990 ] || fail "c->s: only $fo of 1000 packets fast"
+	[ "$fr" -ge 990 ] || fail "s->c: only $fr of 1000 packets fast"
 }
 
 @test "accounting: conntrack counters include the fast-path packets" {

@@ -10,6 +10,11 @@
 
 #include <uapi/linux/fastpath.h>
 
+/* Integer value ranges */
+static const struct netlink_range_validation fastpath_a_config_verify_interval_range = {
+	.max	= 86400ULL,
+};
+
 /* FASTPATH_CMD_DEV_GET - do */
 static const struct nla_policy fastpath_dev_get_nl_policy[FASTPATH_A_DEV_IFNAME + 1] = {
 	[FASTPATH_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
@@ -91,11 +96,12 @@ static const struct nla_policy fastpath_flow_flush_nl_policy[FASTPATH_A_FLOW_DPO
 };
 
 /* FASTPATH_CMD_CONFIG_SET - do */
-static const struct nla_policy fastpath_config_set_nl_policy[FASTPATH_A_CONFIG_STATS_INTERVAL + 1] = {
+static const struct nla_policy fastpath_config_set_nl_policy[FASTPATH_A_CONFIG_VERIFY_INTERVAL + 1] = {
 	[FASTPATH_A_CONFIG_FLOW_LIMIT] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_CONFIG_TCP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_CONFIG_UDP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_CONFIG_STATS_INTERVAL] = NLA_POLICY_MIN(NLA_U32, 100),
+	[FASTPATH_A_CONFIG_VERIFY_INTERVAL] = NLA_POLICY_FULL_RANGE(NLA_U32, &fastpath_a_config_verify_interval_range),
 };
 
 /* FASTPATH_CMD_FLOW_EXPLAIN - do */
@@ -202,7 +208,7 @@ const struct genl_split_ops fastpath_nl_ops[16] = {
 		.cmd		= FASTPATH_CMD_CONFIG_SET,
 		.doit		= fastpath_nl_config_set_doit,
 		.policy		= fastpath_config_set_nl_policy,
-		.maxattr	= FASTPATH_A_CONFIG_STATS_INTERVAL,
+		.maxattr	= FASTPATH_A_CONFIG_VERIFY_INTERVAL,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

@@ -66,6 +66,7 @@ static const struct fz_attr rule_attrs[] = {
 	A(RULE_PROTO, U8), A(RULE_SPORT_MIN, U16), A(RULE_SPORT_MAX, U16),
 	A(RULE_DPORT_MIN, U16), A(RULE_DPORT_MAX, U16), A(RULE_DSCP, U8),
 	A(RULE_MARK, U32), A(RULE_MARK_MASK, U32), A(RULE_HITS, U64),
+	A(RULE_IIFNAME, STR), A(RULE_OIFNAME, STR),
 };
 
 static const struct fz_attr flow_attrs[] = {
@@ -73,12 +74,13 @@ static const struct fz_attr flow_attrs[] = {
 	A(FLOW_ORIG, NEST), A(FLOW_REPLY, NEST), A(FLOW_IFINDEX, U32),
 	A(FLOW_SRC, BIN), A(FLOW_SRC_LEN, U8), A(FLOW_DST, BIN),
 	A(FLOW_DST_LEN, U8), A(FLOW_SPORT, U16), A(FLOW_DPORT, U16),
-	A(FLOW_COUNT, U32),
+	A(FLOW_COUNT, U32), A(FLOW_CT_ID, U32), A(FLOW_ZONE, U16),
 };
 
 static const struct fz_attr config_attrs[] = {
 	A(CONFIG_FLOW_LIMIT, U32), A(CONFIG_TCP_TIMEOUT, U32),
 	A(CONFIG_UDP_TIMEOUT, U32), A(CONFIG_STATS_INTERVAL, U32),
+	A(CONFIG_VERIFY_INTERVAL, U32),
 };
 
 static const struct fz_attr stats_attrs[] = {
@@ -99,7 +101,7 @@ static const struct fz_cmd cmds[] = {
 	CMD(FLOW_FLUSH, flow_attrs), CMD(STATS_GET, stats_attrs),
 	CMD(CONFIG_GET, config_attrs), CMD(CONFIG_SET, config_attrs),
 	CMD(FLOW_NEW_NTF, flow_attrs), CMD(FLOW_DEL_NTF, flow_attrs),
-	CMD(FLOW_STATS_NTF, flow_attrs),
+	CMD(FLOW_STATS_NTF, flow_attrs), CMD(FLOW_EXPLAIN, flow_attrs),
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -341,7 +343,8 @@ static bool has_op(uint8_t cmd, uint16_t flags)
 	if ((flags & NLM_F_DUMP) == NLM_F_DUMP)
 		return cmd == FASTPATH_CMD_DEV_GET || cmd == FASTPATH_CMD_RULE_GET ||
 		       cmd == FASTPATH_CMD_FLOW_GET;
-	return cmd >= FASTPATH_CMD_VERSION_GET && cmd <= FASTPATH_CMD_CONFIG_SET;
+	return (cmd >= FASTPATH_CMD_VERSION_GET && cmd <= FASTPATH_CMD_CONFIG_SET) ||
+	       cmd == FASTPATH_CMD_FLOW_EXPLAIN;
 }
 
 /*

@@ -34,7 +34,7 @@ static const struct nla_policy fastpath_rule_get_nl_policy[FASTPATH_A_RULE_PREF 
 };
 
 /* FASTPATH_CMD_RULE_NEW - do */
-static const struct nla_policy fastpath_rule_new_nl_policy[FASTPATH_A_RULE_MARK_MASK + 1] = {
+static const struct nla_policy fastpath_rule_new_nl_policy[FASTPATH_A_RULE_OIFNAME + 1] = {
 	[FASTPATH_A_RULE_PREF] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_RULE_ACTION] = NLA_POLICY_RANGE(NLA_U32, 1, 2),
 	[FASTPATH_A_RULE_IIF] = NLA_POLICY_MIN(NLA_U32, 1),
@@ -52,6 +52,8 @@ static const struct nla_policy fastpath_rule_new_nl_policy[FASTPATH_A_RULE_MARK_
 	[FASTPATH_A_RULE_DSCP] = NLA_POLICY_MAX(NLA_U8, 63),
 	[FASTPATH_A_RULE_MARK] = { .type = NLA_U32, },
 	[FASTPATH_A_RULE_MARK_MASK] = { .type = NLA_U32, },
+	[FASTPATH_A_RULE_IIFNAME] = { .type = NLA_NUL_STRING, .len = 15, },
+	[FASTPATH_A_RULE_OIFNAME] = { .type = NLA_NUL_STRING, .len = 15, },
 };
 
 /* FASTPATH_CMD_RULE_DEL - do */
@@ -157,7 +159,7 @@ const struct genl_split_ops fastpath_nl_ops[16] = {
 		.cmd		= FASTPATH_CMD_RULE_NEW,
 		.doit		= fastpath_nl_rule_new_doit,
 		.policy		= fastpath_rule_new_nl_policy,
-		.maxattr	= FASTPATH_A_RULE_MARK_MASK,
+		.maxattr	= FASTPATH_A_RULE_OIFNAME,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

@@ -95,3 +95,16 @@ regenerate_and_diff() {
 	run diff "$TOP/kernel/fastpath-nl.c" "$gen/kernel/fastpath-nl.c"
 	assert_line --regexp "^>[[:space:]]+\.doit[[:space:]]+= fastpath_nl_rule_zap_doit,$"
 }
+
+@test "uapi: every request attribute a handler reads is in its op's policy" {
+	run "$TOP/tests/host/nl-reads-check.py" "$TOP/kernel/netlink.c" "$TOP/kernel/fastpath-nl.c"
+	assert_success
+	assert_line --regexp '^1[0-9] ops checked$'
+	# A read the policy lacks (config-set as it was generated before
+	# verify-interval joined its request) is named.
+	sed 's/\[FASTPATH_A_CONFIG_VERIFY_INTERVAL\] = .*//' "$TOP/kernel/fastpath-nl.c" \
+		>"$BATS_TEST_TMPDIR/nl.c"
+	run "$TOP/tests/host/nl-reads-check.py" "$TOP/kernel/netlink.c" "$BATS_TEST_TMPDIR/nl.c"
+	assert_failure
+	assert_output --partial "FASTPATH_CMD_CONFIG_SET: fastpath_nl_config_set_doit reads FASTPATH_A_CONFIG_VERIFY_INTERVAL, not in fastpath_config_set_nl_policy"
+}

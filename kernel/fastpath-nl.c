@@ -10,11 +10,6 @@
 
 #include <uapi/linux/fastpath.h>
 
-/* Integer value ranges */
-static const struct netlink_range_validation fastpath_a_config_verify_interval_range = {
-	.max	= 86400ULL,
-};
-
 /* FASTPATH_CMD_DEV_GET - do */
 static const struct nla_policy fastpath_dev_get_nl_policy[FASTPATH_A_DEV_IFNAME + 1] = {
 	[FASTPATH_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
@@ -103,7 +98,7 @@ static const struct nla_policy fastpath_config_set_nl_policy[FASTPATH_A_CONFIG_V
 	[FASTPATH_A_CONFIG_TCP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_CONFIG_UDP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
 	[FASTPATH_A_CONFIG_STATS_INTERVAL] = NLA_POLICY_MIN(NLA_U32, 100),
-	[FASTPATH_A_CONFIG_VERIFY_INTERVAL] = NLA_POLICY_FULL_RANGE(NLA_U32, &fastpath_a_config_verify_interval_range),
+	[FASTPATH_A_CONFIG_VERIFY_INTERVAL] = NLA_POLICY_MAX(NLA_U32, 3600),
 };
 
 /* FASTPATH_CMD_FLOW_EXPLAIN - do */

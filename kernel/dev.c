@@ -126,6 +126,8 @@ static void fp_dev_detach(struct fp_dev *fpd)
 	spin_unlock_bh(&fpn->lock);
 	fp_nh_set_tx_stats(fpn, dev, NULL);
 	nf_unregister_net_hook(dev_net(dev), &fpd->ops);
+	/* Unregistering does not wait for the hook's running instances. */
+	synchronize_net();
 	/* A device that is down has no flows left (NETDEV_DOWN). */
 	if (dev->flags & IFF_UP)
 		fp_flow_flush(fpn, fp_match_dev, dev, FASTPATH_DEL_REASON_DEV);
@@ -193,6 +195,8 @@ err_ct:
 static void fp_dev_last(struct fp_net *fpn)
 {
 	fp_learn_exit(fpn->net);
+	/* A learner still running could add a flow after the final flush. */
+	synchronize_net();
 	fp_watch_stop(fpn);
 	nf_ct_netns_put(fpn->net, NFPROTO_INET);
 }
@@ -343,6 +347,14 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 		break;
 	case NETDEV_CHANGEMTU:
 		fp_flow_flush(fpn, fp_match_out, dev, FASTPATH_DEL_REASON_MTU);
+		break;
+	case NETDEV_CHANGEUPPER:
+		/*
+		 * Enslaved to a bridge or bond (or released): its packets now
+		 * belong to the upper device's receive path, which the hook
+		 * on this one runs before.
+		 */
+		fp_flow_flush(fpn, fp_match_dev, dev, FASTPATH_DEL_REASON_DEV);
 		break;
 	case NETDEV_CHANGEADDR:
 		fp_nh_dev_addr_changed(fpn, dev);

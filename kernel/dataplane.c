@@ -133,7 +133,8 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 	 * (as nf_flowtable does): testing it here would cost every packet a
 	 * read of the entry, a cache miss when there are many flows.
 	 */
-	hold = READ_ONCE(d->hold);
+	/* Acquire: a verification publishes mark and priority before hold. */
+	hold = smp_load_acquire(&d->hold);
 	if (unlikely(hold == FP_HOLD_KILLED)) {
 		*exc = FP_EXC_STALE;
 		return NULL;
@@ -286,9 +287,13 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	/* What egress qdiscs classify on, as the stack left it (verified). */
 	skb->mark = d->mark;
 	skb->priority = d->priority;
-	/* As ip_forward(): a received checksum and timestamp do not apply. */
+	/*
+	 * As ip_forward(): a received checksum and timestamp do not apply,
+	 * and the route is the stack's business (a tunnel's metadata dst).
+	 */
 	skb_forward_csum(skb);
 	skb_clear_tstamp(skb);
+	skb_dst_drop(skb);
 	fp_push_l2(skb, nh);
 	skb->dev = nh->dev;
 	dev_queue_xmit(skb);

@@ -108,7 +108,8 @@ bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex)
 	};
 	u32 hold;
 
-	switch (READ_ONCE(d->state)) {
+	/* Acquire: nh and the rest were published before the state. */
+	switch (smp_load_acquire(&d->state)) {
 	case FP_DIR_OFFLOADED:
 		ex->iif = d->key.iif;
 		ex->oif = d->nh->dev->ifindex;

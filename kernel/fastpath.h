@@ -380,6 +380,7 @@ struct fp_learned {
 	u8 rx_dsfield;
 	u32 rx_mark;
 	u32 priority;
+	u32 learn_gen;			/* fp_net.learn_gen the rules were read at */
 };
 int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 		  enum ip_conntrack_dir dir, struct fp_learned *l);

@@ -276,12 +276,13 @@ static void fp_flow_discard(struct fp_net *fpn, struct fp_flow *flow)
 }
 
 /* Remembers why d is not offloaded, for ttl jiffies. */
-static void fp_dir_refuse(struct fp_net *fpn, struct fp_dir *d, u8 why,
+static void fp_dir_refuse(const struct fp_learned *l, struct fp_dir *d, u8 why,
 			  u32 detail, unsigned long ttl)
 {
 	WRITE_ONCE(d->why, why);
 	WRITE_ONCE(d->why_detail, detail);
-	WRITE_ONCE(d->why_gen, fpn->learn_gen);
+	/* Decided before a rule change: void at once. */
+	WRITE_ONCE(d->why_gen, l->learn_gen);
 	WRITE_ONCE(d->retry_at, jiffies + ttl);
 	WRITE_ONCE(d->state, FP_DIR_REFUSED);
 }
@@ -318,8 +319,9 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	/* A device disabled or detached since the hook saw it: no flow. */
 	if (READ_ONCE(l->in_fpd->ifindex) != tmpl->key.iif)
 		return -ENODEV;
-	if (test_bit(FP_FLOW_KILLED, &flow->flags))
-		return -ESTALE;
+	/* Rules changed since they said yes: learn again, with the new ones. */
+	if (l->learn_gen != fpn->learn_gen)
+		return -EAGAIN;
 	if (!flow->offloaded &&
 	    atomic_read(&fpn->nflows) >= READ_ONCE(fpn->cfg.flow_limit))
 		return -ENOSPC;
@@ -339,7 +341,13 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	d->verified = l->hold == FP_HOLD_NONE;
 	d->last_used = jiffies;
 	d->hold = l->hold;
-	err = rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
+	/*
+	 * Against fp_flow_kill(): either it sees this direction's hold and
+	 * overwrites it, or this sees its bit (both sides fully ordered).
+	 */
+	smp_mb();
+	err = test_bit(FP_FLOW_KILLED, &flow->flags) ? -ESTALE :
+	      rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
 	if (err) {
 		/* An older flow with this tuple is on its way out. */
 		fp_nh_put_locked(fpn, d->nh);
@@ -390,15 +398,15 @@ int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 	if (d->state == FP_DIR_OFFLOADED) {
 		err = -EEXIST;
 	} else if (l->why) {
-		fp_dir_refuse(fpn, d, l->why, l->why_detail, FP_REFUSAL_TTL);
+		fp_dir_refuse(l, d, l->why, l->why_detail, FP_REFUSAL_TTL);
 		err = 0;
 	} else {
 		err = fp_dir_offload(fpn, flow, d, l);
 		/* Passing conditions, remembered briefly: explain shows them. */
 		if (err == -ENOSPC)
-			fp_dir_refuse(fpn, d, FASTPATH_WHY_TABLE_FULL, 0, HZ);
+			fp_dir_refuse(l, d, FASTPATH_WHY_TABLE_FULL, 0, HZ);
 		else if (err == -EHOSTUNREACH)
-			fp_dir_refuse(fpn, d, FASTPATH_WHY_NO_NEIGH, 0, HZ);
+			fp_dir_refuse(l, d, FASTPATH_WHY_NO_NEIGH, 0, HZ);
 		else if (err && created)
 			fp_flow_discard(fpn, flow);
 		first = !err && flow->offloaded == 1;
@@ -563,7 +571,7 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		const struct fp_dir *d = &flow->dir[i];
 
-		if (d->state != FP_DIR_OFFLOADED)
+		if (!fp_dir_offloaded(d))
 			continue;
 		if (READ_ONCE(d->nh->dead))
 			return FASTPATH_DEL_REASON_NEIGH;
@@ -602,7 +610,7 @@ static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 		struct fp_dir *d = &flow->dir[i];
 		u64 packets = atomic64_read(&d->packets);
 
-		if (d->state == FP_DIR_OFFLOADED && packets != d->synced_packets) {
+		if (packets != d->synced_packets && fp_dir_offloaded(d)) {
 			/* Only the GC writes it: no shared line per packet. */
 			d->nh->used = 1;
 			moved = true;

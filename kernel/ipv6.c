@@ -61,6 +61,12 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	}
 	if (unlikely(skb->pkt_type != PACKET_HOST || fp_ipv6_not_unicast(ip6h)))
 		return fp_exception(fpn, fpd, FP_EXC_NOT_UNICAST);
+	/*
+	 * ip6_forward() drops everything when forwarding is off, and turning
+	 * it off invalidates no route: the flows' routes still pass.
+	 */
+	if (unlikely(!READ_ONCE(fpn->net->ipv6.devconf_all->forwarding)))
+		return fp_exception(fpn, fpd, FP_EXC_STALE);
 
 	rx.key.proto = ip6h->nexthdr;
 	rx.key.src.in6 = ip6h->saddr;

@@ -152,6 +152,8 @@ static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
 	};
 	const struct fp_rule *rule;
 
+	/* Read before the rules: pairs with fp_rules_replace(). */
+	l->learn_gen = smp_load_acquire(&fpn->learn_gen);
 	if (l->why)
 		return;
 	rule = fp_rules_decide(fpn, &ctx);

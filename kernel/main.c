@@ -97,6 +97,8 @@ static int __net_init fp_net_init(struct net *net)
 		.verify_interval = fp_verify_interval,
 	};
 	fpn->verified_at = jiffies;
+	/* Dumps treat a generation of 0 as none: the first change must count. */
+	fpn->gen = 1;
 	INIT_LIST_HEAD(&fpn->devs);
 	fpn->stats = netdev_alloc_pcpu_stats(struct fp_pcpu_stats);
 	if (!fpn->stats)

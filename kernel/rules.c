@@ -190,9 +190,12 @@ static struct fp_ruleset *fp_rules_replace(struct fp_net *fpn,
 {
 	struct fp_ruleset *old = rcu_replace_pointer(fpn->rules, set, true);
 
-	/* Refusals by the old rules are void. */
+	/*
+	 * Refusals by the old rules are void, and learners that read them
+	 * do not insert (fp_dir_offload): release orders the set before.
+	 */
 	spin_lock_bh(&fpn->lock);
-	WRITE_ONCE(fpn->learn_gen, fpn->learn_gen + 1);
+	smp_store_release(&fpn->learn_gen, fpn->learn_gen + 1);
 	spin_unlock_bh(&fpn->lock);
 	if (set && set->n) {
 		struct fp_rules_eval eval = { .fpn = fpn, .set = set };

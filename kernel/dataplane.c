@@ -61,8 +61,9 @@ unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
 /*
  * A held direction's packet goes to the stack: one to be verified leaves
  * its headers for the POST_ROUTING check first.  A direction forwarded
- * until now whose packets arrive with another DSCP or mark than verified
- * is verified again: the stack's rules may treat them differently.
+ * until now whose packets arrive with another DSCP, mark or priority than
+ * verified is verified again: the stack's rules may treat them differently
+ * (and IPv6 forwarding keeps the received priority).
  */
 static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
 				    const struct fp_rx *rx, u32 hold)
@@ -161,7 +162,8 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 		return NULL;
 	}
 	if (unlikely(hold || rx->dsfield != d->rx_dsfield ||
-		     skb->mark != d->rx_mark)) {
+		     skb->mark != d->rx_mark ||
+		     skb->priority != d->rx_priority)) {
 		*exc = fp_rx_held(skb, d, rx, hold);
 		return NULL;
 	}

@@ -158,6 +158,8 @@ struct fp_dir {
 	u64 synced_bytes;
 	u32 retry_at;			/* jiffies: refused or rejected until */
 	u32 why_detail;
+	u32 rx_priority;		/* as rx_mark (a VLAN's ingress map) */
+	u32 ct_mark;			/* conntrack's mark when verified */
 	u8 state;			/* enum fp_dir_state */
 	u8 why;				/* enum fastpath_why */
 	u8 why_gen;			/* fp_net.learn_gen when refused */
@@ -379,9 +381,11 @@ struct fp_learned {
 	u32 hold;			/* FP_HOLD_NONE or FP_HOLD_VERIFY */
 	u8 rx_dsfield;
 	u32 rx_mark;
+	u32 rx_priority;
 	u32 priority;
 	u32 learn_gen;			/* fp_net.learn_gen the rules were read at */
 };
+u16 fp_route_mtu(const struct dst_entry *dst, u8 family);
 int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 		  enum ip_conntrack_dir dir, struct fp_learned *l);
 /*
@@ -397,6 +401,16 @@ void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);
 /* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);
+/* Rules that match or restore it (meta mark set ct mark) see a change. */
+static inline u32 fp_ct_mark(const struct nf_conn *ct)
+{
+#ifdef CONFIG_NF_CONNTRACK_MARK
+	return READ_ONCE(ct->mark);
+#else
+	return 0;
+#endif
+}
+
 static inline struct fp_flow *fp_dir_flow(const struct fp_dir *d)
 {
 	return container_of(d, struct fp_flow, dir[d->index]);

@@ -338,6 +338,8 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	d->priority = l->priority;
 	d->rx_dsfield = l->rx_dsfield;
 	d->rx_mark = l->rx_mark;
+	d->rx_priority = l->rx_priority;
+	d->ct_mark = fp_ct_mark(flow->ct);
 	d->verified = l->hold == FP_HOLD_NONE;
 	d->last_used = jiffies;
 	d->hold = l->hold;
@@ -575,6 +577,8 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 			continue;
 		if (READ_ONCE(d->nh->dead))
 			return FASTPATH_DEL_REASON_NEIGH;
+		if (fp_route_mtu(d->dst, d->key.family) != d->mtu)
+			return FASTPATH_DEL_REASON_MTU;
 		if (!last || time_after(READ_ONCE(d->last_used), last))
 			last = READ_ONCE(d->last_used);
 	}
@@ -650,9 +654,14 @@ static void fp_gc_one(struct fp_net *fpn, struct fp_flow *flow, void *arg)
 		return;
 	}
 	fp_flow_refresh(fpn, flow, pass->notify);
-	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		if (fp_dir_offloaded(&flow->dir[i]))
-			fp_verify_again(&flow->dir[i], pass->verify);
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		struct fp_dir *d = &flow->dir[i];
+
+		/* A daemon or rule changed the connection's mark since. */
+		if (fp_dir_offloaded(d))
+			fp_verify_again(d, pass->verify ||
+				     READ_ONCE(d->ct_mark) != fp_ct_mark(flow->ct));
+	}
 }
 
 static void fp_gc_work(struct work_struct *work)

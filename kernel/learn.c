@@ -95,6 +95,20 @@ enum fastpath_why fp_out_why(const struct net_device *out)
 }
 
 /*
+ * The largest IP packet the stack forwards on dst without fragmenting or
+ * sending ICMP.  It changes without a route change (an IPv6 device's mtu
+ * sysctl, a router advertisement): the GC compares.
+ */
+u16 fp_route_mtu(const struct dst_entry *dst, u8 family)
+{
+	unsigned int mtu = family == AF_INET ?
+			   ip_dst_mtu_maybe_forward(dst, true) :
+			   ip6_dst_mtu_maybe_forward(dst, true);
+
+	return min_t(unsigned int, mtu, U16_MAX);
+}
+
+/*
  * The family's part: this packet was forwarded whole and plain, and its
  * route gives the next hop, MTU and route cookie.  A "no" is about this
  * packet only (an option, a fragment) and not remembered.
@@ -112,8 +126,7 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 		return true;
 	}
 	l->nexthop.ip = rt_nexthop(rt, iph->daddr);
-	l->tmpl.mtu = min_t(u32, ip_dst_mtu_maybe_forward(&rt->dst, true),
-			    U16_MAX);
+	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
 	return true;
 }
@@ -132,8 +145,7 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 	if (IP6CB(skb)->frag_max_size || ip6h->nexthdr != l->tmpl.key.proto)
 		return false;
 	l->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
-	l->tmpl.mtu = min_t(u32, ip6_dst_mtu_maybe_forward(&rt->dst, true),
-			    U16_MAX);
+	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
 	l->tmpl.dst_cookie = rt6_get_cookie(rt);
 	l->dscp = ipv6_get_dsfield(ip6h) >> 2;
 	return true;

@@ -136,6 +136,18 @@ static int fp_nl_get_addr(const struct nlattr *attr, u8 family,
 	return 0;
 }
 
+/* Is any bit of a after its first plen set? */
+static bool fp_nl_host_bits(const union nf_inet_addr *a, unsigned int plen,
+			    unsigned int bits)
+{
+	unsigned int i;
+
+	for (i = plen; i < bits; i++)
+		if (a->all[i / 32] & htonl(1U << (31 - i % 32)))
+			return true;
+	return false;
+}
+
 /*
  * The prefix tb[addr]/tb[len], the whole address when tb[len] is absent.
  * Returns 1 if given, 0 if not, or an error.
@@ -163,6 +175,12 @@ static int fp_nl_get_prefix(struct nlattr **tb, int addr, int len, u8 family,
 	if (*plen > bits) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[len],
 				    "prefix length exceeds address");
+		return -EINVAL;
+	}
+	/* As ip route: 10.0.0.1/24 is a mistake, not 10.0.0.0/24. */
+	if (fp_nl_host_bits(prefix, *plen, bits)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[addr],
+				    "address has host bits set beyond the prefix length");
 		return -EINVAL;
 	}
 	return 1;
@@ -256,6 +274,12 @@ static int fp_nl_dev_name(struct genl_info *info, char name[IFNAMSIZ],
 	}
 	if (!ifindex) {
 		nla_strscpy(name, ifname, IFNAMSIZ);
+		/* Waiting for a name no device can have would be forever. */
+		if (!dev_valid_name(name)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, ifname,
+					    "invalid device name");
+			return -EINVAL;
+		}
 		*devp = __dev_get_by_name(net, name);
 		return 0;
 	}

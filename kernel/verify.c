@@ -51,6 +51,7 @@ struct fp_probe {
 	__wsum payload;			/* checksum of what follows hdr */
 	bool has_payload;		/* payload was computed */
 	u32 rx_mark;
+	u32 rx_priority;
 	u16 len;			/* IP packet length */
 	u8 hlen;			/* bytes in hdr */
 	u8 thoff;			/* L4 header offset in hdr */
@@ -82,6 +83,7 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 		p->payload = skb_checksum(skb, hlen, rx->len - hlen, 0);
 	p->d = d;
 	p->rx_mark = skb->mark;
+	p->rx_priority = skb->priority;
 	p->len = rx->len;
 	p->hlen = hlen;
 	p->thoff = rx->thoff;
@@ -243,6 +245,8 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	/* Read by packets only once the hold is released. */
 	d->rx_dsfield = p->dsfield;
 	d->rx_mark = p->rx_mark;
+	d->rx_priority = p->rx_priority;
+	d->ct_mark = fp_ct_mark(fp_dir_flow(d)->ct);
 	d->mark = skb->mark;
 	d->priority = skb->priority;
 	WRITE_ONCE(d->verified, 1);
@@ -315,6 +319,7 @@ void fp_verify_learned(const struct fp_probe *p, const struct sk_buff *skb,
 	l->hold = p->partial ? FP_HOLD_VERIFY : FP_HOLD_NONE;
 	l->rx_dsfield = p->dsfield;
 	l->rx_mark = p->rx_mark;
+	l->rx_priority = p->rx_priority;
 	l->priority = skb->priority;
 }
 

@@ -273,6 +273,7 @@ struct fp_net {
 	/* When to verify every direction again (verify.c) */
 	struct socket *watch;		/* nftables commits, while enabled */
 	atomic_t ruleset_changes;
+	atomic_t xfrm_changes;		/* IPsec policies added, changed... */
 	u32 verified_changes;		/* GC: as of the last verification */
 	u32 verified_xfrm;
 	unsigned long verified_at;
@@ -534,6 +535,8 @@ bool fp_verify_due(struct fp_net *fpn);
 void fp_verify_again(struct fp_dir *d, bool all);
 int fp_watch_start(struct fp_net *fpn);
 void fp_watch_stop(struct fp_net *fpn);
+void fp_xfrm_watch_init(void);
+void fp_xfrm_watch_exit(void);
 
 /* dev.c: callers of enable/disable/disable_all hold RTNL */
 int fp_dev_enable(struct fp_net *fpn, const char *name,

@@ -163,6 +163,7 @@ static int __init fp_init(void)
 	err = fp_netlink_init();
 	if (err)
 		goto err_notifiers;
+	fp_xfrm_watch_init();
 	pr_info("fastpath %s loaded\n", FASTPATH_VERSION);
 	return 0;
 
@@ -177,6 +178,7 @@ err_cache:
 
 static void __exit fp_exit(void)
 {
+	fp_xfrm_watch_exit();
 	fp_netlink_exit();
 	fp_dev_notifiers_exit();
 	unregister_pernet_subsys(&fp_net_ops);

@@ -326,18 +326,11 @@ void fp_verify_learned(const struct fp_probe *p, const struct sk_buff *skb,
 /* GC: is another verification of every direction due? */
 bool fp_verify_due(struct fp_net *fpn)
 {
-	struct net *net = fpn->net;
 	u32 interval = READ_ONCE(fpn->cfg.verify_interval);
 	u32 changes = atomic_read(&fpn->ruleset_changes);
-	u32 xfrm = 0;
+	u32 xfrm = atomic_read(&fpn->xfrm_changes);
 	bool due;
 
-#ifdef CONFIG_XFRM
-	/* Forwarding policies: counts, and the default verdict. */
-	xfrm = READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_FWD]) +
-	       READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_FWD + XFRM_POLICY_MAX]) +
-	       ((u32)READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_FWD]) << 24);
-#endif
 	due = changes != fpn->verified_changes || xfrm != fpn->verified_xfrm ||
 	      (interval && time_after_eq(jiffies, fpn->verified_at + interval * HZ));
 	if (due) {
@@ -398,3 +391,56 @@ void fp_watch_stop(struct fp_net *fpn)
 	sock_release(fpn->watch);
 	fpn->watch = NULL;
 }
+
+#ifdef CONFIG_XFRM
+/*
+ * IPsec policy changes reach key managers only, so fastpath registers as
+ * one that manages no keys: any policy event of a netns (add, update,
+ * delete, flush, expiry) has its directions verified again by the GC.
+ * A change of the default verdict bumps the route generation instead.
+ */
+static int fp_xfrm_notify_policy(struct xfrm_policy *xp, int dir,
+				 const struct km_event *c)
+{
+	atomic_inc(&fp_pernet(c->net)->xfrm_changes);
+	return 0;
+}
+
+/* Called without a NULL test: answer as a manager without SAs to offer. */
+static int fp_xfrm_acquire(struct xfrm_state *x, struct xfrm_tmpl *t,
+			   struct xfrm_policy *xp)
+{
+	return -EINVAL;
+}
+
+/* Likewise; leaving *dir alone keeps the other managers' answer. */
+static struct xfrm_policy *fp_xfrm_compile_policy(struct sock *sk, int opt,
+						  u8 *data, int len, int *dir)
+{
+	return NULL;
+}
+
+static struct xfrm_mgr fp_xfrm_mgr = {
+	.notify_policy = fp_xfrm_notify_policy,
+	.acquire = fp_xfrm_acquire,
+	.compile_policy = fp_xfrm_compile_policy,
+};
+
+void fp_xfrm_watch_init(void)
+{
+	xfrm_register_km(&fp_xfrm_mgr);
+}
+
+void fp_xfrm_watch_exit(void)
+{
+	xfrm_unregister_km(&fp_xfrm_mgr);
+}
+#else
+void fp_xfrm_watch_init(void)
+{
+}
+
+void fp_xfrm_watch_exit(void)
+{
+}
+#endif

@@ -261,16 +261,16 @@ static int fp_nh_netevent(struct notifier_block *nb, unsigned long event,
 	fpn = fp_pernet(dev_net(n->dev));
 	fp_nh_key_init(&key, n->dev, family, &addr);
 
-	/* One lookup per event, whatever the number of flows. */
-	rcu_read_lock();
-	nh = rhashtable_lookup(&fpn->nh_table, &key, fp_nh_params);
-	if (nh) {
-		spin_lock_bh(&fpn->lock);
-		if (!nh->dead)
-			fp_nh_update(fpn, nh, n);
-		spin_unlock_bh(&fpn->lock);
-	}
-	rcu_read_unlock();
+	/*
+	 * One lookup per event, whatever the number of flows; under the lock
+	 * that fp_nh_get() inserts and then reads the neighbour with, so that
+	 * either it reads this update or this finds its next hop.
+	 */
+	spin_lock_bh(&fpn->lock);
+	nh = rhashtable_lookup_fast(&fpn->nh_table, &key, fp_nh_params);
+	if (nh && !nh->dead)
+		fp_nh_update(fpn, nh, n);
+	spin_unlock_bh(&fpn->lock);
 	return NOTIFY_DONE;
 }
 

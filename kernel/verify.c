@@ -57,6 +57,7 @@ struct fp_probe {
 	u8 thoff;			/* L4 header offset in hdr */
 	u8 dsfield;			/* ECN masked */
 	bool partial;			/* CHECKSUM_PARTIAL */
+	bool uncovered;			/* the L4 checksum misses the payload */
 	u8 hdr[FP_PROBE_HDR];
 };
 
@@ -89,6 +90,10 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 	p->thoff = rx->thoff;
 	p->dsfield = rx->dsfield;
 	p->partial = skb->ip_summed == CHECKSUM_PARTIAL;
+	/* Left to the hardware, or a UDP datagram without a checksum. */
+	p->uncovered = p->partial ||
+		       (rx->key.proto == IPPROTO_UDP &&
+			!((struct udphdr *)(p->hdr + rx->thoff))->check);
 	p->skb = skb;
 }
 
@@ -316,7 +321,7 @@ void fp_verify_learned(const struct fp_probe *p, const struct sk_buff *skb,
 		return;
 	}
 	/* The checksum does not cover the payload: the next packet's will. */
-	l->hold = p->partial ? FP_HOLD_VERIFY : FP_HOLD_NONE;
+	l->hold = p->uncovered ? FP_HOLD_VERIFY : FP_HOLD_NONE;
 	l->rx_dsfield = p->dsfield;
 	l->rx_mark = p->rx_mark;
 	l->rx_priority = p->rx_priority;

@@ -407,7 +407,11 @@ void fp_watch_stop(struct fp_net *fpn)
 static int fp_xfrm_notify_policy(struct xfrm_policy *xp, int dir,
 				 const struct km_event *c)
 {
-	atomic_inc(&fp_pernet(c->net)->xfrm_changes);
+	/* c->net is set only for events without a policy (a flush). */
+	struct net *net = xp ? xp_net(xp) : c->net;
+
+	if (net)
+		atomic_inc(&fp_pernet(net)->xfrm_changes);
 	return 0;
 }
 

@@ -328,7 +328,8 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 		return -EHOSTUNREACH;
 
 	d->key.iif = tmpl->key.iif;
-	d->mtu = tmpl->mtu;
+	/* The route's, and what the device transmitted on carries. */
+	d->mtu = min(tmpl->mtu, d->nh->l2.mtu);
 	d->dst_cookie = tmpl->dst_cookie;
 	d->dst = tmpl->dst;
 	/* As verified on this packet, or to be verified on the next. */

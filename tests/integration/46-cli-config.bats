@@ -525,10 +525,12 @@ explain_until() {
 	api_connections 1 7400
 	api_connections 1 7401
 	api_connections 1 7402
-	# Accelerated through the new r0 unless a rule bypasses it (the
-	# request's direction: the replies, to port 10000, match neither).
+	# Learned through the new r0 (its one reply on the fast path, or
+	# waiting for a next packet to verify it) unless a rule bypasses it
+	# (the request's direction: the replies, to port 10000, match neither).
 	r fpctl -j flow show dport 7402 | jq -e --argjson i "$new" \
-		'length == 1 and .[0].reply.offloaded and .[0].reply.oif_index == $i'
+		'length == 1 and (.[0].reply.offloaded or .[0].reply.why == "verifying") and
+		.[0].reply.oif == "r0" and .[0].reply.oif_index == $i'
 	run -0 r fpctl -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 10000 dport 7400
 	jq -e '.orig.why == "rule" and .orig.why_detail == 10 and (.orig.offloaded | not)' <<<"$output"
 	run -0 r fpctl -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 10000 dport 7401

@@ -100,6 +100,14 @@ static int dev_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	       attr_u64(tb[FASTPATH_A_DEV_TX_BYTES]));
 	pr_u64(PR_ANY, "slow_packets", " slow %" PRIu64 " pkts",
 	       attr_u64(tb[FASTPATH_A_DEV_SLOW_PACKETS]));
+	/* How packets routed out of it leave: on which device below. */
+	if (tb[FASTPATH_A_DEV_XMIT_MODE])
+		pr_str(PR_ANY, "xmit_mode", " xmit %s",
+		       enum_name(fp_xmit_mode_names, fp_xmit_mode_count,
+				 attr_u32(tb[FASTPATH_A_DEV_XMIT_MODE])));
+	if (tb[FASTPATH_A_DEV_XMIT_IFNAME])
+		pr_str(PR_ANY, "xmit_ifname", " dev %s",
+		       nla_get_string(tb[FASTPATH_A_DEV_XMIT_IFNAME]));
 	pr_text("\n");
 	pr_close_object();
 	return 0;

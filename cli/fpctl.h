@@ -122,6 +122,8 @@ extern const char *const fp_rule_action_names[], *const fp_del_reason_names[],
 	*const fp_why_names[], *const fp_verify_field_names[];
 extern const size_t fp_rule_action_count, fp_del_reason_count, fp_why_count,
 	fp_verify_field_count;
+extern const char *const fp_xmit_mode_names[];
+extern const size_t fp_xmit_mode_count;
 extern const char *const fp_exceptions_names[], *const fp_config_names[];
 extern const struct fp_range fp_config_ranges[];
 

@@ -10,6 +10,12 @@ const char *const fp_rule_action_names[] = {
 };
 const size_t fp_rule_action_count = ARRAY_SIZE(fp_rule_action_names);
 
+const char *const fp_xmit_mode_names[] = {
+	[FASTPATH_XMIT_MODE_DIRECT] = "direct",
+	[FASTPATH_XMIT_MODE_UPPER] = "upper",
+};
+const size_t fp_xmit_mode_count = ARRAY_SIZE(fp_xmit_mode_names);
+
 const char *const fp_del_reason_names[] = {
 	[FASTPATH_DEL_REASON_TCP_CLOSE] = "tcp-close",
 	[FASTPATH_DEL_REASON_IDLE] = "idle",

@@ -26,17 +26,23 @@ unsigned int fp_ingress(void *priv, struct sk_buff *skb,
 			const struct nf_hook_state *state)
 {
 	struct fp_dev *fpd = priv;
+	enum fp_exception exc = FP_EXC_UNSUPPORTED;
+	unsigned int verdict = NF_ACCEPT;
 
 	/* A VLAN tag still in the skb means the packet is not ours yet. */
 	if (likely(!skb_vlan_tag_present(skb))) {
 		switch (skb->protocol) {
 		case htons(ETH_P_IP):
-			return fp_ipv4_rx(fpd->fpn, fpd, skb);
+			verdict = fp_ipv4_rx(fpd->fpn, fpd, skb, &exc);
+			break;
 		case htons(ETH_P_IPV6):
-			return fp_ipv6_rx(fpd->fpn, fpd, skb);
+			verdict = fp_ipv6_rx(fpd->fpn, fpd, skb, &exc);
+			break;
 		}
 	}
-	return fp_exception(fpd->fpn, fpd, FP_EXC_UNSUPPORTED);
+	if (verdict == NF_STOLEN)
+		return verdict;
+	return fp_exception(fpd->fpn, fpd, exc);
 }
 
 /* Counts a packet left to the stack; exc FP_EXC_COUNT gives no reason. */
@@ -82,8 +88,9 @@ static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
  * link-layer header, or NULL and the reason to leave the packet to the
  * stack.
  */
-struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
-			  struct fp_rx *rx, enum fp_exception *exc)
+struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
+			  struct sk_buff *skb, struct fp_rx *rx,
+			  enum fp_exception *exc)
 {
 	unsigned int l4len = rx->key.proto == IPPROTO_TCP ?
 			     sizeof(struct tcphdr) : sizeof(struct udphdr);
@@ -106,7 +113,8 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 	th = (const struct tcphdr *)(skb->data + rx->thoff);
 	rx->key.sport = th->source;
 	rx->key.dport = th->dest;
-	rx->key.iif = skb->dev->ifindex;
+	/* fpd's device, or the PPP device of a session frame. */
+	rx->key.iif = READ_ONCE(fpd->ifindex);
 
 	d = fp_flow_lookup(fpn, &rx->key);
 	if (!d) {
@@ -170,7 +178,7 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
 	/* Unshared headers are the rule: no call then. */
 	if (unlikely((skb_cloned(skb) &&
 		      skb_ensure_writable(skb, rx->thoff + l4len)) ||
-		     skb_cow_head(skb, ETH_HLEN))) {
+		     skb_cow_head(skb, FP_L2_MAX))) {
 		*exc = FP_EXC_COUNT;
 		return NULL;
 	}
@@ -239,17 +247,44 @@ void fp_rewrite_l4(void *l4, const struct fp_dir *d, bool partial)
 	ports[1] = d->xdport;
 }
 
-/* The next hop's link-layer header, consistent against its rewrites. */
-static void fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh)
+/* The next hop's link-layer state, consistent against its rewrites. */
+static void fp_read_l2(const struct fp_nh *nh, struct fp_l2 *l2)
 {
-	u8 *hdr = __skb_push(skb, ETH_HLEN);
 	unsigned int seq;
 
 	do {
 		seq = read_seqcount_begin(&nh->seq);
-		memcpy(hdr, nh->hdr, ETH_HLEN);
+		*l2 = nh->l2;
 	} while (read_seqcount_retry(&nh->seq, seq));
+}
+
+/*
+ * Puts the header in front and picks the device to send on.  A GSO packet
+ * out of a PPPoE session goes to the PPP device, which segments it as the
+ * stack would: PPPoE frames cannot be segmented below it.
+ */
+static void fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
+		       unsigned int len)
+{
+	struct fp_l2 l2;
+	u8 *hdr;
+
+	fp_read_l2(nh, &l2);
+	if (unlikely(l2.pppoe_len && skb_is_gso(skb))) {
+		skb_reset_mac_header(skb);
+		skb->dev = nh->dev;
+		return;
+	}
+	hdr = __skb_push(skb, l2.hlen);
+	memcpy(hdr, l2.hdr, l2.hlen);
+	/* PPP protocol and IP packet. */
+	if (l2.pppoe_len)
+		put_unaligned_be16(len + 2, hdr + l2.pppoe_len);
 	skb_reset_mac_header(skb);
+	skb->protocol = l2.protocol;
+	if (l2.vlan_proto)
+		__vlan_hwaccel_put_tag(skb, l2.vlan_proto, l2.vlan_tci);
+	skb->dev = l2.dev;
 }
 
 static void fp_stats_add_fast(struct fp_pcpu_stats __percpu *stats,
@@ -296,8 +331,7 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	skb_forward_csum(skb);
 	skb_clear_tstamp(skb);
 	skb_dst_drop(skb);
-	fp_push_l2(skb, nh);
-	skb->dev = nh->dev;
+	fp_push_l2(skb, nh, len);
 	dev_queue_xmit(skb);
 	return NF_STOLEN;
 }

@@ -18,9 +18,6 @@
 
 #include "fastpath.h"
 
-/* After netdev ingress filters at the default priority 0. */
-#define FP_INGRESS_PRIORITY	1
-
 struct fp_dev *fp_dev_find(struct fp_net *fpn, int ifindex)
 {
 	struct fp_dev *fpd;
@@ -44,6 +41,12 @@ struct fp_dev *fp_dev_find_name(struct fp_net *fpn, const char *name)
 	return NULL;
 }
 
+/* Is d routed out of dev, or transmitted on it under the routed device? */
+static bool fp_dir_out(const struct fp_dir *d, const struct net_device *dev)
+{
+	return d->nh->dev == dev || READ_ONCE(d->nh->l2.dev) == dev;
+}
+
 /* Flows received or transmitted on the device given as arg. */
 static bool fp_match_dev(const struct fp_flow *flow, const void *arg)
 {
@@ -54,7 +57,7 @@ static bool fp_match_dev(const struct fp_flow *flow, const void *arg)
 		const struct fp_dir *d = &flow->dir[i];
 
 		if (fp_dir_offloaded(d) &&
-		    (d->key.iif == dev->ifindex || d->nh->dev == dev))
+		    (d->key.iif == dev->ifindex || fp_dir_out(d, dev)))
 			return true;
 	}
 	return false;
@@ -67,7 +70,7 @@ static bool fp_match_out(const struct fp_flow *flow, const void *arg)
 
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
 		if (fp_dir_offloaded(&flow->dir[i]) &&
-		    flow->dir[i].nh->dev == arg)
+		    fp_dir_out(&flow->dir[i], arg))
 			return true;
 	return false;
 }
@@ -108,6 +111,7 @@ static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
 	spin_unlock_bh(&fpn->lock);
 	fp_nh_set_tx_stats(fpn, dev, fpd->stats);
 	fpn->attached++;
+	fp_pppoe_attach(fpd);
 	return 0;
 }
 
@@ -117,6 +121,7 @@ static void fp_dev_detach(struct fp_dev *fpd)
 	struct net_device *dev = fpd->dev;
 	struct fp_net *fpn = fpd->fpn;
 
+	fp_pppoe_detach(fpd);
 	/*
 	 * A learner that found fpd before this point checks its ifindex
 	 * again under the lock: no flow can be added for it after the flush.
@@ -314,6 +319,33 @@ static void fp_dev_gone(struct fp_net *fpn, struct net_device *dev)
 		fp_dev_detach(fpd);
 }
 
+/*
+ * The PPPoE sessions of enabled PPP devices follow their devices: hooked
+ * once the PPP device is up (its channel connected), unhooked when it or
+ * the device the session runs over goes down or away.
+ */
+static void fp_dev_sessions(struct fp_net *fpn, struct net_device *dev,
+			    unsigned long event)
+{
+	struct fp_dev *fpd;
+
+	list_for_each_entry(fpd, &fpn->devs, list) {
+		switch (event) {
+		case NETDEV_UP:
+		case NETDEV_CHANGE:
+			if (fpd->dev == dev)
+				fp_pppoe_attach(fpd);
+			break;
+		case NETDEV_GOING_DOWN:
+		case NETDEV_DOWN:
+		case NETDEV_UNREGISTER:
+			if (fpd->dev == dev || fpd->pppoe.lower == dev)
+				fp_pppoe_detach(fpd);
+			break;
+		}
+	}
+}
+
 static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 			   void *ptr)
 {
@@ -322,6 +354,8 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 
 	if (list_empty(&fpn->devs) && !atomic_read(&fpn->nflows))
 		return NOTIFY_DONE;
+
+	fp_dev_sessions(fpn, dev, event);
 
 	/* One walk of the flows per event at most. */
 	switch (event) {
@@ -358,6 +392,17 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 		break;
 	case NETDEV_CHANGEADDR:
 		fp_nh_dev_addr_changed(fpn, dev);
+		break;
+	}
+	/* Any device under a next hop may have changed its path. */
+	switch (event) {
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+	case NETDEV_CHANGE:
+	case NETDEV_CHANGEMTU:
+	case NETDEV_CHANGEUPPER:
+	case NETDEV_UNREGISTER:
+		fp_nh_refresh_all(fpn);
 		break;
 	}
 	return NOTIFY_DONE;

@@ -35,6 +35,21 @@
 #if __has_include(<net/gso.h>)	/* 6.5: GSO helpers left skbuff.h */
 #include <net/gso.h>
 #endif
+#if __has_include(<linux/unaligned.h>)	/* 6.12: out of asm/ */
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+#ifdef CONFIG_NET_XGRESS		/* 6.6: tcx replaced the mini qdiscs */
+#define fp_tc_ingress(dev)	rcu_access_pointer((dev)->tcx_ingress)
+#define fp_tc_egress(dev)	rcu_access_pointer((dev)->tcx_egress)
+#elif defined(CONFIG_NET_CLS_ACT)
+#define fp_tc_ingress(dev)	rcu_access_pointer((dev)->miniq_ingress)
+#define fp_tc_egress(dev)	rcu_access_pointer((dev)->miniq_egress)
+#else
+#define fp_tc_ingress(dev)	NULL
+#define fp_tc_egress(dev)	NULL
+#endif
 
 /* Packets left to the normal stack, indexed like the exceptions attr set. */
 enum fp_exception {
@@ -194,12 +209,38 @@ static inline bool fp_dir_offloaded(const struct fp_dir *d)
 }
 
 /*
- * A next hop: the link-layer header that the stack's neighbour output
- * would put in front of a packet routed out of a device to a gateway (or
- * on-link destination), shared by every direction that uses it.  The
- * neighbour notifier rewrites it in place when the neighbour's address
+ * How packets routed out of a device leave (l2.c, fp_l2.mode).  DIRECT: the whole
+ * header of the device stack under the routed device (VLAN tags, PPPoE
+ * session, bridge port) is pushed and the packet sent on the lowest
+ * device.  UPPER: the routed device's own header, sent on it, for stacks
+ * whose upper devices do something the fast path would skip (a qdisc, tc
+ * or netfilter egress, VLAN QoS maps, bridge netfilter, PPP compression).
+ */
+/* Ethernet, one in-band VLAN tag, PPPoE session and PPP headers: 26. */
+#define FP_L2_MAX	32
+
+struct fp_l2 {
+	struct net_device *dev;		/* transmitted on */
+	__be16 protocol;		/* skb->protocol: first in-band type */
+	__be16 vlan_proto;		/* outermost tag, out of band; 0: none */
+	u16 vlan_tci;
+	u16 mtu;			/* longest IP packet dev carries */
+	u8 hlen;			/* bytes of hdr pushed */
+	u8 pppoe_len;			/* PPPoE length field offset, 0: none */
+	u8 mode;			/* enum fastpath_xmit_mode */
+	u8 pad;
+	u8 hdr[FP_L2_MAX];
+};
+
+/*
+ * A next hop: the link-layer header that the stack would put in front of
+ * a packet routed out of a device to a gateway (or on-link destination),
+ * and the device it leaves on, shared by every direction that uses it.
+ * The neighbour notifier rewrites it in place when the neighbour's address
  * changes, and kills it when the neighbour fails or goes away: a fresh
- * one is then created by the next learning.
+ * one is then created by the next learning.  Device events and the GC
+ * resolve the device stack under it again (an FDB entry moved).  A PPP
+ * device has no neighbour: its next hop has a zero address.
  */
 struct fp_nh_key {
 	union nf_inet_addr addr;
@@ -213,10 +254,10 @@ struct fp_nh {
 	struct list_head list;		/* fp_net.nhs, until dead */
 	struct fp_nh_key key;
 	struct net_device *dev;		/* flows are removed before it goes */
-	seqcount_spinlock_t seq;	/* hdr against fp_net.lock writers */
+	seqcount_spinlock_t seq;	/* l2 against fp_net.lock writers */
 	u8 dead;			/* neighbour failed: flows must go */
 	u8 used;			/* GC: a flow moved traffic this round */
-	u8 hdr[ETH_HLEN];
+	struct fp_l2 l2;
 	/* the egress device's counters while it is enabled */
 	struct fp_pcpu_stats __percpu __rcu *tx_stats;
 	refcount_t ref;
@@ -235,6 +276,21 @@ struct fp_config {
 struct fp_net;
 
 /*
+ * The PPPoE session a PPP device runs over, while it is connected: its
+ * session frames are matched on the device below (the Ethernet or VLAN
+ * device the session was set up on), before the PPPoE socket and the
+ * second pass through the backlog.  Constant while the hook is registered.
+ */
+struct fp_pppoe {
+	struct net_device *lower;	/* held; NULL: no session hook */
+	netdevice_tracker tracker;
+	struct nf_hook_ops ops;
+	__be16 sid;
+	u8 remote[ETH_ALEN];		/* the access concentrator */
+	u8 compressed;			/* compression seen: UPPER only */
+};
+
+/*
  * A device enabled by name.  While a device of that name exists in the
  * netns it is attached: the ingress hook is registered on it.  When it
  * goes away the enablement waits for a device of the same name.
@@ -249,6 +305,7 @@ struct fp_dev {
 	struct fp_net *fpn;
 	struct fp_pcpu_stats __percpu *stats;
 	u64 retired_packets, retired_bytes;	/* moved to the netns's */
+	struct fp_pppoe pppoe;
 	struct rcu_head rcu;
 };
 
@@ -261,6 +318,7 @@ struct fp_net {
 	struct rhashtable by_ct;	/* fp_flow by conntrack entry */
 	struct rhashtable nh_table;	/* live fp_nh by fp_nh_key */
 	struct list_head nhs;		/* live fp_nh, RCU readers */
+	struct work_struct nh_refresh;	/* resolves them again (FDB changes) */
 	struct xarray flows;		/* fp_flow by id: dump order */
 	u32 next_id;
 	spinlock_t lock;		/* every writer, see the top */
@@ -428,6 +486,8 @@ struct fp_nh *fp_nh_get(struct fp_net *fpn, struct net_device *dev,
 			u8 family, const union nf_inet_addr *addr);
 void fp_nh_put(struct fp_nh *nh);
 void fp_nh_put_locked(struct fp_net *fpn, struct fp_nh *nh);
+/* Resolves every next hop's device stack again (device events). */
+void fp_nh_refresh_all(struct fp_net *fpn);
 /* The enabled device's counters (or NULL) for next hops out of dev. */
 void fp_nh_set_tx_stats(struct fp_net *fpn, const struct net_device *dev,
 			struct fp_pcpu_stats __percpu *stats);
@@ -437,6 +497,21 @@ void fp_nh_dev_addr_changed(struct fp_net *fpn, const struct net_device *dev);
 void fp_nh_gc(struct fp_net *fpn);
 int fp_nh_notifier_init(void);
 void fp_nh_notifier_exit(void);
+
+/* l2.c: device stacks under the routed egress device */
+/*
+ * Resolves how packets routed out of dev to the link-layer address daddr
+ * (unused for PPP) leave; RCU read side.  0, or an error if the stack
+ * would not send them anywhere the fast path can (a bridge flooding).
+ */
+int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
+		  const u8 *daddr, struct fp_l2 *l2);
+/* For fpctl dev show: how dev transmits; *lower NULL if per destination. */
+enum fastpath_xmit_mode fp_l2_describe(struct fp_net *fpn, struct net_device *dev,
+				 struct net_device **lower);
+/* The PPPoE session under an enabled PPP device: early ingress (RTNL). */
+void fp_pppoe_attach(struct fp_dev *fpd);
+void fp_pppoe_detach(struct fp_dev *fpd);
 
 /* learn.c: netfilter POST_ROUTING hooks of one netns */
 int fp_learn_init(struct net *net);
@@ -479,10 +554,20 @@ bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex);
 /* dataplane.c, ipv4.c, ipv6.c: the netdev ingress hook */
 unsigned int fp_ingress(void *priv, struct sk_buff *skb,
 			const struct nf_hook_state *state);
+/*
+ * NF_STOLEN (forwarded), or NF_ACCEPT and why in *exc; the caller counts.
+ * Received on fpd's device, or decapsulated for it.
+ */
 unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb);
+			struct sk_buff *skb, enum fp_exception *exc);
 unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb);
+			struct sk_buff *skb, enum fp_exception *exc);
+static inline unsigned int fp_pass(enum fp_exception *exc,
+				   enum fp_exception why)
+{
+	*exc = why;
+	return NF_ACCEPT;
+}
 unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
 			  enum fp_exception exc);
 /* What the family code found in a received packet's network header. */
@@ -493,8 +578,9 @@ struct fp_rx {
 	u8 ttl;				/* TTL or hop limit */
 	u8 dsfield;			/* ECN masked */
 };
-struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct sk_buff *skb,
-			  struct fp_rx *rx, enum fp_exception *exc);
+struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
+			  struct sk_buff *skb, struct fp_rx *rx,
+			  enum fp_exception *exc);
 unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 		     struct sk_buff *skb, unsigned int len);
 /*
@@ -539,6 +625,8 @@ void fp_xfrm_watch_init(void);
 void fp_xfrm_watch_exit(void);
 
 /* dev.c: callers of enable/disable/disable_all hold RTNL */
+/* Netdev ingress hooks: after the filters at the default priority 0. */
+#define FP_INGRESS_PRIORITY	1
 int fp_dev_enable(struct fp_net *fpn, const char *name,
 		  struct netlink_ext_ack *extack);
 int fp_dev_disable(struct fp_net *fpn, const char *name,

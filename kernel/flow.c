@@ -309,6 +309,12 @@ bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
 	       !fp_dir_refusal_valid(fpn, d);
 }
 
+/* The route's MTU, and what the device transmitted on carries. */
+static u16 fp_dir_mtu(u16 route_mtu, const struct fp_nh *nh)
+{
+	return min(route_mtu, READ_ONCE(nh->l2.mtu));
+}
+
 /* Offloads d with the transmit state learning found; fpn->lock held. */
 static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 			  struct fp_dir *d, struct fp_learned *l)
@@ -330,7 +336,7 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 		return -EHOSTUNREACH;
 
 	d->key.iif = tmpl->key.iif;
-	d->mtu = tmpl->mtu;
+	d->mtu = fp_dir_mtu(tmpl->mtu, d->nh);
 	d->dst_cookie = tmpl->dst_cookie;
 	d->dst = tmpl->dst;
 	/* As verified on this packet, or to be verified on the next. */
@@ -577,7 +583,8 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 			continue;
 		if (READ_ONCE(d->nh->dead))
 			return FASTPATH_DEL_REASON_NEIGH;
-		if (fp_route_mtu(d->dst, d->key.family) != d->mtu)
+		if (fp_dir_mtu(fp_route_mtu(d->dst, d->key.family), d->nh) !=
+		    d->mtu)
 			return FASTPATH_DEL_REASON_MTU;
 		if (!last || time_after(READ_ONCE(d->last_used), last))
 			last = READ_ONCE(d->last_used);

@@ -29,35 +29,34 @@ void fp_ipv4_rewrite(struct iphdr *iph, void *l4, const struct fp_dir *d,
 }
 
 unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb)
+			struct sk_buff *skb, enum fp_exception *exc)
 {
 	struct fp_rx rx = { .key.family = AF_INET };
 	const struct iphdr *iph;
-	enum fp_exception exc;
 	struct iphdr *wiph;
 	struct fp_dir *d;
 
 	if (unlikely(!pskb_may_pull(skb, sizeof(*iph))))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	iph = ip_hdr(skb);
 	if (unlikely(iph->version != 4 || iph->ihl < 5))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	if (unlikely(iph->ihl > 5))
-		return fp_exception(fpn, fpd, FP_EXC_IP_OPTIONS);
+		return fp_pass(exc, FP_EXC_IP_OPTIONS);
 	rx.len = ntohs(iph->tot_len);
 	/* A zero length with GSO is a BIG TCP packet: not ours. */
 	if (unlikely(!rx.len && skb_is_gso(skb)))
-		return fp_exception(fpn, fpd, FP_EXC_BIG_PACKET);
+		return fp_pass(exc, FP_EXC_BIG_PACKET);
 	if (unlikely(rx.len < sizeof(*iph) || rx.len > skb->len ||
 		     ip_fast_csum(iph, iph->ihl)))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	if (unlikely(ip_is_fragment(iph)))
-		return fp_exception(fpn, fpd, FP_EXC_FRAGMENT);
+		return fp_pass(exc, FP_EXC_FRAGMENT);
 	if (unlikely(iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP))
-		return fp_exception(fpn, fpd, FP_EXC_UNSUPPORTED);
+		return fp_pass(exc, FP_EXC_UNSUPPORTED);
 	/* ip_rcv() drops frames not addressed to us; so must we. */
 	if (unlikely(skb->pkt_type != PACKET_HOST))
-		return fp_exception(fpn, fpd, FP_EXC_NOT_UNICAST);
+		return fp_pass(exc, FP_EXC_NOT_UNICAST);
 
 	rx.key.proto = iph->protocol;
 	rx.key.src.ip = iph->saddr;
@@ -67,11 +66,11 @@ unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	rx.dsfield = iph->tos & ~INET_ECN_MASK;
 	/* Link-layer padding is not part of the packet. */
 	if (unlikely(pskb_trim_rcsum(skb, rx.len)))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 
-	d = fp_rx_flow(fpn, skb, &rx, &exc);
+	d = fp_rx_flow(fpn, fpd, skb, &rx, exc);
 	if (!d)
-		return fp_exception(fpn, fpd, exc);
+		return NF_ACCEPT;
 
 	wiph = ip_hdr(skb);
 	fp_ipv4_rewrite(wiph, wiph + 1, d, skb->ip_summed == CHECKSUM_PARTIAL);

@@ -33,40 +33,39 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 }
 
 unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb)
+			struct sk_buff *skb, enum fp_exception *exc)
 {
 	struct fp_rx rx = { .key.family = AF_INET6 };
 	const struct ipv6hdr *ip6h;
 	struct ipv6hdr *wip6h;
-	enum fp_exception exc;
 	struct fp_dir *d;
 
 	if (unlikely(!pskb_may_pull(skb, sizeof(*ip6h))))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	ip6h = ipv6_hdr(skb);
 	if (unlikely(ip6h->version != 6))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	/* A zero payload length is a jumbogram or a BIG TCP packet. */
 	if (unlikely(!ip6h->payload_len))
-		return fp_exception(fpn, fpd, FP_EXC_BIG_PACKET);
+		return fp_pass(exc, FP_EXC_BIG_PACKET);
 	rx.len = ntohs(ip6h->payload_len) + sizeof(*ip6h);
 	if (unlikely(rx.len > skb->len))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	if (unlikely(ip6h->nexthdr != IPPROTO_TCP && ip6h->nexthdr != IPPROTO_UDP)) {
 		if (ip6h->nexthdr == NEXTHDR_FRAGMENT)
-			return fp_exception(fpn, fpd, FP_EXC_FRAGMENT);
+			return fp_pass(exc, FP_EXC_FRAGMENT);
 		if (ipv6_ext_hdr(ip6h->nexthdr))
-			return fp_exception(fpn, fpd, FP_EXC_EXT_HEADER);
-		return fp_exception(fpn, fpd, FP_EXC_UNSUPPORTED);
+			return fp_pass(exc, FP_EXC_EXT_HEADER);
+		return fp_pass(exc, FP_EXC_UNSUPPORTED);
 	}
 	if (unlikely(skb->pkt_type != PACKET_HOST || fp_ipv6_not_unicast(ip6h)))
-		return fp_exception(fpn, fpd, FP_EXC_NOT_UNICAST);
+		return fp_pass(exc, FP_EXC_NOT_UNICAST);
 	/*
 	 * ip6_forward() drops everything when forwarding is off, and turning
 	 * it off invalidates no route: the flows' routes still pass.
 	 */
 	if (unlikely(!READ_ONCE(fpn->net->ipv6.devconf_all->forwarding)))
-		return fp_exception(fpn, fpd, FP_EXC_STALE);
+		return fp_pass(exc, FP_EXC_STALE);
 
 	rx.key.proto = ip6h->nexthdr;
 	rx.key.src.in6 = ip6h->saddr;
@@ -75,11 +74,11 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	rx.ttl = ip6h->hop_limit;
 	rx.dsfield = ipv6_get_dsfield(ip6h) & ~INET_ECN_MASK;
 	if (unlikely(pskb_trim_rcsum(skb, rx.len)))
-		return fp_exception(fpn, fpd, FP_EXC_BAD_HEADER);
+		return fp_pass(exc, FP_EXC_BAD_HEADER);
 
-	d = fp_rx_flow(fpn, skb, &rx, &exc);
+	d = fp_rx_flow(fpn, fpd, skb, &rx, exc);
 	if (!d)
-		return fp_exception(fpn, fpd, exc);
+		return NF_ACCEPT;
 
 	wip6h = ipv6_hdr(skb);
 	fp_ipv6_rewrite(wip6h, wip6h + 1, d, skb->ip_summed == CHECKSUM_PARTIAL);

@@ -11,6 +11,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
+#include <linux/if_vlan.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <net/dsfield.h>
@@ -86,10 +87,15 @@ static enum fastpath_why fp_skb_why(const struct sk_buff *skb)
 	return fp_route_why(skb_dst(skb));
 }
 
+/* Ethernet-like (VLAN devices included), or PPP (l2.c). */
 enum fastpath_why fp_out_why(const struct net_device *out)
 {
-	if (out->type != ARPHRD_ETHER || out->hard_header_len != ETH_HLEN ||
-	    (out->flags & IFF_LOOPBACK))
+	if (out->flags & IFF_LOOPBACK)
+		return FASTPATH_WHY_OIF_UNSUPPORTED;
+	if (out->type == ARPHRD_PPP)
+		return 0;
+	if (out->type != ARPHRD_ETHER ||
+	    (out->hard_header_len != ETH_HLEN && !is_vlan_dev(out)))
 		return FASTPATH_WHY_OIF_UNSUPPORTED;
 	return 0;
 }

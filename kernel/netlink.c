@@ -228,8 +228,10 @@ int fastpath_nl_version_get_doit(struct sk_buff *skb, struct genl_info *info)
  * RTNL held.
  */
 static int fp_nl_dev_fill(struct sk_buff *skb, const char *name,
-			  const struct net_device *dev, struct fp_dev *fpd)
+			  struct net_device *dev, struct fp_dev *fpd)
 {
+	enum fastpath_xmit_mode mode;
+	struct net_device *lower;
 	struct fp_stats st;
 
 	if ((dev && nla_put_u32(skb, FASTPATH_A_DEV_IFINDEX, dev->ifindex)) ||
@@ -238,6 +240,13 @@ static int fp_nl_dev_fill(struct sk_buff *skb, const char *name,
 		return -EMSGSIZE;
 	if (!fpd)
 		return 0;
+	if (dev && netif_running(dev)) {
+		mode = fp_l2_describe(fpd->fpn, dev, &lower);
+		if ((lower && nla_put_string(skb, FASTPATH_A_DEV_XMIT_IFNAME,
+					     lower->name)) ||
+		    nla_put_u32(skb, FASTPATH_A_DEV_XMIT_MODE, mode))
+			return -EMSGSIZE;
+	}
 
 	fp_stats_read(fpd->stats, &st);
 	if (nla_put_u64_64bit(skb, FASTPATH_A_DEV_RX_PACKETS, st.fast_packets,

@@ -15,10 +15,12 @@
  * hop and rewrites it, so no stale address is ever cached.
  */
 #include <linux/etherdevice.h>
+#include <linux/if_arp.h>
 #include <net/arp.h>
 #include <net/ndisc.h>
 #include <net/neighbour.h>
 #include <net/netevent.h>
+#include <net/switchdev.h>
 
 #include "fastpath.h"
 
@@ -33,9 +35,10 @@ static void fp_nh_key_init(struct fp_nh_key *key, const struct net_device *dev,
 			   u8 family, const union nf_inet_addr *addr)
 {
 	memset(key, 0, sizeof(*key));
-	if (family == AF_INET)
+	/* A PPP link has one peer: one next hop per family, address zero. */
+	if (dev->type != ARPHRD_PPP && family == AF_INET)
 		key->addr.ip = addr->ip;
-	else
+	else if (dev->type != ARPHRD_PPP)
 		key->addr.in6 = addr->in6;
 	key->ifindex = dev->ifindex;
 	key->family = family;
@@ -44,6 +47,8 @@ static void fp_nh_key_init(struct fp_nh_key *key, const struct net_device *dev,
 /* The neighbour entry behind nh, if any.  RCU read side. */
 static struct neighbour *fp_nh_neigh(const struct fp_nh *nh)
 {
+	if (nh->dev->type == ARPHRD_PPP)
+		return NULL;
 	if (nh->key.family == AF_INET)
 		return __ipv4_neigh_lookup_noref(nh->dev,
 						 (__force u32)nh->key.addr.ip);
@@ -51,23 +56,24 @@ static struct neighbour *fp_nh_neigh(const struct fp_nh *nh)
 }
 
 /*
- * The header neighbour n gives to packets out of nh->dev, as the stack's
- * neighbour output would build it; false if n cannot be used now.
+ * How packets out of nh->dev to neighbour n leave, with the header the
+ * stack's neighbour output and the devices under nh->dev would build;
+ * false if n cannot be used now.  RCU read side.
  */
 static bool fp_nh_build(const struct fp_nh *nh, struct neighbour *n,
-			u8 hdr[ETH_HLEN])
+			struct fp_l2 *l2)
 {
-	struct ethhdr *eth = (struct ethhdr *)hdr;
+	u8 ha[ETH_ALEN] = {};
 
-	if (!n || READ_ONCE(n->dead) || !(READ_ONCE(n->nud_state) & NUD_VALID))
-		return false;
-	neigh_ha_snapshot(eth->h_dest, n, nh->dev);
-	if (!is_valid_ether_addr(eth->h_dest))
-		return false;
-	ether_addr_copy(eth->h_source, nh->dev->dev_addr);
-	eth->h_proto = nh->key.family == AF_INET ? htons(ETH_P_IP) :
-						   htons(ETH_P_IPV6);
-	return true;
+	if (nh->dev->type != ARPHRD_PPP) {
+		if (!n || READ_ONCE(n->dead) ||
+		    !(READ_ONCE(n->nud_state) & NUD_VALID))
+			return false;
+		neigh_ha_snapshot(ha, n, nh->dev);
+		if (!is_valid_ether_addr(ha))
+			return false;
+	}
+	return !fp_l2_resolve(nh->fpn, nh->dev, nh->key.family, ha, l2);
 }
 
 /* nh can no longer be used: off the table, its flows will follow. */
@@ -81,20 +87,20 @@ static void fp_nh_kill(struct fp_net *fpn, struct fp_nh *nh)
 	list_del_rcu(&nh->list);
 }
 
-/* Brings nh's header up to date with neighbour n; fp_net.lock held. */
+/* Brings nh up to date with neighbour n and its devices; fp_net.lock held. */
 static void fp_nh_update(struct fp_net *fpn, struct fp_nh *nh,
 			 struct neighbour *n)
 {
-	u8 hdr[ETH_HLEN];
+	struct fp_l2 l2;
 
-	if (!fp_nh_build(nh, n, hdr)) {
+	if (!fp_nh_build(nh, n, &l2)) {
 		fp_nh_kill(fpn, nh);
 		return;
 	}
-	if (!memcmp(hdr, nh->hdr, ETH_HLEN))
+	if (!memcmp(&l2, &nh->l2, sizeof(l2)))
 		return;
 	write_seqcount_begin(&nh->seq);
-	memcpy(nh->hdr, hdr, ETH_HLEN);
+	nh->l2 = l2;
 	write_seqcount_end(&nh->seq);
 }
 
@@ -127,7 +133,7 @@ struct fp_nh *fp_nh_get(struct fp_net *fpn, struct net_device *dev,
 	}
 	list_add_tail_rcu(&nh->list, &fpn->nhs);
 	rcu_read_lock();
-	if (!fp_nh_build(nh, fp_nh_neigh(nh), nh->hdr))
+	if (!fp_nh_build(nh, fp_nh_neigh(nh), &nh->l2))
 		fp_nh_kill(fpn, nh);
 	out_fpd = fp_dev_find(fpn, dev->ifindex);
 	if (out_fpd && out_fpd->ifindex == dev->ifindex)
@@ -204,24 +210,38 @@ void fp_nh_dev_addr_changed(struct fp_net *fpn, const struct net_device *dev)
 	spin_unlock_bh(&fpn->lock);
 }
 
+void fp_nh_refresh_all(struct fp_net *fpn)
+{
+	struct fp_nh *nh, *tmp;
+
+	spin_lock_bh(&fpn->lock);
+	rcu_read_lock();
+	list_for_each_entry_safe(nh, tmp, &fpn->nhs, list)
+		fp_nh_refresh(fpn, nh, NULL);
+	rcu_read_unlock();
+	spin_unlock_bh(&fpn->lock);
+}
+
 /*
  * The fast path bypasses the neighbour layer, so nothing would keep a next
  * hop's entry confirmed: use it as a transmit through the stack would,
  * letting the state machine probe a stale entry; an entry that fails then
  * kills the next hop through the notifier.  The comparison with the
- * neighbour's address is a second line behind the notifier.
+ * neighbour's address and the device path is a second line behind the
+ * notifiers and device events.
  */
 static void fp_nh_gc_one(struct fp_nh *nh)
 {
 	struct neighbour *n = fp_nh_neigh(nh);
-	u8 hdr[ETH_HLEN];
+	struct fp_l2 l2;
 	bool valid;
 
 	if (n && nh->used)
 		neigh_event_send(n, NULL);
 	nh->used = 0;
-	valid = fp_nh_build(nh, n, hdr);
-	if (!valid || memcmp(hdr, nh->hdr, ETH_HLEN)) {
+	/* The devices too: an FDB entry that moved, a qdisc added. */
+	valid = fp_nh_build(nh, n, &l2);
+	if (!valid || memcmp(&l2, &nh->l2, sizeof(l2))) {
 		spin_lock_bh(&nh->fpn->lock);
 		if (!nh->dead)
 			fp_nh_update(nh->fpn, nh, fp_nh_neigh(nh));
@@ -278,9 +298,39 @@ static struct notifier_block fp_nh_netevent_nb = {
 	.notifier_call = fp_nh_netevent,
 };
 
+static void fp_nh_refresh_work(struct work_struct *work)
+{
+	fp_nh_refresh_all(container_of(work, struct fp_net, nh_refresh));
+}
+
+/*
+ * A bridge learned, moved (a roaming station) or forgot an FDB entry: the
+ * bridge reports every software FDB change to the switchdev chain, in
+ * atomic context.  The next hops are resolved again in process context.
+ */
+static int fp_nh_switchdev_event(struct notifier_block *nb,
+				 unsigned long event, void *ptr)
+{
+	struct net_device *dev = switchdev_notifier_info_to_dev(ptr);
+	struct fp_net *fpn;
+
+	if (event != SWITCHDEV_FDB_ADD_TO_DEVICE &&
+	    event != SWITCHDEV_FDB_DEL_TO_DEVICE)
+		return NOTIFY_DONE;
+	fpn = fp_pernet(dev_net(dev));
+	if (!list_empty(&fpn->nhs))
+		queue_work(system_power_efficient_wq, &fpn->nh_refresh);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block fp_nh_switchdev_nb = {
+	.notifier_call = fp_nh_switchdev_event,
+};
+
 int fp_nh_table_init(struct fp_net *fpn)
 {
 	INIT_LIST_HEAD(&fpn->nhs);
+	INIT_WORK(&fpn->nh_refresh, fp_nh_refresh_work);
 	return rhashtable_init(&fpn->nh_table, &fp_nh_params);
 }
 
@@ -288,15 +338,27 @@ int fp_nh_table_init(struct fp_net *fpn)
 void fp_nh_table_destroy(struct fp_net *fpn)
 {
 	WARN_ON(!list_empty(&fpn->nhs));
+	/* A notifier that saw the last next hop may still queue the work. */
+	synchronize_rcu();
+	cancel_work_sync(&fpn->nh_refresh);
 	rhashtable_destroy(&fpn->nh_table);
 }
 
 int fp_nh_notifier_init(void)
 {
-	return register_netevent_notifier(&fp_nh_netevent_nb);
+	int err;
+
+	err = register_netevent_notifier(&fp_nh_netevent_nb);
+	if (err)
+		return err;
+	err = register_switchdev_notifier(&fp_nh_switchdev_nb);
+	if (err)
+		unregister_netevent_notifier(&fp_nh_netevent_nb);
+	return err;
 }
 
 void fp_nh_notifier_exit(void)
 {
+	unregister_switchdev_notifier(&fp_nh_switchdev_nb);
 	unregister_netevent_notifier(&fp_nh_netevent_nb);
 }

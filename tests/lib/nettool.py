@@ -13,6 +13,7 @@ exchange, because every exec is slow in the TCG test VM):
   tcp-stream-send ADDR PORT --stop F       TCP bulk data until F exists
   tcp-stream-recv PORT                     receive it; both print a sha256
   pcap-check ...                           compare captures (see pcap_check)
+  frames-check RUN1 RUN2 ...               compare tagged/PPPoE captures (frames_check)
 
 A STEP is COUNT[:key=val,...] with keys ttl, tos, df (1: set DF; 0: no DF
 and no path MTU, so only the interface MTU fragments), rr (1: IP
@@ -290,7 +291,7 @@ def raw_udp(args):
     tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     src, dst = socket.inet_aton(args.src), socket.inet_aton(args.dst)
     tos_list = (0x00, 0xB8, 0x02, 0x03, 0x28, 0x01)
-    sizes = (1, 18, 64, 333, 1000, 1472)
+    sizes = tuple(min(n, args.mtu - 28) for n in (1, 18, 64, 333, 1000, 1472))
     res = {"sent": 0, "echoed": 0}
     for i in range(args.count):
         body = bytes((i * 13 + k) & 0xFF for k in range(sizes[i % len(sizes)]))
@@ -439,8 +440,8 @@ def tcp_stream_recv(args):
 # -------------------------------------------------------------------- pcap
 
 
-def read_pcap(path):
-    """IPv4 TCP/UDP packets of an Ethernet pcap: list of (frame, ip bytes)."""
+def read_pcap(path, raw=False):
+    """IPv4 TCP/UDP frames of an Ethernet pcap (raw: every frame)."""
     with open(path, "rb") as f:
         blob = f.read()
     magic = struct.unpack("<I", blob[:4])[0]
@@ -454,6 +455,9 @@ def read_pcap(path):
         off += 16 + incl
         if incl != orig:
             die(f"{path}: truncated capture")
+        if raw:
+            out.append(frame)
+            continue
         if frame[12:14] != b"\x08\x00" or frame[23] not in (6, 17):
             continue
         out.append(frame)
@@ -461,9 +465,10 @@ def read_pcap(path):
 
 
 class Pkt:
-    def __init__(self, frame):
+    def __init__(self, frame, off=14):
+        """An IPv4 TCP/UDP packet at offset off of frame."""
         self.frame = frame
-        ip = frame[14:]
+        ip = frame[off:]
         ihl = (ip[0] & 15) * 4
         self.tot = struct.unpack("!H", ip[2:4])[0]
         self.ip = ip[:self.tot]
@@ -595,6 +600,81 @@ def pcap_check(args):
         sys.exit(1)
 
 
+def l2_split(frame):
+    """(link-layer header, PPPoE length or None, IPv4 packet) of an Ethernet
+    frame with any VLAN tags and a PPPoE session header; None if it carries
+    no IPv4 TCP/UDP packet."""
+    off, pppoe_len = 12, None
+    while frame[off:off + 2] in (b"\x81\x00", b"\x88\xa8"):
+        off += 4
+    etype = frame[off:off + 2]
+    off += 2
+    if etype == b"\x88\x64":
+        if frame[off + 6:off + 8] != b"\x00\x21":
+            return None
+        pppoe_len = struct.unpack("!H", frame[off + 4:off + 6])[0]
+        off += 8
+    elif etype != b"\x08\x00":
+        return None
+    if len(frame) < off + 20 or frame[off + 9] not in (6, 17):
+        return None
+    return frame[:off], pppoe_len, Pkt(frame, off)
+
+
+def frames_check(args):
+    """Check two runs of the same traffic captured at one point (tcpdump -e,
+    tags and PPPoE headers in the frames): every IPv4 checksum valid, every
+    PPPoE length that of its packet, the frames of the crafted UDP flows
+    (--exact client ports) byte-identical across the runs but for the IP id
+    (and header checksum) of packets from --echo-src (a list), whose stack
+    picks it,
+    and the same set of link-layer headers on TCP in both runs."""
+    exact = {int(p) for p in args.exact.split(",")} if args.exact else set()
+    echo = {socket.inet_aton(a) for a in args.echo_src.split(",")} if args.echo_src else set()
+    problems, runs = [], []
+    for path in args.pcaps:
+        crafted, tcp_l2 = {}, set()
+        for frame in read_pcap(path, raw=True):
+            split = l2_split(frame)
+            if not split:
+                continue
+            l2, pppoe_len, p = split
+            state = p.csum_state()
+            if state in ("ip-bad", "bad"):
+                problems.append(f"{path}: invalid checksum ({state}) in {p.ip.hex()}")
+            if pppoe_len is not None and pppoe_len != p.tot + 2:
+                problems.append(f"{path}: PPPoE length {pppoe_len} for a {p.tot}-byte packet")
+            if p.proto == 6:
+                tcp_l2.add(l2.hex())
+            port = p.sport if p.sport in exact else p.dport
+            if p.proto == 17 and port in exact:
+                ip = p.ip
+                if p.src in echo:
+                    ip = ip[:4] + b"\0\0" + ip[6:10] + b"\0\0" + ip[12:]
+                crafted.setdefault(port, []).append(l2 + ip)
+        runs.append((crafted, tcp_l2))
+        print(f"{path}: " + " ".join(f"udp/{k}={len(v)}" for k, v in sorted(crafted.items())) +
+              f" tcp-headers={len(tcp_l2)}")
+    (c1, t1), (c2, t2) = runs
+    for port in sorted(exact):
+        a, b = c1.get(port, []), c2.get(port, [])
+        if not a:
+            problems.append(f"flow {port}: no packets in {args.pcaps[0]}")
+        if a != b:
+            diff = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            problems.append(f"flow {port}: run 2 differs from run 1 at packet #{diff} "
+                            f"({len(a)} vs {len(b)} packets)" +
+                            (f"\n  1: {a[diff].hex()}\n  2: {b[diff].hex()}"
+                             if diff < min(len(a), len(b)) else ""))
+    if args.tcp and not t1:
+        problems.append(f"no TCP in {args.pcaps[0]}")
+    if t1 != t2:
+        problems.append(f"TCP link-layer headers differ: {sorted(t1)} vs {sorted(t2)}")
+    if problems:
+        print("\n".join(problems))
+        sys.exit(1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -623,6 +703,7 @@ def main():
     p.add_argument("--sport", type=int, required=True)
     p.add_argument("--count", type=int, default=12)
     p.add_argument("--zero-csum", action="store_true")
+    p.add_argument("--mtu", type=int, default=1500, help="largest IP packet to send")
     p.add_argument("--timeout", type=float, default=10)
     p.set_defaults(fn=raw_udp)
     p = sub.add_parser("tcp-echo")
@@ -660,6 +741,12 @@ def main():
     p.add_argument("--router", required=True)
     p.add_argument("--exact", help="client ports whose packets must be identical across runs")
     p.set_defaults(fn=pcap_check)
+    p = sub.add_parser("frames-check")
+    p.add_argument("pcaps", nargs=2, help="captures of the two runs at one point")
+    p.add_argument("--exact", help="client ports whose frames must be identical across runs")
+    p.add_argument("--echo-src", help="addresses whose packets' IP id may differ")
+    p.add_argument("--tcp", action="store_true", help="TCP must be in the captures")
+    p.set_defaults(fn=frames_check)
     # Steps may follow options: argparse leaves them over.
     args, extra = ap.parse_known_args()
     if extra and (args.cmd != "udp-send" or any(e.startswith("-") for e in extra)):

@@ -18,6 +18,20 @@ enum fastpath_rule_action {
 };
 
 /**
+ * enum fastpath_xmit_mode - How fast-path packets routed out of a device are
+ *   transmitted.
+ * @FASTPATH_XMIT_MODE_DIRECT: With the header of the whole device stack (VLAN
+ *   tags, PPPoE session), on the lowest device.
+ * @FASTPATH_XMIT_MODE_UPPER: On the routed device itself, whose qdisc, tc or
+ *   netfilter egress, VLAN priority map, bridge netfilter or PPP compression
+ *   would change what leaves.
+ */
+enum fastpath_xmit_mode {
+	FASTPATH_XMIT_MODE_DIRECT = 1,
+	FASTPATH_XMIT_MODE_UPPER,
+};
+
+/**
  * enum fastpath_del_reason - Why a flow left the table.
  * @FASTPATH_DEL_REASON_TCP_CLOSE: TCP FIN or RST seen.
  * @FASTPATH_DEL_REASON_IDLE: No packet for the configured timeout.
@@ -146,6 +160,8 @@ enum {
 	FASTPATH_A_DEV_TX_BYTES,
 	FASTPATH_A_DEV_SLOW_PACKETS,
 	FASTPATH_A_DEV_PAD,
+	FASTPATH_A_DEV_XMIT_IFNAME,
+	FASTPATH_A_DEV_XMIT_MODE,
 
 	__FASTPATH_A_DEV_MAX,
 	FASTPATH_A_DEV_MAX = (__FASTPATH_A_DEV_MAX - 1)

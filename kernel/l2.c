@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fastpath: the device stacks under the routed egress device (VLAN, PPPoE,
+ * bridge, Wi-Fi), and PPPoE session frames received under an enabled PPP
+ * device.
+ *
+ * Egress: the devices a packet routed out of a device would go through are
+ * found with each device's own ndo_fill_forward_path (the walk of the
+ * kernel's dev_fill_forward_path(), which also looks up the bridge's FDB),
+ * stopping at a Wi-Fi device: mac80211 finds the station itself.  A next
+ * hop then transmits DIRECT on the lowest device with the whole header the
+ * stack would have built (Ethernet, VLAN tags, PPPoE session and PPP
+ * protocol), the outermost tag out of band as a VLAN device leaves it, when
+ * every device above does nothing else to the packet; otherwise UPPER, on
+ * the routed device itself, which is always exact.
+ *
+ * Ingress: VLAN devices and bridges are hooked themselves (the stack has
+ * untagged the frame, or passed it through the bridge, by then).  A PPPoE
+ * session's frames would go through the PPPoE socket and a second pass
+ * through the backlog before the PPP device's hook sees them: they are
+ * matched on the device the session runs over instead, decapsulated there,
+ * and put back exactly as they came when the fast path leaves them.
+ */
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <linux/if_pppox.h>
+#include <linux/if_vlan.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_bridge.h>
+#include <linux/ppp_defs.h>
+#include <linux/rtnetlink.h>
+#include <net/sch_generic.h>
+
+#include "fastpath.h"
+
+/* The PPP protocol field in a PPPoE session frame. */
+#define FP_PPP_PROTO_LEN	2
+
+/* The devices under a routed device, as the stack would go through them. */
+struct fp_walk {
+	struct net_device_path path[NET_DEVICE_PATH_STACK_MAX];
+	int n;				/* in path[], the lowest not included */
+	struct net_device *lowest;
+	u8 daddr[ETH_ALEN];		/* the destination on the lowest */
+};
+
+/* RCU read side. */
+static int fp_l2_walk(struct net_device *dev, const u8 *daddr,
+		      struct fp_walk *w)
+{
+	struct net_device_path_ctx ctx = { .dev = dev };
+
+	memcpy(ctx.daddr, daddr, ETH_ALEN);
+	w->n = 0;
+	while (ctx.dev->netdev_ops->ndo_fill_forward_path &&
+	       !ctx.dev->ieee80211_ptr) {
+		const struct net_device *cur = ctx.dev;
+		struct net_device_path *p;
+
+		if (w->n == ARRAY_SIZE(w->path))
+			return -E2BIG;
+		p = &w->path[w->n];
+		memset(p, 0, sizeof(*p));
+		/* A bridge without an FDB entry for daddr fails here. */
+		if (cur->netdev_ops->ndo_fill_forward_path(&ctx, p) < 0)
+			return -ENOENT;
+		if (!ctx.dev || ctx.dev == cur)
+			return -EINVAL;
+		w->n++;
+	}
+	/* The path gives const devices; the lowest is transmitted on. */
+	w->lowest = (struct net_device *)ctx.dev;
+	memcpy(w->daddr, ctx.daddr, ETH_ALEN);
+	return 0;
+}
+
+/* The device under path entry i. */
+static const struct net_device *fp_walk_below(const struct fp_walk *w, int i)
+{
+	return i + 1 < w->n ? w->path[i + 1].dev : w->lowest;
+}
+
+/*
+ * Does dev leave a packet passing through it as the fast path would, but
+ * for the header?  No root qdisc of the user's, no tc or netfilter egress,
+ * no VLAN priority mapping, no bridge netfilter.  RCU read side.
+ */
+static bool fp_l2_transparent(const struct net_device *dev)
+{
+	const struct Qdisc *q = rcu_dereference(dev->qdisc);
+
+	if ((q && q->handle) || fp_tc_egress(dev))
+		return false;
+#ifdef CONFIG_NETFILTER_EGRESS
+	if (rcu_access_pointer(dev->nf_hooks_egress))
+		return false;
+#endif
+	if (is_vlan_dev(dev) && vlan_dev_priv(dev)->nr_egress_mappings)
+		return false;
+#if IS_ENABLED(CONFIG_NETFILTER_FAMILY_BRIDGE)
+	if (netif_is_bridge_master(dev) &&
+	    (rcu_access_pointer(dev_net(dev)->nf.hooks_bridge[NF_BR_LOCAL_OUT]) ||
+	     rcu_access_pointer(dev_net(dev)->nf.hooks_bridge[NF_BR_POST_ROUTING])))
+		return false;
+#endif
+	return true;
+}
+
+/*
+ * A PPPoE session is transmitted on directly only while its PPP device is
+ * enabled: its session hook watches for compression, which only the PPP
+ * device can apply.
+ */
+static bool fp_l2_pppoe_direct(struct fp_net *fpn, const struct net_device *ppp)
+{
+	const struct fp_dev *fpd = fp_dev_find(fpn, ppp->ifindex);
+
+	return fpd && READ_ONCE(fpd->pppoe.lower) &&
+	       !READ_ONCE(fpd->pppoe.compressed);
+}
+
+/* Sent on the routed device with its own header (none for PPP). */
+static void fp_l2_upper(struct net_device *dev, __be16 proto, const u8 *daddr,
+			struct fp_l2 *l2)
+{
+	struct ethhdr *eth = (struct ethhdr *)l2->hdr;
+
+	l2->dev = dev;
+	l2->mode = FASTPATH_XMIT_MODE_UPPER;
+	l2->protocol = proto;
+	l2->mtu = min_t(u32, dev->mtu, U16_MAX);
+	/* ppp_start_xmit() puts the PPP protocol in front itself. */
+	if (dev->type == ARPHRD_PPP)
+		return;
+	ether_addr_copy(eth->h_dest, daddr);
+	ether_addr_copy(eth->h_source, dev->dev_addr);
+	eth->h_proto = proto;
+	l2->hlen = ETH_HLEN;
+}
+
+struct fp_tag {
+	__be16 proto;
+	u16 id;
+};
+
+/* Builds the DIRECT header from the walk: false if it cannot. */
+static bool fp_l2_direct(struct fp_net *fpn, const struct fp_walk *w,
+			 __be16 proto, struct fp_l2 *l2)
+{
+	const struct net_device_path *pppoe = NULL;
+	struct fp_tag tags[NET_DEVICE_PATH_VLAN_MAX + 1];
+	int i, ntags = 0;
+	u8 *p = l2->hdr;
+
+	if (w->lowest->type != ARPHRD_ETHER)
+		return false;
+	for (i = 0; i < w->n; i++) {
+		const struct net_device_path *path = &w->path[i];
+
+		if (!fp_l2_transparent(path->dev))
+			return false;
+		switch (path->type) {
+		case DEV_PATH_VLAN:
+			if (ntags == ARRAY_SIZE(tags))
+				return false;
+			tags[ntags++] = (struct fp_tag){ path->encap.proto,
+							 path->encap.id };
+			break;
+		case DEV_PATH_BRIDGE:
+			switch (path->bridge.vlan_mode) {
+			case DEV_PATH_BR_VLAN_TAG:
+				if (ntags == ARRAY_SIZE(tags))
+					return false;
+				tags[ntags++] = (struct fp_tag){
+					path->bridge.vlan_proto,
+					path->bridge.vlan_id };
+				break;
+			case DEV_PATH_BR_VLAN_UNTAG:
+			case DEV_PATH_BR_VLAN_UNTAG_HW:
+				if (ntags)
+					ntags--;
+				break;
+			case DEV_PATH_BR_VLAN_KEEP:
+				break;
+			}
+			break;
+		case DEV_PATH_PPPOE:
+			/* Only as the routed device itself. */
+			if (i || !fp_l2_pppoe_direct(fpn, path->dev))
+				return false;
+			pppoe = path;
+			break;
+		default:
+			return false;
+		}
+	}
+
+	/*
+	 * The source is the device whose header ops build the header: the
+	 * routed one, or the one the PPPoE session runs over.
+	 */
+	ether_addr_copy(p, w->daddr);
+	ether_addr_copy(p + ETH_ALEN, (pppoe ? fp_walk_below(w, 0) :
+				       w->n ? w->path[0].dev : w->lowest)->dev_addr);
+	p += 2 * ETH_ALEN;
+	/* The lowest device's tag is outermost, out of band; inner ones in. */
+	if (ntags) {
+		l2->vlan_proto = tags[ntags - 1].proto;
+		l2->vlan_tci = tags[ntags - 1].id;
+	}
+	for (i = ntags - 2; i >= 0; i--) {
+		put_unaligned(tags[i].proto, (__be16 *)p);
+		put_unaligned_be16(tags[i].id, p + 2);
+		p += VLAN_HLEN;
+	}
+	if (pppoe) {
+		struct pppoe_hdr *ph;
+
+		put_unaligned(htons(ETH_P_PPP_SES), (__be16 *)p);
+		ph = (struct pppoe_hdr *)(p + 2);
+		ph->ver = 1;
+		ph->type = 1;
+		ph->code = 0;
+		ph->sid = htons(pppoe->encap.id);
+		/* ph->length is the packet's, filled in by fp_xmit(). */
+		l2->pppoe_len = (u8 *)&ph->length - l2->hdr;
+		p += 2 + sizeof(*ph);
+		put_unaligned_be16(proto == htons(ETH_P_IP) ? PPP_IP : PPP_IPV6, p);
+		p += FP_PPP_PROTO_LEN;
+	} else {
+		put_unaligned(proto, (__be16 *)p);
+		p += 2;
+	}
+	l2->hlen = p - l2->hdr;
+	l2->protocol = get_unaligned((__be16 *)(l2->hdr + 2 * ETH_ALEN));
+	l2->dev = w->lowest;
+	l2->mode = FASTPATH_XMIT_MODE_DIRECT;
+	l2->mtu = min_t(u32, w->lowest->mtu - (pppoe ? PPPOE_SES_HLEN : 0),
+			U16_MAX);
+	return true;
+}
+
+int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
+		  const u8 *daddr, struct fp_l2 *l2)
+{
+	__be16 proto = family == AF_INET ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
+	struct fp_walk w;
+
+	/* Compared whole by the next hop's updates. */
+	memset(l2, 0, sizeof(*l2));
+	if (!netif_running(dev))
+		return -ENETDOWN;
+	if (fp_l2_walk(dev, daddr, &w)) {
+		/* A bridge floods an unknown destination: not offloaded. */
+		if (netif_is_bridge_master(dev))
+			return -ENOENT;
+		fp_l2_upper(dev, proto, daddr, l2);
+		return 0;
+	}
+	if (!netif_running(w.lowest))
+		return -ENETDOWN;
+	/* A device with none below is its own lowest: DIRECT. */
+	if (!fp_l2_direct(fpn, &w, proto, l2)) {
+		memset(l2, 0, sizeof(*l2));
+		fp_l2_upper(dev, proto, daddr, l2);
+	}
+	return 0;
+}
+
+enum fastpath_xmit_mode fp_l2_describe(struct fp_net *fpn, struct net_device *dev,
+				 struct net_device **lower)
+{
+	static const u8 any[ETH_ALEN];
+	struct fp_l2 l2;
+
+	rcu_read_lock();
+	/* A bridge's port depends on the destination. */
+	if (fp_l2_resolve(fpn, dev, AF_INET, any, &l2)) {
+		*lower = NULL;
+		l2.mode = fp_l2_transparent(dev) ? FASTPATH_XMIT_MODE_DIRECT : FASTPATH_XMIT_MODE_UPPER;
+	} else {
+		*lower = l2.dev;
+	}
+	rcu_read_unlock();
+	return l2.mode;
+}
+
+/* Compression or header compression on the session: UPPER from now on. */
+static void fp_pppoe_compressed(struct fp_dev *fpd)
+{
+	if (READ_ONCE(fpd->pppoe.compressed))
+		return;
+	WRITE_ONCE(fpd->pppoe.compressed, 1);
+	/* The GC resolves the next hops again. */
+	fp_gc_kick(fpd->fpn);
+}
+
+/* Does anyone else look at the PPP device's received packets? */
+static bool fp_pppoe_upper_hooked(const struct net_device *ppp)
+{
+	const struct nf_hook_entries *e = rcu_dereference(ppp->nf_hooks_ingress);
+
+	/* Our own hook on it is one entry. */
+	return fp_tc_ingress(ppp) || (e && e->num_hook_entries > 1);
+}
+
+/* The length of the IP packet a PPP frame carries (0: not IP). */
+static unsigned int fp_pppoe_ip_len(struct sk_buff *skb, __be16 ppp_proto)
+{
+	const u8 *ip = skb->data + PPPOE_SES_HLEN;
+
+	if (ppp_proto == htons(PPP_IP))
+		return ntohs(((const struct iphdr *)ip)->tot_len);
+	if (!pskb_may_pull(skb, PPPOE_SES_HLEN + sizeof(struct ipv6hdr)))
+		return 0;
+	ip = skb->data + PPPOE_SES_HLEN;
+	return ntohs(((const struct ipv6hdr *)ip)->payload_len) +
+	       sizeof(struct ipv6hdr);
+}
+
+/*
+ * Netdev ingress of the device the session runs over.  Only a frame that
+ * pppoe_rcv() and the IP layer would take whole, one IP packet, is
+ * decapsulated; a packet the fast path leaves gets its PPPoE header back
+ * and goes on to pppoe_rcv(), to be counted by the PPP device's own hook.
+ */
+static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	struct fp_dev *fpd = priv;
+	const struct fp_pppoe *s = &fpd->pppoe;
+	const struct pppoe_hdr *ph;
+	unsigned int verdict, len;
+	int nhoff, thoff;
+	enum fp_exception exc;
+	__be16 ppp_proto;
+
+	if (skb->protocol != htons(ETH_P_PPP_SES) || skb_vlan_tag_present(skb) ||
+	    !pskb_may_pull(skb, PPPOE_SES_HLEN + sizeof(struct iphdr)))
+		return NF_ACCEPT;
+	ph = (const struct pppoe_hdr *)skb->data;
+	if (ph->sid != s->sid || ph->ver != 1 || ph->type != 1 || ph->code ||
+	    !ether_addr_equal(eth_hdr(skb)->h_source, s->remote))
+		return NF_ACCEPT;
+	ppp_proto = get_unaligned((const __be16 *)(ph + 1));
+	switch (ppp_proto) {
+	case htons(PPP_IP):
+	case htons(PPP_IPV6):
+		break;
+	case htons(PPP_CCP):
+	case htons(PPP_CCPFRAG):
+	case htons(PPP_COMP):
+	case htons(PPP_COMPFRAG):
+	case htons(PPP_VJC_COMP):
+	case htons(PPP_VJC_UNCOMP):
+		fp_pppoe_compressed(fpd);
+		return NF_ACCEPT;
+	default:
+		return NF_ACCEPT;
+	}
+	len = fp_pppoe_ip_len(skb, ppp_proto);
+	ph = (const struct pppoe_hdr *)skb->data;
+	if (!len || ntohs(ph->length) != len + FP_PPP_PROTO_LEN ||
+	    skb->len < PPPOE_SES_HLEN + len || fp_pppoe_upper_hooked(fpd->dev))
+		return NF_ACCEPT;
+
+	nhoff = skb_network_offset(skb);
+	thoff = skb_transport_offset(skb);
+	skb_pull_rcsum(skb, PPPOE_SES_HLEN);
+	skb_reset_network_header(skb);
+	if (ppp_proto == htons(PPP_IP)) {
+		skb->protocol = htons(ETH_P_IP);
+		verdict = fp_ipv4_rx(fpd->fpn, fpd, skb, &exc);
+	} else {
+		skb->protocol = htons(ETH_P_IPV6);
+		verdict = fp_ipv6_rx(fpd->fpn, fpd, skb, &exc);
+	}
+	if (verdict == NF_STOLEN)
+		return verdict;
+	skb_push_rcsum(skb, PPPOE_SES_HLEN);
+	skb->protocol = htons(ETH_P_PPP_SES);
+	skb_set_network_header(skb, nhoff);
+	skb_set_transport_header(skb, thoff);
+	return NF_ACCEPT;
+}
+
+void fp_pppoe_attach(struct fp_dev *fpd)
+{
+	static const u8 any[ETH_ALEN];
+	struct fp_pppoe *s = &fpd->pppoe;
+	struct net_device *dev = fpd->dev;
+	struct net_device *lower;
+	struct fp_walk w;
+
+	ASSERT_RTNL();
+	if (s->lower || !dev || dev->type != ARPHRD_PPP || !netif_running(dev))
+		return;
+	rcu_read_lock();
+	/* Resolves only once the channel is connected. */
+	if (fp_l2_walk(dev, any, &w) || !w.n ||
+	    w.path[0].type != DEV_PATH_PPPOE) {
+		rcu_read_unlock();
+		return;
+	}
+	lower = (struct net_device *)fp_walk_below(&w, 0);
+	s->sid = htons(w.path[0].encap.id);
+	ether_addr_copy(s->remote, w.path[0].encap.h_dest);
+	s->compressed = 0;
+	netdev_hold(lower, &s->tracker, GFP_ATOMIC);
+	rcu_read_unlock();
+
+	s->ops = (struct nf_hook_ops) {
+		.hook = fp_pppoe_ingress,
+		.priv = fpd,
+		.pf = NFPROTO_NETDEV,
+		.hooknum = NF_NETDEV_INGRESS,
+		.priority = FP_INGRESS_PRIORITY,
+		.dev = lower,
+	};
+	if (nf_register_net_hook(dev_net(lower), &s->ops)) {
+		netdev_put(lower, &s->tracker);
+		netdev_warn(dev, "fastpath: cannot hook the PPPoE session on %s\n",
+			    lower->name);
+		return;
+	}
+	WRITE_ONCE(s->lower, lower);
+	/* Next hops out of the PPP device can now transmit on the session. */
+	fp_nh_refresh_all(fpd->fpn);
+}
+
+void fp_pppoe_detach(struct fp_dev *fpd)
+{
+	struct fp_pppoe *s = &fpd->pppoe;
+	struct net_device *lower = s->lower;
+
+	ASSERT_RTNL();
+	if (!lower)
+		return;
+	nf_unregister_net_hook(dev_net(lower), &s->ops);
+	WRITE_ONCE(s->lower, NULL);
+	/* Packets in the hook read the session and the PPP device. */
+	synchronize_net();
+	netdev_put(lower, &s->tracker);
+	fp_nh_refresh_all(fpd->fpn);
+}

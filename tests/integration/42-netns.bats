@@ -41,10 +41,14 @@ b() { ip netns exec "$B" fpctl "$@"; }
 	b enable dev b0
 	a -j dev show | jq -e 'map(.ifname) | sort == ["r0", "r1"]'
 	b -j dev show | jq -e 'map(.ifname) == ["b0"]'
-	# Names resolve in the caller's namespace only.
+	# Names resolve in the caller's namespace only: r0 of A is not B's,
+	# so B's enablement of r0 waits for a device of that name in B.
 	run --separate-stderr b enable dev r0
-	assert_failure
-	assert_equal "$(b -j dev show | jq -c 'map(.ifname)')" '["b0"]'
+	assert_success
+	assert_equal "$stderr" "Warning: no such device yet: enabled when it appears"
+	assert_equal "$(b -j dev show | jq -c 'map([.ifname, .state])')" '[["b0","enabled"],["r0","waiting"]]'
+	assert_equal "$(a -j dev show | jq -c 'map([.ifname, .state])')" '[["r0","enabled"],["r1","enabled"]]'
+	b disable dev r0
 	b disable dev b0
 	b -j dev show | jq -e '. == []'
 	a -j dev show | jq -e 'length == 2'

@@ -132,14 +132,7 @@ bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex)
 int fp_explain(struct fp_net *fpn, const struct fp_key *key, u16 zone_id,
 	       struct fp_explain *ex, struct netlink_ext_ack *extack)
 {
-	struct nf_conntrack_tuple tuple = {
-		.src.l3num = key->family,
-		.src.u3 = key->src,
-		.src.u.all = key->sport,
-		.dst.u3 = key->dst,
-		.dst.u.all = key->dport,
-		.dst.protonum = key->proto,
-	};
+	struct nf_conntrack_tuple tuple = fp_key_ct_tuple(key);
 	struct nf_conntrack_tuple_hash *h;
 	struct nf_conntrack_zone zone;
 	enum fastpath_why ct_why;

@@ -460,6 +460,19 @@ void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);
 /* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);
+/* The conntrack tuple a connection's direction is looked up by. */
+static inline struct nf_conntrack_tuple fp_key_ct_tuple(const struct fp_key *key)
+{
+	return (struct nf_conntrack_tuple) {
+		.src.l3num = key->family,
+		.src.u3 = key->src,
+		.src.u.all = key->sport,
+		.dst.u3 = key->dst,
+		.dst.u.all = key->dport,
+		.dst.protonum = key->proto,
+	};
+}
+
 /* Rules that match or restore it (meta mark set ct mark) see a change. */
 static inline u32 fp_ct_mark(const struct nf_conn *ct)
 {

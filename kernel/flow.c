@@ -501,14 +501,7 @@ struct fp_flow *fp_flow_next(struct fp_net *fpn, unsigned long *id)
 
 struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key)
 {
-	struct nf_conntrack_tuple tuple = {
-		.src.l3num = key->family,
-		.src.u3 = key->src,
-		.src.u.all = key->sport,
-		.dst.u3 = key->dst,
-		.dst.u.all = key->dport,
-		.dst.protonum = key->proto,
-	};
+	struct nf_conntrack_tuple tuple = fp_key_ct_tuple(key);
 	struct nf_conntrack_tuple_hash *h;
 	struct fp_flow *flow;
 	struct nf_conn *ct;

@@ -199,6 +199,9 @@ def devs(d):
 
 def rule(r):
     devs(r)
+    for k in ("iif", "oif"):
+        if k + "name" in r:
+            r[k] = r.pop(k + "name")
     if "family" in r:
         r["family"] = fam[r["family"]]
     for k in ("src", "dst"):
@@ -227,6 +230,8 @@ def flow(f):
 
 def dev(d):
     d["enabled"] = bool(d["enabled"])
+    d["state"] = ("disabled" if not d["enabled"] else
+                  "enabled" if "ifindex" in d else "waiting")
     return d
 
 v = keys(json.load(sys.stdin))

@@ -96,10 +96,15 @@ diff_capture_stop() {
 # DIFF_FAST, and for the fast run the TCP connection, explained, in
 # fast-explain.json and its flow table entry in fast-flow.json.
 diff_run() {
-	local run=$1 cport=$2 dir=$BATS_TEST_TMPDIR fast0 i size srv snd
+	local run=$1 cport=$2 dir=$BATS_TEST_TMPDIR fast0 i size srv snd ns
 	local family=4 src=10.0.1.2 udp_port=$DIFF_UDP_PORT
 	[[ $DIFF_DST == *:* ]] && family=6 src=fd00:1::2
 	r conntrack -F 2>/dev/null || true
+	# What the end hosts learned in the run before (a path MTU, from an
+	# encapsulation's ICMP) would change what they send in this one.
+	for ns in "$NS_C" "$NS_S"; do
+		in_ns "$ns" sh -c 'ip route flush cache; ip -6 route flush cache'
+	done
 	rm -f "$dir/stop" "$dir/recv"
 	fast0=$(fp_stat fast_packets)
 	diff_capture_start "$NS_C" c0 "$dir/$run-c0.pcap"

@@ -47,6 +47,7 @@ FLOOD_MAGIC=0xbe9be955
 ACTIONS=(dev-toggle flow-flush ct-flush ct-delete route neigh mtu
 	dev-recreate netns-delete rules dump-flush fuzz reload prime config)
 
+HELPERS=$FASTPATH_TOP/build/tests
 NS_X=$NS_PREFIX-x
 NS_FUZZ=$NS_PREFIX-fz
 
@@ -55,12 +56,15 @@ setup_file() {
 	[[ $SOAK_DURATION =~ ^[1-9][0-9]*$ ]] ||
 		fail "FASTPATH_SOAK_DURATION must be seconds, not '$SOAK_DURATION'"
 	export SOAK=$BATS_FILE_TMPDIR
-	export EVENTS=$FASTPATH_TOP/build/soak/$KVER.events
-	mkdir -p "${EVENTS%/*}"
-	: >"$EVENTS"
-	api_build genl-fuzz
-	api_build udp-flows
-	api_build flow-dump
+	export EVENTS_LIVE=$FASTPATH_TOP/build/soak/$KVER.events
+	mkdir -p "${EVENTS_LIVE%/*}"
+	: >"$EVENTS_LIVE"
+	# Built on the host by tests/soak/run: make under TCG takes minutes on
+	# the debug kernel.
+	local helper
+	for helper in genl-fuzz udp-flows flow-dump; do
+		[ -x "$HELPERS/$helper" ] || fail "$HELPERS/$helper missing (make -C tests/fuzz)"
+	done
 
 	module_slab_caches >"$SOAK/caches"
 	[ -s "$SOAK/caches" ] || fail "fastpath.ko created no slab cache (/sys/kernel/slab)"
@@ -102,11 +106,13 @@ module_slab_caches() {
 	comm -23 "$SOAK/slab.loaded" "$SOAK/slab.unloaded"
 }
 
-# One line of $EVENTS: ACTION WHAT [N].  The summary adds up N (1 when
-# absent) per ACTION and WHAT.  The file is in the checkout, so that the
-# host can follow a long run (tail -f).
+# One line of $SOAK/events: ACTION WHAT [N].  The summary adds up N (1
+# when absent) per ACTION and WHAT.  A copy goes to the checkout, so that
+# the host can follow a long run (tail -f); on 9p, appends of several
+# processes may overwrite each other, so only the tmpfs file counts.
 event() {
-	echo "$1 $2 ${3:-1}" >>"$EVENTS"
+	echo "$1 $2 ${3:-1}" >>"$SOAK/events"
+	echo "$1 $2 ${3:-1}" >>"$EVENTS_LIVE"
 }
 
 # Wait up to $2 s for background job $1, kill it after that.  Returns its
@@ -206,8 +212,8 @@ floods_start() {
 # flows as replied and fastpath learns them.
 prime() {
 	local out
-	out=$("$SOAK/udp-flows" -c "$NS_C" -s "$NS_S" -a 10.0.1.2 -d 10.0.2.2 -n "$FLOWS" -p 9000) &&
-		out+=$'\n'$("$SOAK/udp-flows" -c "$NS_X" -s "$NS_S" -a 10.0.3.2 -d 10.0.2.2 -n "$FLOWS" -p 9001)
+	out=$("$HELPERS/udp-flows" -c "$NS_C" -s "$NS_S" -a 10.0.1.2 -d 10.0.2.2 -n "$FLOWS" -p 9000) &&
+		out+=$'\n'$("$HELPERS/udp-flows" -c "$NS_X" -s "$NS_S" -a 10.0.3.2 -d 10.0.2.2 -n "$FLOWS" -p 9001)
 	local rc=$?
 	echo "$out"
 	return "$rc"
@@ -304,7 +310,7 @@ transfers() {
 dump_loop() {
 	local st
 	while [ ! -e "$SOAK/stop" ]; do
-		if st=$(in_ns "$NS_R" "$SOAK/flow-dump" 2>&1 >/dev/null); then
+		if st=$(in_ns "$NS_R" "$HELPERS/flow-dump" 2>&1 >/dev/null); then
 			event dump-loop complete
 			[[ $st =~ flows\ ([0-9]+) ]] && event dump-loop flows "${BASH_REMATCH[1]}"
 			[[ $st == *"interrupted 1"* ]] && event dump-loop interrupted
@@ -427,7 +433,7 @@ act_netns-delete() {
 	topo_setup
 	api_flows_prepare
 	fp_enable_router
-	"$SOAK/udp-flows" -c "$NS_C" -s "$NS_S" -a 10.0.1.2 -d 10.0.2.2 -n 100 -p 7000
+	"$HELPERS/udp-flows" -c "$NS_C" -s "$NS_S" -a 10.0.1.2 -d 10.0.2.2 -n 100 -p 7000
 	flows=$(fpctl -n "$NS_R" -j flow show | jq length)
 	ip netns del "$NS_R"
 	topo_teardown
@@ -465,7 +471,7 @@ act_rules() {
 # A dump that flushes a flood flow after its first answer.
 act_dump-flush() {
 	local st
-	st=$(in_ns "$NS_R" "$SOAK/flow-dump" -f "$((FLOOD_SPORT + RANDOM % FLOWS))" 2>&1 >/dev/null)
+	st=$(in_ns "$NS_R" "$HELPERS/flow-dump" -f "$((FLOOD_SPORT + RANDOM % FLOWS))" 2>&1 >/dev/null)
 	[[ $st =~ flows\ ([0-9]+) ]] && event dump-flush flows "${BASH_REMATCH[1]}"
 	[[ $st != *"interrupted 1"* ]] || event dump-flush interrupted
 }
@@ -473,7 +479,7 @@ act_dump-flush() {
 # The netlink fuzzer in a namespace of its own (it changes what it can).
 act_fuzz() {
 	local out
-	out=$(ip netns exec "$NS_FUZZ" "$SOAK/genl-fuzz" -s "$RANDOM" -n 300)
+	out=$(ip netns exec "$NS_FUZZ" "$HELPERS/genl-fuzz" -s "$RANDOM" -n 300)
 	[[ $out =~ expected\ answers\ ([0-9]+),\ answered\ ([0-9]+) ]]
 	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]
 	event fuzz messages "${BASH_REMATCH[1]}"
@@ -529,8 +535,9 @@ run_action() {
 }
 
 summary() {
-	echo "soak: $SOAK_DURATION s on $(uname -r), floods of $FLOWS flows at $SOAK_PPS pps each"
-	awk '{ n[$1 " " $2] += $3 } END { for (k in n) print k, n[k] }' "$EVENTS" |
+	echo "soak: $faults_took s of faults ($rounds rounds, at least $SOAK_DURATION s) on $(uname -r)," \
+		"floods of $FLOWS flows at up to $SOAK_PPS pps each"
+	awk '{ n[$1 " " $2] += $3 } END { for (k in n) print k, n[k] }' "$SOAK/events" |
 		sort | awk '
 		$1 != last { if (line) print line; line = sprintf("  %-14s", $1); last = $1 }
 		{ line = line sprintf(" %s=%s", $2, $3) }
@@ -551,23 +558,29 @@ summary() {
 	dump_loop 3>&- &
 	local dump_pid=$!
 
-	local end=$((SECONDS + SOAK_DURATION)) action
-	while ((SECONDS < end)); do
+	# Whole rounds until the time is up: every fault runs at least once
+	# however slow the guest (a busy host can make a round take minutes).
+	local end=$((SECONDS + SOAK_DURATION)) rounds=0 action
+	while ((rounds == 0 || SECONDS < end)); do
 		for action in $(shuf -e "${ACTIONS[@]}"); do
-			((SECONDS < end)) || break
+			((rounds == 0 || SECONDS < end)) || break
 			run_action "$action"
 			nap 10
 		done
+		rounds=$((rounds + 1))
 	done
+	local faults_took=$((SECONDS - end + SOAK_DURATION))
 
 	touch "$SOAK/stop"
 	flood_stop "$NS_C"
 	flood_stop "$NS_X"
+	# Everything has 5 minutes to end (a transfer's own timeout); what is
+	# still running then is killed and counted as it stands.
+	local pid deadline=$((SECONDS + 300))
 	stream_wait prot4 300
-	stream_wait prot6 300
-	local pid
+	stream_wait prot6 $((deadline - SECONDS > 0 ? deadline - SECONDS : 1))
 	for pid in "$transfers_pid" "$side_pid" "$dump_pid"; do
-		wait_bounded "$pid" 400 || true
+		wait_bounded "$pid" $((deadline - SECONDS > 0 ? deadline - SECONDS : 1)) || true
 	done
 	event prot4 "$(stream_verdict prot4)"
 	event prot6 "$(stream_verdict prot6)"
@@ -584,13 +597,13 @@ summary() {
 	# What must hold: the protected streams and transfers intact, nothing
 	# that completed corrupt, and every fault done at least once, never
 	# failing.
-	run grep -E ' (FAILED|corrupt) ' "$EVENTS"
+	run grep -E ' (FAILED|corrupt) ' "$SOAK/events"
 	assert_failure
-	grep -qx 'prot4 intact 1' "$EVENTS" || fail "the IPv4 stream c->s did not arrive intact"
-	grep -qx 'prot6 intact 1' "$EVENTS" || fail "the IPv6 stream c->s did not arrive intact"
-	grep -q '^transfer intact ' "$EVENTS" || fail "no transfer completed"
+	grep -qx 'prot4 intact 1' "$SOAK/events" || fail "the IPv4 stream c->s did not arrive intact"
+	grep -qx 'prot6 intact 1' "$SOAK/events" || fail "the IPv6 stream c->s did not arrive intact"
+	grep -q '^transfer intact ' "$SOAK/events" || fail "no transfer completed"
 	for action in "${ACTIONS[@]}"; do
-		grep -q "^$action ok " "$EVENTS" || fail "fault $action never ran"
+		grep -q "^$action ok " "$SOAK/events" || fail "fault $action never ran"
 	done
 }
 

@@ -3,7 +3,8 @@
 #   make [KVER=...]     build fastpath.ko for every kernel with headers (or
 #                       only KVER) and cli/fpctl
 #   make check          install deps, build, run every test (host + VM)
-#   make check-debug    the integration tests (and soak) on the debug kernel
+#   make check-debug    the integration tests and the soak on the debug kernel
+#   make soak           the fault soak (SOAK_DURATION s; KVER=debug)
 #   make demo           boot a VM and show fastpath forwarding real traffic
 #   make install        fpctl, man pages, completion, fastpath.service and
 #                       /etc/fastpath.conf (DESTDIR, PREFIX, SYSCONFDIR,
@@ -52,16 +53,24 @@ check-host: cli
 check-vm: all deb
 	scripts/check vm $(VM_KERNELS)
 
-# The integration suite in one boot of the KASAN/lockdep/kmemleak kernel
-# that scripts/debug-kernel builds once into build/debug-kernel/, then the
-# soak when there is one.  Not part of check: the first build takes an hour.
+# The KASAN/lockdep/kmemleak kernel that scripts/debug-kernel builds once
+# into build/debug-kernel/: first proof that each checker reports
+# (tests/soak/run --selftest), then the integration suite in one boot, then
+# the soak.  Not part of check: the first build takes an hour.
 DEBUG_KERNEL = $(abspath $(or $(FASTPATH_DEBUG_KERNEL),build/debug-kernel))
 DEBUG_VM_TIMEOUT ?= 14400
+SOAK_DURATION ?= 600
 check-debug: deps cli
 	scripts/debug-kernel >/dev/null
 	$(MAKE) -C kernel KVER=$$(cat $(DEBUG_KERNEL)/release) KDIR=$(DEBUG_KERNEL)/linux W=1
+	tests/soak/run --selftest
 	tests/vm/run --timeout $(DEBUG_VM_TIMEOUT) debug bats --tap --timing tests/integration
-	test ! -x tests/soak/run || tests/soak/run debug
+	tests/soak/run --duration $(SOAK_DURATION) debug
+
+# The fault soak (tests/soak/run), one boot per kernel: KVER=debug for the
+# debug kernel, else the Debian kernels of VM_KERNELS.
+soak: deps cli
+	tests/soak/run --duration $(SOAK_DURATION) $(or $(KVER),$(VM_KERNELS))
 
 demo: deps
 	$(MAKE) all
@@ -119,4 +128,4 @@ clean:
 	$(MAKE) -C cli clean
 	rm -rf build
 
-.PHONY: all kernel cli deps check check-host check-vm check-debug demo bench install install-dkms deb modules_install clean
+.PHONY: all kernel cli deps check check-host check-vm check-debug soak demo bench install install-dkms deb modules_install clean

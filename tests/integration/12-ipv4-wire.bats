@@ -33,27 +33,6 @@ setup_file() {
 	wait_listen "$NS_S" udp 7000
 }
 
-# Start tcpdump in namespace $1 on device $2 writing $3.
-capture_start() {
-	local ns=$1 dev=$2 file=$3 i
-	ip netns exec "$ns" tcpdump -i "$dev" -n -U --immediate-mode -s 0 -w "$file" 'ip and (udp or tcp)' \
-		2>"$file.log" 3>&- &
-	echo $! >"$file.pid"
-	for i in $(seq 1 300); do
-		grep -q "listening on" "$file.log" && return 0
-		sleep 0.1
-	done
-	fail "tcpdump on $dev did not start: $(cat "$file.log")"
-}
-
-capture_stop() {
-	local pid
-	pid=$(cat "$1.pid")
-	kill -INT "$pid"
-	wait "$pid" || true
-	grep "packets captured" "$1.log"
-}
-
 # One run: capture the crafted UDP flows (client ports 4001, 4002) and a TCP
 # exchange (client port $2) into $BATS_FILE_TMPDIR/$1-{c,s}.pcap; the flow
 # table after the UDP flows into $1-flows.json.

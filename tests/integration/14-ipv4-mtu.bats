@@ -7,6 +7,7 @@
 #   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
 #   mtu 1500               mtu 1500       mtu 1280              mtu 1280
 #                          fastpath on r0 and r1                UDP echo 7000
+#   (the last test: r0 1280, r1 and s0 1500, for s -> c)
 
 bats_require_minimum_version 1.5.0
 load ../lib/topo
@@ -43,10 +44,20 @@ setup_file() {
 }
 
 @test "MTU: DF UDP over 1280 on a learned flow gets ICMP fragmentation needed (1280)" {
+	local mtu0 flow
+	mtu0=$(fp_stat exceptions.mtu)
+	# Three echoed datagrams learn both directions; the fourth does not fit.
 	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4001 3 1:size=1400,df=1,echo=0,err=1
 	echo "$output"
 	jq -e '.errors[0].type == 3 and .errors[0].code == 4 and .errors[0].info == 1280 and
 		.errors[0].offender == "10.0.1.1"' <<<"$output"
+	flow=$(fp_flows | jq -c '.[] | select(.proto == "udp" and .orig.sport == 4001)')
+	echo "$flow"
+	jq -e '.orig.offloaded and .reply.offloaded' <<<"$flow" ||
+		fail "the UDP flow from port 4001 was not offloaded before the large datagram"
+	# The large datagram met the learned flow and was left to the stack.
+	[ "$(fp_stat exceptions.mtu)" -ge $((mtu0 + 1)) ] ||
+		fail "no mtu exception for the large datagram"
 }
 
 @test "MTU: DF TCP transfer c->s learns the path MTU and completes, mostly fast" {
@@ -67,13 +78,37 @@ setup_file() {
 	# c got fragmentation needed: its route to s carries the path MTU.
 	run -0 c ip route get 10.0.2.2
 	echo "$output"
-	[[ "$output" == *"mtu 1280"* ]]
-	[ "$(fp_stat exceptions.mtu)" -gt "$mtu0" ]
+	assert_output --partial "mtu 1280"
+	[ "$(fp_stat exceptions.mtu)" -gt "$mtu0" ] || fail "no mtu exception"
 	# Once c sends 1280-byte packets they fit and take the fast path.
 	[ "$((fast * 100))" -ge "$((rx * 80))" ] ||
 		fail "only $fast of $rx forwarded packets took the fast path"
 }
 
-@test "MTU: TCP transfer s->c with the smaller MSS completes" {
+@test "MTU: DF TCP transfer s->c over r0's smaller MTU learns the path MTU and completes, mostly fast" {
+	local mtu0 fast0 rx0 fast rx
+	# Now the other way: s's side 1500, r0 1280 while c0 stays 1500, so
+	# c advertises an MSS that does not fit r0.  (MTU changes remove the
+	# flows: this transfer learns its own.)
+	r ip link set r1 mtu 1500
+	s ip link set s0 mtu 1500
+	r ip link set r0 mtu 1280
+	# c's path MTU to s from the test before would shrink its MSS.
+	c ip route flush cache
+	s ip route flush cache
+	mtu0=$(fp_stat exceptions.mtu)
+	fast0=$(fp_stat fast_packets)
+	rx0=$(r_rx_packets)
 	tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload"
+	fast=$(($(fp_stat fast_packets) - fast0))
+	rx=$(($(r_rx_packets) - rx0))
+	echo "# DF TCP s->c over MTU 1280: forwarded $rx, fast path $fast," \
+		"mtu exceptions $(($(fp_stat exceptions.mtu) - mtu0))" >&3
+	# s got fragmentation needed for c's masqueraded address.
+	run -0 s ip route get 10.0.2.1
+	echo "$output"
+	assert_output --partial "mtu 1280"
+	[ "$(fp_stat exceptions.mtu)" -gt "$mtu0" ] || fail "no mtu exception"
+	[ "$((fast * 100))" -ge "$((rx * 80))" ] ||
+		fail "only $fast of $rx forwarded packets took the fast path"
 }

@@ -58,52 +58,6 @@ teardown() {
 	return 0
 }
 
-# Wait until the fast path forwarded 50 more packets.
-wait_fast() {
-	local target
-	target=$(($(fp_stat fast_packets) + 50))
-	for _ in $(seq 1 100); do
-		[ "$(fp_stat fast_packets)" -ge "$target" ] && return 0
-		sleep 0.2
-	done
-	fail "fast_packets stayed below $target: $(r fpctl -j stats)"
-}
-
-# Wait until a flow is learned after $1 (flows_learned value) and the fast
-# path forwards again.
-wait_relearned() {
-	local learned0=$1 i
-	for i in $(seq 1 100); do
-		[ "$(fp_stat flows_learned)" -gt "$learned0" ] && break
-		sleep 0.2
-	done
-	[ "$(fp_stat flows_learned)" -gt "$learned0" ] ||
-		fail "no flow learned again: $(r fpctl -j stats)"
-	wait_fast
-}
-
-# Run the event "$@" in the middle of a c->s TCP stream: the stream runs
-# until the flow is learned, the event happened and a flow was learned
-# again, then ends; sender and receiver must agree on length and sha256.
-during_transfer() {
-	local dir=$BATS_TEST_TMPDIR srv cli learned0
-	nettool "$NS_S" tcp-stream-recv 5001 >"$dir/recv.json" &
-	srv=$!
-	wait_listen "$NS_S" tcp 5001
-	nettool "$NS_C" tcp-stream-send 10.0.2.2 5001 --stop "$dir/stop" >"$dir/sent.json" &
-	cli=$!
-	wait_fast
-	learned0=$(fp_stat flows_learned)
-	"$@"
-	wait_relearned "$learned0"
-	touch "$dir/stop"
-	wait "$cli" || fail "sender failed after: $*"
-	wait "$srv" || fail "receiver failed after: $*"
-	cat "$dir/sent.json" "$dir/recv.json"
-	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] ||
-		fail "the stream arrived damaged after: $*"
-}
-
 @test "lifecycle: conntrack -F during a transfer" {
 	local removed0
 	removed0=$(fp_stat flows_removed)
@@ -129,27 +83,6 @@ during_transfer() {
 	r ip route del 10.0.2.2/32 via 10.0.3.2 dev r2
 	# The data went through r2 -> s1 from then on.
 	[ "$(ip -n "$NS_S" -j -s link show s1 | jq '.[0].stats64.rx.packets')" -gt $((rx0 + 100)) ]
-}
-
-# As during_transfer, for an event the flow survives: no flow is removed,
-# and the fast path keeps forwarding the stream.
-during_transfer_kept() {
-	local dir=$BATS_TEST_TMPDIR srv cli removed0
-	nettool "$NS_S" tcp-stream-recv 5001 >"$dir/recv.json" &
-	srv=$!
-	wait_listen "$NS_S" tcp 5001
-	nettool "$NS_C" tcp-stream-send 10.0.2.2 5001 --stop "$dir/stop" >"$dir/sent.json" &
-	cli=$!
-	wait_fast
-	removed0=$(fp_stat flows_removed)
-	"$@"
-	wait_fast
-	assert_equal "$(fp_stat flows_removed)" "$removed0"
-	touch "$dir/stop"
-	wait "$cli" || fail "sender failed after: $*"
-	wait "$srv" || fail "receiver failed after: $*"
-	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] ||
-		fail "the stream arrived damaged after: $*"
 }
 
 # The next hop follows the neighbour entry: a frame still sent to the old

@@ -144,11 +144,11 @@ topo_teardown() {
 	return 0
 }
 
-# Masquerade everything leaving r1 (IPv4 and IPv6), with a forward chain
-# that counts established packets so a test can see what the normal stack
-# still forwards.
+# Masquerade everything leaving r1 (or $1; IPv4 and IPv6), with a forward
+# chain that counts established packets so a test can see what the normal
+# stack still forwards.
 topo_masquerade() {
-	in_ns "$NS_R" nft -f - <<-'EOF'
+	in_ns "$NS_R" nft -f - <<-EOF
 	table inet fp_test {
 		counter fwd_established {}
 		chain forward {
@@ -157,7 +157,7 @@ topo_masquerade() {
 		}
 		chain postrouting {
 			type nat hook postrouting priority srcnat; policy accept;
-			oifname "r1" masquerade
+			oifname "${1:-r1}" masquerade
 		}
 	}
 	EOF
@@ -261,4 +261,97 @@ fp_flows() {
 r_rx_packets() {
 	ip -n "$NS_R" -j -s link show |
 		jq '[.[] | select(.ifname == "r0" or .ifname == "r1") | .stats64.rx.packets] | add'
+}
+
+# Start tcpdump in namespace $1 on device $2 writing $3, with the filter
+# $4 (default: IPv4 TCP and UDP; "" for every frame).
+capture_start() {
+	local ns=$1 dev=$2 file=$3 filter=${4-ip and (udp or tcp)} i
+	ip netns exec "$ns" tcpdump -i "$dev" -n -U --immediate-mode -s 0 -w "$file" "$filter" \
+		2>"$file.log" 3>&- &
+	echo $! >"$file.pid"
+	for i in $(seq 1 300); do
+		grep -q "listening on" "$file.log" && return 0
+		sleep 0.1
+	done
+	fail "tcpdump on $dev did not start: $(cat "$file.log")"
+}
+
+# Stop the capture writing $1; prints tcpdump's count.
+capture_stop() {
+	local pid
+	pid=$(cat "$1.pid")
+	kill -INT "$pid"
+	wait "$pid" || true
+	grep "packets captured" "$1.log"
+}
+
+# Wait until the fast path forwarded 50 more packets.
+wait_fast() {
+	local target
+	target=$(($(fp_stat fast_packets) + 50))
+	for _ in $(seq 1 100); do
+		[ "$(fp_stat fast_packets)" -ge "$target" ] && return 0
+		sleep 0.2
+	done
+	fail "fast_packets stayed below $target: $(r fpctl -j stats)"
+}
+
+# Wait until a flow is learned after $1 (flows_learned value) and the fast
+# path forwards again.
+wait_relearned() {
+	local learned0=$1 i
+	for i in $(seq 1 100); do
+		[ "$(fp_stat flows_learned)" -gt "$learned0" ] && break
+		sleep 0.2
+	done
+	[ "$(fp_stat flows_learned)" -gt "$learned0" ] ||
+		fail "no flow learned again: $(r fpctl -j stats)"
+	wait_fast
+}
+
+# Run the event "$@" in the middle of a c->s TCP stream (to $STREAM_ADDR,
+# default 10.0.2.2): the stream runs until the flow is learned, the event
+# happened and a flow was learned again, then ends; sender and receiver
+# must agree on length and sha256.
+during_transfer() {
+	local dir=$BATS_TEST_TMPDIR srv cli learned0
+	nettool "$NS_S" tcp-stream-recv 5001 >"$dir/recv.json" &
+	srv=$!
+	wait_listen "$NS_S" tcp 5001
+	nettool "$NS_C" tcp-stream-send "${STREAM_ADDR:-10.0.2.2}" 5001 --stop "$dir/stop" \
+		>"$dir/sent.json" &
+	cli=$!
+	wait_fast
+	learned0=$(fp_stat flows_learned)
+	"$@"
+	wait_relearned "$learned0"
+	touch "$dir/stop"
+	wait "$cli" || fail "sender failed after: $*"
+	wait "$srv" || fail "receiver failed after: $*"
+	cat "$dir/sent.json" "$dir/recv.json"
+	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] ||
+		fail "the stream arrived damaged after: $*"
+}
+
+# As during_transfer, for an event the flow survives: no flow is removed,
+# and the fast path keeps forwarding the stream.
+during_transfer_kept() {
+	local dir=$BATS_TEST_TMPDIR srv cli removed0
+	nettool "$NS_S" tcp-stream-recv 5001 >"$dir/recv.json" &
+	srv=$!
+	wait_listen "$NS_S" tcp 5001
+	nettool "$NS_C" tcp-stream-send "${STREAM_ADDR:-10.0.2.2}" 5001 --stop "$dir/stop" \
+		>"$dir/sent.json" &
+	cli=$!
+	wait_fast
+	removed0=$(fp_stat flows_removed)
+	"$@"
+	wait_fast
+	assert_equal "$(fp_stat flows_removed)" "$removed0"
+	touch "$dir/stop"
+	wait "$cli" || fail "sender failed after: $*"
+	wait "$srv" || fail "receiver failed after: $*"
+	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] ||
+		fail "the stream arrived damaged after: $*"
 }

@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# IPv4 flow removal under NAT, with traffic: each event removes the flows it
+# concerns with its reason, as `fpctl monitor` (running for the whole file)
+# reports, and the connection goes on and is learned again; rules keep
+# flows off the fast path; a full table refuses; devices and the router's
+# namespace deleted under traffic leave a clean kernel.
+#
+#   c                        r (masquerade out of r1)            s
+#   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
+#   c1 10.0.4.2/24 ------- r3 10.0.4.1    (made and deleted     UDP echo 7000,
+#                                          by one test)         TCP echo 7001
+#   fpctl -j monitor flow in r from setup_file to teardown_file.
+#   Each test has its own client ports (41xx).
+
+bats_require_minimum_version 1.5.0
+load ../lib/ipv6
+
+setup_file() {
+	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
+	require python3 jq
+	topo_setup
+	topo_masquerade
+	fp_enable_router
+	nettool "$NS_S" udp-echo 7000 >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7000
+	fpctl -n "$NS_R" -j monitor flow >"$BATS_FILE_TMPDIR/monitor.json" 3>&- &
+	echo "$!" >"$BATS_FILE_TMPDIR/monitor.pid"
+	sleep 0.5
+}
+
+teardown_file() {
+	kill "$(cat "$BATS_FILE_TMPDIR/monitor.pid")" 2>/dev/null || true
+	topo_teardown
+}
+
+# nettool in namespace $1 in the background until the test ends (v6_bg).
+ev_tool() {
+	local ns=$1
+	shift
+	v6_bg "$ns" python3 -S "$FASTPATH_TOP/tests/lib/nettool.py" "$@" >/dev/null
+}
+
+# Echoed UDP datagrams from c's port $1 to s:7000 (default 4; more
+# arguments: nettool udp-send steps).
+ev_udp() {
+	local sport=$1
+	shift
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$sport" "${@:-4}"
+	echo "$output"
+}
+
+# The flow of protocol $1 from c's port $2, once offloaded both ways.  A
+# UDP flow gets another datagram each time it is not: a direction refused
+# for a passing reason (no neighbour yet) is tried again a second later, on
+# a packet.
+ev_offloaded() {
+	local i flow
+	for i in $(seq 1 30); do
+		flow=$(fp_flows | jq -c --arg p "$1" --argjson s "$2" \
+			'[.[] | select(.proto == $p and .orig.sport == $s and
+				.orig.offloaded and .reply.offloaded)] | first // empty')
+		[ -z "$flow" ] || { echo "$flow"; return 0; }
+		sleep 0.5
+		[ "$1" != udp ] || nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$2" 1 >/dev/null
+	done
+	fail "no offloaded $1 flow from port $2: $(fp_flows)"
+}
+
+# The monitor reported the removal of that flow, for reason $3 (and for no
+# other reason before it).
+ev_removed() {
+	local i del
+	for i in $(seq 1 75); do
+		del=$(jq -c --arg p "$1" --argjson s "$2" \
+			'select(.event == "del" and .proto == $p and .orig.sport == $s) | .reason' \
+			"$BATS_FILE_TMPDIR/monitor.json" | head -n1)
+		[ -z "$del" ] || break
+		sleep 0.2
+	done
+	assert_equal "removal of the $1 flow from port $2: $del" \
+		"removal of the $1 flow from port $2: \"$3\""
+}
+
+# What flow explain says of direction $3 of c's UDP connection from port $1
+# ($2: its destination port): "why" or "why detail".
+ev_explain() {
+	fpctl -n "$NS_R" -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport "$1" dport "$2" |
+		jq -r --arg d "$3" 'if type == "array" then first else . end | .[$d] |
+			.why + (if (.why_detail // 0) != 0 then " \(.why_detail)" else "" end)'
+}
+
+# The life of one flow: learned from UDP port $1, event $3... happens,
+# removed for reason $2, learned again (under the same NAT mapping).
+ev_cycle() {
+	local sport=$1 reason=$2 before after
+	shift 2
+	ev_udp "$sport"
+	before=$(ev_offloaded udp "$sport")
+	"$@"
+	ev_removed udp "$sport" "$reason"
+	ev_udp "$sport"
+	after=$(ev_offloaded udp "$sport")
+	assert_equal "$(jq -c '.reply | {dst, dport}' <<<"$after")" \
+		"$(jq -c '.reply | {dst, dport}' <<<"$before")"
+}
+
+@test "events: fpctl flow flush removes the flow (flush)" {
+	ev_cycle 4101 flush fpctl -n "$NS_R" flow flush proto udp sport 4101
+}
+
+@test "events: conntrack -D of one entry removes its flow only (conntrack)" {
+	ev_udp 4120
+	ev_offloaded udp 4120 >/dev/null
+	ev_cycle 4102 conntrack r conntrack -D -p udp --orig-port-src 4102
+	# The other connection was not touched.
+	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4120)' \
+		"$BATS_FILE_TMPDIR/monitor.json")" ""
+	ev_offloaded udp 4120 >/dev/null
+}
+
+@test "events: ip neigh del of the next hop removes the flow (neigh)" {
+	ev_cycle 4103 neigh r ip neigh del 10.0.2.2 dev r1
+}
+
+@test "events: removal of the flow's route removes it at its next packet (route)" {
+	route_removal() {
+		r ip route del 10.0.2.2/32 dev r1
+		ev_udp 4104 1
+	}
+	r ip route add 10.0.2.2/32 dev r1 proto static
+	ev_cycle 4104 route route_removal
+}
+
+@test "events: r1's MTU changed removes the flow (mtu)" {
+	mtu_change() {
+		r ip link set r1 mtu 1400
+		r ip link set r1 mtu 1500
+	}
+	ev_cycle 4105 mtu mtu_change
+}
+
+@test "events: r1 loses its carrier, still administratively up (dev)" {
+	carrier_loss() {
+		s ip link set s0 down
+		run -0 r ip -j link show r1
+		echo "$output"
+		jq -e '.[0].flags | index("UP") != null and index("NO-CARRIER") != null' <<<"$output"
+		sleep 0.5
+		# Down took s's IPv6 address and its routes with it.
+		ip -n "$NS_S" -b - <<-'EOF'
+		link set s0 up
+		addr add fd00:2::2/64 dev s0 nodad
+		route replace default via 10.0.2.1
+		route replace default via fd00:2::1
+		EOF
+		topo_wait_reachable
+	}
+	ev_cycle 4106 dev carrier_loss
+}
+
+# Rules match a direction's tuple: "sport 4107" is c's direction only.
+@test "events: a bypass rule evicts the offloaded flow (rule); its direction is not learned again" {
+	ev_udp 4107
+	ev_offloaded udp 4107 >/dev/null
+	r fpctl rule add pref 10 proto udp sport 4107 action bypass
+	ev_removed udp 4107 rule
+	ev_udp 4107 6
+	assert_equal "$(ev_explain 4107 7000 orig)" "rule 10"
+	assert_equal "$(fp_flows | jq '[.[] | select(.orig.sport == 4107 and .orig.offloaded)] | length')" 0
+	r fpctl rule del pref 10
+}
+
+@test "events: rules match DSCP and mark: those directions are never learned, the others are" {
+	r nft add table ip evmark
+	r nft add chain ip evmark forward '{ type filter hook forward priority mangle; }'
+	r nft add rule ip evmark forward udp sport 4110 meta mark set 5
+	r fpctl rule add pref 11 dscp 10 action bypass
+	r fpctl rule add pref 12 mark 5 action bypass
+	ev_udp 4108 6:tos=0x28
+	ev_udp 4109 6:tos=0x20
+	ev_udp 4110 6
+	assert_equal "$(ev_explain 4108 7000 orig)" "rule 11"
+	assert_equal "$(ev_explain 4110 7000 orig)" "rule 12"
+	ev_offloaded udp 4109 >/dev/null
+	assert_equal "$(fp_flows | jq -c '.[] | select((.orig.sport == 4108 or .orig.sport == 4110) and
+		.orig.offloaded)')" ""
+	r fpctl rule del pref 11
+	r fpctl rule del pref 12
+	r nft delete table ip evmark
+}
+
+@test "events: idle UDP and TCP flows time out (idle)" {
+	local hold=$BATS_TEST_TMPDIR/hold
+	r fpctl config set udp-timeout 2 tcp-timeout 2
+	ev_tool "$NS_S" tcp-echo 7001
+	wait_listen "$NS_S" tcp 7001
+	ev_tool "$NS_C" tcp-many 10.0.2.2 7001 --flows 1 --sport 4121 --rounds 8 \
+		--hold "$hold" --hold-after 8
+	ev_udp 4111
+	ev_offloaded udp 4111 >/dev/null
+	ev_offloaded tcp 4121 >/dev/null
+	# No packet: both go after their 2 s.
+	ev_removed udp 4111 idle
+	ev_removed tcp 4121 idle
+	touch "$hold.go"
+	r fpctl config set udp-timeout 30 tcp-timeout 300
+}
+
+@test "events: a TCP connection that closes removes its flow (tcp-close)" {
+	local hold=$BATS_TEST_TMPDIR/hold
+	ev_tool "$NS_S" tcp-echo 7001
+	wait_listen "$NS_S" tcp 7001
+	ev_tool "$NS_C" tcp-many 10.0.2.2 7001 --flows 1 --sport 4122 --rounds 10 \
+		--hold "$hold" --hold-after 6
+	ev_offloaded tcp 4122 >/dev/null
+	touch "$hold.go"
+	wait "$V6_BG_LAST" || fail "the TCP exchange failed"
+	ev_removed tcp 4122 tcp-close
+}
+
+@test "events: a full table refuses a new connection (table-full), which explain names" {
+	local full0
+	r fpctl flow flush
+	r fpctl config set flow-limit 1
+	ev_udp 4112
+	ev_offloaded udp 4112 >/dev/null
+	full0=$(fp_stat exceptions.table_full)
+	ev_udp 4113 6
+	assert_equal "$(ev_explain 4113 7000 orig)" "table-full"
+	[ "$(fp_stat exceptions.table_full)" -gt "$full0" ] || fail "table_full did not rise"
+	assert_equal "$(jq -c 'select(.event == "new" and .orig.sport == 4113)' \
+		"$BATS_FILE_TMPDIR/monitor.json")" ""
+	r fpctl config set flow-limit 65536
+	ev_udp 4113
+	ev_offloaded udp 4113 >/dev/null
+}
+
+@test "events: an enabled ingress device deleted during a flood (dev), the kernel stays clean" {
+	local dmesg0
+	dmesg0=$(dmesg | wc -l)
+	# A second way in: c1 -- r3, for traffic to 10.0.5.2 (an address of s).
+	ip -n "$NS_C" link add c1 type veth peer name r3 netns "$NS_R"
+	ip -n "$NS_C" -b - <<-'EOF'
+	addr add 10.0.4.2/24 dev c1
+	link set c1 up
+	route add 10.0.5.2/32 via 10.0.4.1 dev c1
+	EOF
+	ip -n "$NS_R" -b - <<-'EOF'
+	addr add 10.0.4.1/24 dev r3
+	link set r3 up
+	route add 10.0.5.2/32 via 10.0.2.2 dev r1
+	EOF
+	s ip addr add 10.0.5.2/32 dev s0
+	r fpctl enable dev r3
+	run -0 nettool "$NS_C" udp-send 10.0.5.2 7000 --sport 4114 4
+	ev_tool "$NS_C" udp-send 10.0.5.2 7000 --sport 4114 4000:echo=0,rate=1000
+	sleep 1
+	r ip link del r3
+	ev_removed udp 4114 dev
+	s ip addr del 10.0.5.2/32 dev s0
+	r fpctl disable dev r3
+	# The rest of the router goes on.
+	ev_cycle 4115 flush fpctl -n "$NS_R" flow flush proto udp sport 4115
+	run -0 bash -c "dmesg | tail -n +$((dmesg0 + 1))"
+	refute_output --regexp 'WARNING|BUG|Oops|refcount|corrupt'
+}
+
+# Last: it takes the router away.
+@test "events: the router's namespace deleted during a flood, the module goes on" {
+	local dmesg0
+	dmesg0=$(dmesg | wc -l)
+	ev_udp 4116
+	ev_offloaded udp 4116 >/dev/null
+	ev_tool "$NS_C" udp-send 10.0.2.2 7000 --sport 4116 4000:echo=0,rate=1000
+	sleep 1
+	# Nothing may hold the namespace: its exit runs now, under the flood.
+	kill "$(cat "$BATS_FILE_TMPDIR/monitor.pid")"
+	ip netns pids "$NS_R" | xargs -r kill
+	ip netns del "$NS_R"
+	sleep 2
+	[ -d /sys/module/fastpath ] || fail "the module went away"
+	# A new namespace gets a fresh fastpath.
+	ip netns add "$NS_R"
+	ip -n "$NS_R" link add d0 type dummy
+	run -0 fpctl -n "$NS_R" enable dev d0
+	run -0 fpctl -n "$NS_R" -j flow show
+	assert_output "[]"
+	run -0 bash -c "dmesg | tail -n +$((dmesg0 + 1))"
+	refute_output --regexp 'WARNING|BUG|Oops|refcount|corrupt'
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# Disabling a device races with learning (issue 10, item 1): a learner that
+# already looked the egress device up can insert a flow after the disable
+# flushed, keyed on a device no longer enabled, whose transmit then writes
+# into freed per-CPU counters.  Here both devices are disabled and enabled
+# again hundreds of times while a multi-flow UDP flood keeps the learner
+# busy on both CPUs; the guest runs with SLUB debugging and panic_on_warn
+# (tests/vm/run's default boot), and afterwards no flow is keyed on a
+# disabled device and the fast path works.
+#
+#   c                        r (masquerade out of r1)            s
+#   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
+#   8 UDP senders,         fpctl -batch: disable/enable         UDP echo 7000
+#   ports 4201-4208        r0 and r1, 300 rounds                (rx on CPU 1)
+
+bats_require_minimum_version 1.5.0
+load ../lib/topo
+
+setup_file() {
+	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
+	require python3 jq
+	topo_setup
+	topo_masquerade
+	# The router's receive work on the other CPU than the senders'.
+	r sh -c 'echo 2 > /sys/class/net/r0/queues/rx-0/rps_cpus
+		echo 2 > /sys/class/net/r1/queues/rx-0/rps_cpus'
+	fp_enable_router
+	nettool "$NS_S" udp-echo 7000 >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7000
+}
+
+teardown() {
+	ip netns pids "$NS_C" | xargs -r kill
+	return 0
+}
+
+# Flows of the router whose ingress (either direction) is device $1.
+flows_from() {
+	fp_flows | jq -c --arg d "$1" '[.[] | select(.orig.iif == $d or .reply.iif == $d)]'
+}
+
+@test "race: enable/disable loops on both devices during a multi-flow flood" {
+	local dmesg0 sport fast0 i
+	dmesg0=$(dmesg | wc -l)
+	for sport in $(seq 4201 4208); do
+		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$sport" \
+			100000:echo=0,rate=400 >/dev/null 2>&1 3>&- &
+	done
+	# Eight Python senders take a while to start under TCG.
+	for i in $(seq 1 60); do
+		[ "$(fp_stat flows_active)" -ge 8 ] && break
+		sleep 0.5
+	done
+	[ "$(fp_stat flows_active)" -ge 8 ] || fail "the flood is not offloaded: $(fpctl -n "$NS_R" stats)"
+	for i in $(seq 1 300); do
+		printf '%s\n' 'disable dev r0' 'enable dev r0' 'disable dev r1' 'enable dev r1'
+	done >"$BATS_TEST_TMPDIR/toggle"
+	run -0 fpctl -n "$NS_R" -batch "$BATS_TEST_TMPDIR/toggle"
+
+	# A device disabled under the flood keeps no flow keyed on it.
+	r fpctl disable dev r0
+	sleep 1
+	assert_equal "$(flows_from r0)" "[]"
+	r fpctl enable dev r0
+	r fpctl disable dev r1
+	sleep 1
+	assert_equal "$(flows_from r1)" "[]"
+	r fpctl enable dev r1
+
+	# And the fast path works again.
+	fast0=$(fp_stat fast_packets)
+	for i in $(seq 1 50); do
+		[ "$(fp_stat fast_packets)" -gt $((fast0 + 500)) ] && break
+		sleep 0.2
+	done
+	[ "$(fp_stat fast_packets)" -gt $((fast0 + 500)) ] ||
+		fail "the flood is not on the fast path again: $(fpctl -n "$NS_R" stats)"
+	run -0 bash -c "dmesg | tail -n +$((dmesg0 + 1))"
+	refute_output --regexp 'WARNING|BUG|Oops|refcount|corrupt|Poison'
+}

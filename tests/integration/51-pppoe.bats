@@ -1,0 +1,199 @@
+#!/usr/bin/env bats
+# A PPPoE WAN: the fast path transmits on the veth below with the VLAN tag,
+# PPPoE session header and PPP protocol the stack would put there, and
+# takes the session's frames on the device they arrive on, before the
+# PPPoE socket; a reconnect (ppp0 deleted and created again, a new session)
+# resumes the acceleration by name.
+#
+#   c                      r (masquerade out of ppp0)              s (the ISP)
+#   c0 10.0.1.2/24 ----- r0 10.0.1.1
+#                        wan0 ============ veth ============ isp0
+#                        wan0.7 (VLAN 7) ................... isp0.7: pppoe-server -k
+#                        ppp0 100.64.0.2 == PPPoE session == ppp 100.64.0.1 (services)
+#
+# fastpath on r0 and ppp0 only.  Real pppd (pppoe.so plugin) on r and
+# pppoe-server (kernel mode) in s, both without compression (noccp).
+# Senders checksum in software.
+
+bats_require_minimum_version 1.5.0
+load ../lib/topo
+load ../lib/l2
+
+setup_file() {
+	topo_teardown
+	require ip nft conntrack socat tcpdump ethtool python3 tc pppd pppoe-server
+	modprobe -a 8021q ppp_generic pppox pppoe nf_conntrack
+	ip netns add "$NS_C"
+	ip netns add "$NS_R"
+	ip netns add "$NS_S"
+	r sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward
+		echo 1 > /proc/sys/net/netfilter/nf_conntrack_acct'
+	ip -n "$NS_C" -b - <<-EOF
+	link set lo up
+	link add c0 type veth peer name r0 netns $NS_R
+	addr add 10.0.1.2/24 dev c0
+	link set c0 up
+	route add default via 10.0.1.1
+	EOF
+	ip -n "$NS_S" -b - <<-EOF
+	link set lo up
+	link add isp0 type veth peer name wan0 netns $NS_R
+	link add link isp0 name isp0.7 type vlan id 7
+	link set isp0 up
+	link set isp0.7 up
+	EOF
+	ip -n "$NS_R" -b - <<-EOF
+	link set lo up
+	link add link wan0 name wan0.7 type vlan id 7
+	addr add 10.0.1.1/24 dev r0
+	link set r0 up
+	link set wan0 up
+	link set wan0.7 up
+	EOF
+	c ethtool -K c0 tx off >/dev/null
+	s ethtool -K isp0 tx off >/dev/null
+	s ethtool -K isp0.7 tx off >/dev/null
+	printf 'noauth\nnoccp\nlcp-echo-interval 0\n' >"$BATS_FILE_TMPDIR/server-options"
+	pppoe_server isp0.7
+	topo_masquerade ppp0
+	fpctl -n "$NS_R" enable dev r0
+	fpctl -n "$NS_R" enable dev ppp0
+	ppp_up wan0.7
+	make_payload 4 "$BATS_FILE_TMPDIR/payload"
+	nettool "$NS_S" udp-echo 7000 >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7000
+}
+
+teardown() {
+	c tc qdisc del dev c0 root 2>/dev/null || true
+	# A failed test must not leave a stream running (bats would wait for it).
+	ip netns pids "$NS_C" | xargs -r kill
+	return 0
+}
+
+# Start a PPPoE access concentrator in s on device $1 (kernel mode, random
+# session ids).  Debian's pppoe-server has its pppd load the plugin from
+# /etc/ppp/plugins/rp-pppoe.so, which Debian's ppp installs elsewhere: the
+# server runs with its own /etc/ppp (a copy, plus that path).
+pppoe_server() {
+	local etc=$BATS_FILE_TMPDIR/etc-ppp
+	if [ ! -d "$etc" ]; then
+		cp -a /etc/ppp "$etc"
+		mkdir -p "$etc/plugins"
+		ln -s "$(ls /usr/lib/pppd/*/rp-pppoe.so | head -1)" "$etc/plugins/rp-pppoe.so"
+	fi
+	in_ns "$NS_S" unshare -m sh -c 'mount --bind "$1" /etc/ppp && shift && exec "$@"' - "$etc" \
+		pppoe-server -F -k -r -I "$1" -L 100.64.0.1 -R 100.64.0.2 -N 4 \
+		-O "$BATS_FILE_TMPDIR/server-options" >/dev/null 2>&1 3>&- &
+}
+
+# Start pppd on r over device $1 and wait until ppp0 has its address.
+ppp_up() {
+	local i
+	r pppd plugin pppoe.so "$1" noauth noipdefault defaultroute ifname ppp0 mtu 1492 mru 1492 \
+		lcp-echo-interval 0 noccp nodetach logfile "$BATS_FILE_TMPDIR/pppd.log" \
+		>/dev/null 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/pppd.pid"
+	for i in $(seq 1 150); do
+		ip -n "$NS_R" -j addr show dev ppp0 2>/dev/null |
+			jq -e '.[0].addr_info[] | select(.local == "100.64.0.2")' >/dev/null && break
+		sleep 0.2
+	done
+	ip -n "$NS_R" -j addr show dev ppp0 2>/dev/null |
+		jq -e '.[0].addr_info[] | select(.local == "100.64.0.2")' >/dev/null ||
+		fail "no PPPoE session over $1: $(cat "$BATS_FILE_TMPDIR/pppd.log")"
+	# Both ends know each other.
+	in_ns "$NS_C" ping -q -c1 -W5 100.64.0.1 >/dev/null || fail "ISP not reachable over ppp0"
+}
+
+# Hang up: pppd ends the session (LCP terminate, PADT) and exits, and
+# ppp0 goes away.  pppd may have been started by another test's shell.
+ppp_down() {
+	local i
+	kill "$(cat "$BATS_FILE_TMPDIR/pppd.pid")"
+	for i in $(seq 1 150); do
+		ip -n "$NS_R" link show ppp0 >/dev/null 2>&1 || return 0
+		sleep 0.2
+	done
+	fail "ppp0 still there 30 s after pppd was told to hang up"
+}
+
+# The id of r's PPPoE session (the kernel's list: Id Address Device).
+ppp_session() {
+	in_ns "$NS_R" awk 'NR == 2 { print $1 }' /proc/net/pppoe
+}
+
+@test "pppoe over VLAN: ppp0 transmits on wan0 with the session header" {
+	run -0 fp_dev_json ppp0
+	jq -e '.enabled and .xmit_ifname == "wan0" and .xmit_mode == "direct"' <<<"$output"
+}
+
+@test "pppoe over VLAN: 4 MB TCP both ways and a UDP flow, >= 90% on the fast path" {
+	c tc qdisc add dev c0 root tbf rate 20mbit burst 32kb latency 500ms
+	transfer_via r0 ppp0 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload" 100.64.0.1
+	# ppp0's packets are the session's frames taken on wan0.7, before the
+	# PPPoE socket.
+	transfer_via ppp0 r0 tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload" 100.64.0.1
+	MIN_PACKETS=250 transfer_via ppp0 r0 \
+		nettool "$NS_C" udp-send 100.64.0.1 7000 300:size=1200 --sport 4100
+}
+
+@test "pppoe over VLAN: frames identical with fastpath on and off" {
+	local fast0 fast_on fast_off
+	fast0=$(fp_stat fast_packets)
+	L2_MTU=1492 l2_traffic_run fast "$NS_S/isp0" 100.64.0.1
+	fast_on=$(($(fp_stat fast_packets) - fast0))
+	r fpctl disable dev r0
+	r fpctl disable dev ppp0
+	fast0=$(fp_stat fast_packets)
+	L2_MTU=1492 l2_traffic_run slow "$NS_S/isp0" 100.64.0.1
+	fast_off=$(($(fp_stat fast_packets) - fast0))
+	r fpctl enable dev r0
+	r fpctl enable dev ppp0
+	echo "# fast-path packets: $fast_on enabled, $fast_off disabled" >&3
+	[ "$fast_on" -ge 20 ] || fail "only $fast_on packets took the fast path"
+	assert_equal "$fast_off" 0
+	nettool "$NS_C" frames-check --exact 4001 --echo-src 100.64.0.1 --tcp \
+		"$BATS_FILE_TMPDIR"/{fast,slow}-isp0.pcap
+}
+
+@test "pppoe: reconnect during a transfer, a new session, acceleration resumes by name" {
+	local sid0
+	sid0=$(ppp_session)
+	[ -n "$sid0" ] || fail "no PPPoE session in /proc/net/pppoe"
+	reconnect() {
+		ppp_down
+		run -0 fp_dev_json ppp0
+		jq -e '.enabled and .ifindex == null' <<<"$output"
+		ppp_up wan0.7
+		wait_flow_out 5001 ppp0
+	}
+	c tc qdisc add dev c0 root tbf rate 20mbit burst 32kb latency 500ms
+	STREAM_ADDR=100.64.0.1 during_transfer reconnect
+	[ "$(ppp_session)" != "$sid0" ] || fail "the same session $sid0 after the reconnect"
+	run -0 fp_dev_json ppp0
+	jq -e '.enabled and .xmit_ifname == "wan0" and .xmit_mode == "direct"' <<<"$output"
+}
+
+@test "pppoe over the bare veth: 4 MB TCP c->s, >= 90% on the fast path" {
+	ppp_down
+	pppoe_server isp0
+	ppp_up wan0
+	run -0 fp_dev_json ppp0
+	jq -e '.xmit_ifname == "wan0" and .xmit_mode == "direct"' <<<"$output"
+	c tc qdisc add dev c0 root tbf rate 20mbit burst 32kb latency 500ms
+	transfer_via r0 ppp0 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload" 100.64.0.1
+	transfer_via ppp0 r0 tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload" 100.64.0.1
+}
+
+@test "pppoe: a qdisc on ppp0 keeps its packets on ppp0 (upper mode), still on the fast path" {
+	r tc qdisc add dev ppp0 root fq_codel
+	run -0 fp_dev_json ppp0
+	jq -e '.xmit_ifname == "ppp0" and .xmit_mode == "upper"' <<<"$output"
+	local sent0
+	sent0=$(r tc -j -s qdisc show dev ppp0 | jq '.[0].packets')
+	transfer_share tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload" 100.64.0.1
+	# Every data packet went through ppp0's qdisc.
+	[ "$(r tc -j -s qdisc show dev ppp0 | jq '.[0].packets')" -gt $((sent0 + 2500)) ]
+	r tc qdisc del dev ppp0 root
+}

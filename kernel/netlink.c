@@ -1056,7 +1056,9 @@ int fastpath_nl_flow_explain_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = nla_put_u8(msg, FASTPATH_A_FLOW_FAMILY, key.family) ||
 	      nla_put_u8(msg, FASTPATH_A_FLOW_PROTO, key.proto) ||
-	      nla_put_u32(msg, FASTPATH_A_FLOW_CT_ID, ex->ct_id) ||
+	      /* ctnetlink puts the host-order id as a be32: as conntrack -L. */
+	      nla_put_u32(msg, FASTPATH_A_FLOW_CT_ID,
+			  ntohl((__force __be32)ex->ct_id)) ||
 	      fp_nl_explain_dir_fill(msg, FASTPATH_A_FLOW_ORIG, key.family,
 				     &ex->tuple[IP_CT_DIR_ORIGINAL],
 				     &ex->dir[IP_CT_DIR_ORIGINAL]) ||

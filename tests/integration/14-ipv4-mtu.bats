@@ -104,11 +104,12 @@ setup_file() {
 	rx=$(($(r_rx_packets) - rx0))
 	echo "# DF TCP s->c over MTU 1280: forwarded $rx, fast path $fast," \
 		"mtu exceptions $(($(fp_stat exceptions.mtu) - mtu0))" >&3
-	# s got fragmentation needed for c's masqueraded address.
+	# s got fragmentation needed for c's masqueraded address: from the
+	# stack (s's first full-size segments come before the flow is learned)
+	# or, for one learned meanwhile, after the fast path's mtu exception.
 	run -0 s ip route get 10.0.2.1
 	echo "$output"
 	assert_output --partial "mtu 1280"
-	[ "$(fp_stat exceptions.mtu)" -gt "$mtu0" ] || fail "no mtu exception"
 	[ "$((fast * 100))" -ge "$((rx * 80))" ] ||
 		fail "only $fast of $rx forwarded packets took the fast path"
 }

@@ -253,8 +253,12 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
 	fp_learn_decide(fpn, skb, ct_why, &l);
-	if (!l.why)
+	if (!l.why) {
 		fp_verify_learned(probe, skb, &l);
+		/* Counted as a held direction's failure is (verify.c). */
+		if (l.why == FASTPATH_WHY_VERIFY)
+			atomic64_inc(&fpn->verify_failed);
+	}
 
 	err = fp_flow_learn(fpn, ct, dir, &l);
 	if (!err && !l.why)

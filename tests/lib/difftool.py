@@ -32,6 +32,9 @@ import struct
 import sys
 import time
 
+# The ones' complement sum (not inverted) of data, added to acc.
+from nettool import csum_add as csum
+
 ETH_P_IP, ETH_P_IPV6, ETH_P_MPLS = 0x0800, 0x86DD, 0x8847
 TCP, UDP, ESP = 6, 17, 50
 TCP_PSH = 0x08
@@ -41,16 +44,6 @@ TCPOPT_NOP, TCPOPT_SACK, TCPOPT_TIMESTAMP = 1, 5, 8
 def die(msg):
     print(f"difftool: {msg}", file=sys.stderr)
     sys.exit(1)
-
-
-def csum(data, acc=0):
-    """Ones' complement sum (not inverted) of data, added to acc."""
-    if len(data) % 2:
-        data += b"\0"
-    acc += sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while acc >> 16:
-        acc = (acc & 0xFFFF) + (acc >> 16)
-    return acc
 
 
 def pseudo(src, dst, proto, length):

@@ -310,48 +310,48 @@ wait_relearned() {
 	wait_fast
 }
 
-# Run the event "$@" in the middle of a c->s TCP stream (to $STREAM_ADDR,
-# default 10.0.2.2): the stream runs until the flow is learned, the event
-# happened and a flow was learned again, then ends; sender and receiver
-# must agree on length and sha256.
-during_transfer() {
-	local dir=$BATS_TEST_TMPDIR srv cli learned0
-	nettool "$NS_S" tcp-stream-recv 5001 >"$dir/recv.json" &
-	srv=$!
+# A c->s TCP stream (to $STREAM_ADDR, default 10.0.2.2) for the events
+# below: stream_start runs it until the fast path carries it; stream_end
+# stops it, and sender and receiver must agree on length and sha256.
+stream_start() {
+	STREAM_DIR=$BATS_TEST_TMPDIR
+	nettool "$NS_S" tcp-stream-recv 5001 >"$STREAM_DIR/recv.json" &
+	STREAM_SRV=$!
 	wait_listen "$NS_S" tcp 5001
-	nettool "$NS_C" tcp-stream-send "${STREAM_ADDR:-10.0.2.2}" 5001 --stop "$dir/stop" \
-		>"$dir/sent.json" &
-	cli=$!
+	nettool "$NS_C" tcp-stream-send "${STREAM_ADDR:-10.0.2.2}" 5001 \
+		--stop "$STREAM_DIR/stop" >"$STREAM_DIR/sent.json" &
+	STREAM_CLI=$!
 	wait_fast
+}
+
+stream_end() {
+	touch "$STREAM_DIR/stop"
+	wait "$STREAM_CLI" || fail "sender failed after: $*"
+	wait "$STREAM_SRV" || fail "receiver failed after: $*"
+	cat "$STREAM_DIR/sent.json" "$STREAM_DIR/recv.json"
+	[ "$(cat "$STREAM_DIR/sent.json")" = "$(cat "$STREAM_DIR/recv.json")" ] ||
+		fail "the stream arrived damaged after: $*"
+}
+
+# Run the event "$@" in the middle of the stream: it runs until the flow is
+# learned, the event happened and a flow was learned again, then ends.
+during_transfer() {
+	local learned0
+	stream_start
 	learned0=$(fp_stat flows_learned)
 	"$@"
 	wait_relearned "$learned0"
-	touch "$dir/stop"
-	wait "$cli" || fail "sender failed after: $*"
-	wait "$srv" || fail "receiver failed after: $*"
-	cat "$dir/sent.json" "$dir/recv.json"
-	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] ||
-		fail "the stream arrived damaged after: $*"
+	stream_end "$@"
 }
 
 # As during_transfer, for an event the flow survives: no flow is removed,
 # and the fast path keeps forwarding the stream.
 during_transfer_kept() {
-	local dir=$BATS_TEST_TMPDIR srv cli removed0
-	nettool "$NS_S" tcp-stream-recv 5001 >"$dir/recv.json" &
-	srv=$!
-	wait_listen "$NS_S" tcp 5001
-	nettool "$NS_C" tcp-stream-send "${STREAM_ADDR:-10.0.2.2}" 5001 --stop "$dir/stop" \
-		>"$dir/sent.json" &
-	cli=$!
-	wait_fast
+	local removed0
+	stream_start
 	removed0=$(fp_stat flows_removed)
 	"$@"
 	wait_fast
 	assert_equal "$(fp_stat flows_removed)" "$removed0"
-	touch "$dir/stop"
-	wait "$cli" || fail "sender failed after: $*"
-	wait "$srv" || fail "receiver failed after: $*"
-	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] ||
-		fail "the stream arrived damaged after: $*"
+	stream_end "$@"
 }

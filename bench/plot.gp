@@ -1,13 +1,16 @@
-# Bar chart of bench/results.json: forwarded pps of every mode relative to
-# the baseline (conntrack + masquerade), clustered by family and flow count.
+# Bar chart of bench/results.json: each mode's forwarding capacity (pps over
+# the router CPU's busy share) relative to the baseline (conntrack +
+# masquerade without fastpath.ko), the median of the ratios paired within a
+# round, clustered by family and flow count.
 #   gnuplot -e "datafile='DAT'; outfile='PNG'; subtitle='...'" bench/plot.gp
 # DAT (written by bench/run): a header line "group MODE...", then one line
-# per cluster: a quoted label and one ratio per mode (NaN when missing).
+# per cluster: a quoted label and one ratio per mode (NaN when the mode did
+# not run in that cell).
 
-set terminal pngcairo size 1100,550 font ",11"
+set terminal pngcairo size 1300,600 font ",11"
 set output outfile
 set title "fastpath forwarding benchmark: minimum-size UDP through the router\n{/*0.8 ".subtitle."}"
-set ylabel "forwarded packets/s relative to conntrack + masquerade"
+set ylabel "capacity relative to conntrack + masquerade"
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.85 border -1

@@ -97,7 +97,7 @@ setup_file() {
 		  .learned_per_s > 0)] | length == 2) and
 		([.memory[] | select(.bytes_per_direction > 0 and .slab_bytes_per_direction > 0)] |
 		 length == 2) and
-		([.tcp[] | select(.mode == "fastpath" and .fast_share >= 0.9)] | length == 2) and
+		([.tcp[] | select(.mode == "fastpath" and .fast_share >= 0.5)] | length == 2) and
 		([.tcp[] | select(.mode == "flowtable" and .offloaded >= 1)] | length == 2) and
 		([.tcp_pairs[] | select(.cpu_per_byte_ratio > 0)] | length == 4)' \
 		"$RESULTS"

@@ -576,6 +576,9 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 			continue;
 		if (READ_ONCE(d->nh->dead))
 			return FASTPATH_DEL_REASON_NEIGH;
+		/* Before the MTU: a dead route's device is the blackhole's. */
+		if (!dst_check(d->dst, d->dst_cookie))
+			return FASTPATH_DEL_REASON_ROUTE;
 		if (fp_dir_mtu(fp_route_mtu(d->dst, d->key.family), d->nh) !=
 		    d->mtu)
 			return FASTPATH_DEL_REASON_MTU;

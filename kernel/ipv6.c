@@ -35,11 +35,15 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 			struct sk_buff *skb, enum fp_exception *exc)
 {
+	/* NULL when IPv6 is disabled at boot (ipv6.disable=1). */
+	const struct ipv6_devconf *all = fpn->net->ipv6.devconf_all;
 	struct fp_rx rx = { .key.family = AF_INET6 };
 	const struct ipv6hdr *ip6h;
 	struct ipv6hdr *wip6h;
 	struct fp_dir *d;
 
+	if (unlikely(!all))
+		return fp_pass(exc, FP_EXC_UNSUPPORTED);
 	if (unlikely(!pskb_may_pull(skb, sizeof(*ip6h))))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	ip6h = ipv6_hdr(skb);
@@ -64,7 +68,7 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	 * ip6_forward() drops everything when forwarding is off, and turning
 	 * it off invalidates no route: the flows' routes still pass.
 	 */
-	if (unlikely(!READ_ONCE(fpn->net->ipv6.devconf_all->forwarding)))
+	if (unlikely(!READ_ONCE(all->forwarding)))
 		return fp_pass(exc, FP_EXC_STALE);
 
 	rx.key.proto = ip6h->nexthdr;

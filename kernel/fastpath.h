@@ -706,6 +706,11 @@ const struct fp_rule *fp_rules_decide(struct fp_net *fpn,
 /* RCU read side: the first rule that matches ctx, or NULL; no hit. */
 const struct fp_rule *fp_rules_match(struct fp_net *fpn,
 				     const struct fp_rule_ctx *ctx);
+/*
+ * RCU read side: does a rule send the offloaded direction d, with the DSCP
+ * and mark it was last verified with, to the slow path?
+ */
+bool fp_rules_bypass(struct fp_net *fpn, const struct fp_dir *d);
 struct fp_rule *fp_rule_find(const struct fp_ruleset *set, u32 pref);
 int fp_rule_add(struct fp_net *fpn, struct fp_rule *rule,
 		struct netlink_ext_ack *extack);

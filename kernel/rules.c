@@ -150,6 +150,34 @@ static struct fp_ruleset *fp_ruleset_alloc(const struct fp_ruleset *old,
 	return set;
 }
 
+/*
+ * Does set send the offloaded direction d, with the metadata it was last
+ * verified with, to the slow path?  RCU read side.
+ */
+static bool fp_dir_bypassed(struct fp_net *fpn, const struct fp_ruleset *set,
+			    const struct fp_dir *d)
+{
+	struct fp_rule_ctx ctx = {
+		.key = &d->key,
+		.dscp = d->rx_dsfield >> 2,
+		.mark = d->mark,
+	};
+	const struct fp_rule *r;
+	const struct fp_dev *in;
+
+	/* The ingress device of an offloaded direction is enabled. */
+	in = fp_dev_find(fpn, d->key.iif);
+	ctx.iifname = in ? in->name : "";
+	ctx.oifname = d->nh->dev->name;
+	r = fp_rules_lookup(set, &ctx);
+	return r && r->action == FASTPATH_RULE_ACTION_BYPASS;
+}
+
+bool fp_rules_bypass(struct fp_net *fpn, const struct fp_dir *d)
+{
+	return fp_dir_bypassed(fpn, rcu_dereference(fpn->rules), d);
+}
+
 /* Does the rule set send an offloaded direction of this flow to the slow path? */
 struct fp_rules_eval {
 	struct fp_net *fpn;
@@ -159,28 +187,12 @@ struct fp_rules_eval {
 static bool fp_flow_bypassed(const struct fp_flow *flow, const void *arg)
 {
 	const struct fp_rules_eval *eval = arg;
-	int d;
+	int i;
 
-	for (d = 0; d < IP_CT_DIR_MAX; d++) {
-		const struct fp_dir *dir = &flow->dir[d];
-		struct fp_rule_ctx ctx = {
-			.key = &dir->key,
-			.dscp = dir->rx_dsfield >> 2,
-			.mark = dir->mark,
-		};
-		const struct fp_rule *r;
-		const struct fp_dev *in;
-
-		if (!fp_dir_offloaded(dir))
-			continue;
-		/* The ingress device of an offloaded direction is enabled. */
-		in = fp_dev_find(eval->fpn, dir->key.iif);
-		ctx.iifname = in ? in->name : "";
-		ctx.oifname = dir->nh->dev->name;
-		r = fp_rules_lookup(eval->set, &ctx);
-		if (r && r->action == FASTPATH_RULE_ACTION_BYPASS)
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		if (fp_dir_offloaded(&flow->dir[i]) &&
+		    fp_dir_bypassed(eval->fpn, eval->set, &flow->dir[i]))
 			return true;
-	}
 	return false;
 }
 

@@ -254,6 +254,15 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	d->ct_mark = fp_ct_mark(fp_dir_flow(d)->ct);
 	d->mark = skb->mark;
 	d->priority = skb->priority;
+	/*
+	 * Rules decide on what a direction carries now, as on what it was
+	 * learned with: a mark or DSCP they bypass (a daemon's ct mark
+	 * restored since) takes the flow off, to be refused when learned.
+	 */
+	if (fp_rules_bypass(fpn, d)) {
+		fp_flow_kill(fpn, fp_dir_flow(d), FASTPATH_DEL_REASON_RULE);
+		return;
+	}
 	WRITE_ONCE(d->verified, 1);
 	if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_NONE) == FP_HOLD_VERIFY)
 		atomic64_inc(&fpn->verify_passed);

@@ -30,16 +30,16 @@ fp_dev_count() {
 
 # Transfer with "$@" as transfer_share does, then check that enabled
 # devices $IN received and $OUT transmitted most of it on the fast path:
-# at least $MIN_PACKETS (default 2000) each.
+# at least $MIN_PACKETS (default 1000: 2 MiB in full-sized segments) each.
 transfer_via() {
 	local in=$1 out=$2 rx0 tx0
 	shift 2
 	rx0=$(fp_dev_count "$in" rx_packets)
 	tx0=$(fp_dev_count "$out" tx_packets)
 	transfer_share "$@"
-	[ "$(($(fp_dev_count "$in" rx_packets) - rx0))" -ge "${MIN_PACKETS:-2000}" ] ||
+	[ "$(($(fp_dev_count "$in" rx_packets) - rx0))" -ge "${MIN_PACKETS:-1000}" ] ||
 		fail "$in received only $(($(fp_dev_count "$in" rx_packets) - rx0)) on the fast path"
-	[ "$(($(fp_dev_count "$out" tx_packets) - tx0))" -ge "${MIN_PACKETS:-2000}" ] ||
+	[ "$(($(fp_dev_count "$out" tx_packets) - tx0))" -ge "${MIN_PACKETS:-1000}" ] ||
 		fail "$out transmitted only $(($(fp_dev_count "$out" tx_packets) - tx0)) on the fast path"
 }
 
@@ -88,4 +88,53 @@ l2_traffic_run() {
 # c's source address towards $1.
 c_addr_to() {
 	in_ns "$NS_C" ip -j route get "$1" | jq -r '.[0].prefsrc'
+}
+
+# The exactness check of a topology: l2_traffic_run (points $2, addresses
+# after) with fastpath on the devices $1, then again with them disabled
+# (enabled again after), into fast-DEV.pcap and slow-DEV.pcap; the fast
+# path must carry the first run and nothing of the second.  The caller
+# compares the captures (nettool frames-check).
+l2_on_off() {
+	local devs=$1 points=$2 fast0 fast_on fast_off dev
+	shift 2
+	fast0=$(fp_stat fast_packets)
+	l2_traffic_run fast "$points" "$@"
+	fast_on=$(($(fp_stat fast_packets) - fast0))
+	for dev in $devs; do fpctl -n "$NS_R" disable dev "$dev"; done
+	fast0=$(fp_stat fast_packets)
+	l2_traffic_run slow "$points" "$@"
+	fast_off=$(($(fp_stat fast_packets) - fast0))
+	for dev in $devs; do fpctl -n "$NS_R" enable dev "$dev"; done
+	echo "# fast-path packets: $fast_on enabled, $fast_off disabled" >&3
+	# Most of each address's 24 crafted datagrams and echoes.
+	[ "$fast_on" -ge $((20 * $#)) ] || fail "only $fast_on packets took the fast path"
+	assert_equal "$fast_off" 0
+}
+
+# Packets device $2 in namespace $1 received.
+link_rx_packets() {
+	ip -n "$1" -j -s link show dev "$2" | jq '.[0].stats64.rx.packets'
+}
+
+# Wait until bridge $1 in r has learned MAC $2 behind port $3.
+wait_fdb() {
+	local i
+	for i in $(seq 1 50); do
+		[[ $(bridge -n "$NS_R" fdb show br "$1" dev "$3") == *"$2 "* ]] && return 0
+		sleep 0.1
+	done
+	fail "$2 not learned behind $3: $(bridge -n "$NS_R" fdb show br "$1")"
+}
+
+# topo_teardown, and the file's other namespaces "$@".
+l2_teardown() {
+	local ns
+	topo_teardown
+	for ns in "$@"; do
+		[ -e "/run/netns/$ns" ] || continue
+		# (A process may end between the listing and the kill.)
+		ip netns pids "$ns" | xargs -r kill 2>/dev/null || true
+		ip netns del "$ns"
+	done
 }

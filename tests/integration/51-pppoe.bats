@@ -53,13 +53,13 @@ setup_file() {
 	c ethtool -K c0 tx off >/dev/null
 	s ethtool -K isp0 tx off >/dev/null
 	s ethtool -K isp0.7 tx off >/dev/null
-	printf 'noauth\nnoccp\nlcp-echo-interval 0\n' >"$BATS_FILE_TMPDIR/server-options"
+	printf 'noauth\nnoccp\nlcp-echo-interval 0\nipcp-accept-remote\n' >"$BATS_FILE_TMPDIR/server-options"
 	pppoe_server isp0.7
 	topo_masquerade ppp0
 	fpctl -n "$NS_R" enable dev r0
 	fpctl -n "$NS_R" enable dev ppp0
 	ppp_up wan0.7
-	make_payload 4 "$BATS_FILE_TMPDIR/payload"
+	make_payload 2 "$BATS_FILE_TMPDIR/payload"
 	nettool "$NS_S" udp-echo 7000 >/dev/null 2>&1 3>&- &
 	wait_listen "$NS_S" udp 7000
 }
@@ -87,20 +87,23 @@ pppoe_server() {
 		-O "$BATS_FILE_TMPDIR/server-options" >/dev/null 2>&1 3>&- &
 }
 
-# Start pppd on r over device $1 and wait until ppp0 has its address.
+# Start pppd on r over device $1 and wait until ppp0 has its address.  It
+# asks for 100.64.0.2 and the server's pppd takes it (ipcp-accept-remote):
+# as with an ISP's fixed address, masqueraded connections outlive a
+# reconnect.
 ppp_up() {
 	local i
-	r pppd plugin pppoe.so "$1" noauth noipdefault defaultroute ifname ppp0 mtu 1492 mru 1492 \
-		lcp-echo-interval 0 noccp nodetach logfile "$BATS_FILE_TMPDIR/pppd.log" \
-		>/dev/null 2>&1 3>&- &
+	# Not through a shell function: $! must be pppd's pid.
+	nsenter --net="/run/netns/$NS_R" pppd plugin pppoe.so "$1" 100.64.0.2: noauth defaultroute \
+		ifname ppp0 mtu 1492 mru 1492 lcp-echo-interval 0 noccp nodetach \
+		logfile "$BATS_FILE_TMPDIR/pppd.log" >/dev/null 2>&1 3>&- &
 	echo $! >"$BATS_FILE_TMPDIR/pppd.pid"
 	for i in $(seq 1 150); do
-		ip -n "$NS_R" -j addr show dev ppp0 2>/dev/null |
-			jq -e '.[0].addr_info[] | select(.local == "100.64.0.2")' >/dev/null && break
+		[[ $(ip -n "$NS_R" -4 -o addr show dev ppp0 2>/dev/null) == *"inet 100.64.0.2 "* ]] &&
+			break
 		sleep 0.2
 	done
-	ip -n "$NS_R" -j addr show dev ppp0 2>/dev/null |
-		jq -e '.[0].addr_info[] | select(.local == "100.64.0.2")' >/dev/null ||
+	[[ $(ip -n "$NS_R" -4 -o addr show dev ppp0 2>/dev/null) == *"inet 100.64.0.2 "* ]] ||
 		fail "no PPPoE session over $1: $(cat "$BATS_FILE_TMPDIR/pppd.log")"
 	# Both ends know each other.
 	in_ns "$NS_C" ping -q -c1 -W5 100.64.0.1 >/dev/null || fail "ISP not reachable over ppp0"
@@ -128,7 +131,7 @@ ppp_session() {
 	jq -e '.enabled and .xmit_ifname == "wan0" and .xmit_mode == "direct"' <<<"$output"
 }
 
-@test "pppoe over VLAN: 4 MB TCP both ways and a UDP flow, >= 90% on the fast path" {
+@test "pppoe over VLAN: 2 MB TCP both ways and a UDP flow, >= 90% on the fast path" {
 	c tc qdisc add dev c0 root tbf rate 20mbit burst 32kb latency 500ms
 	transfer_via r0 ppp0 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload" 100.64.0.1
 	# ppp0's packets are the session's frames taken on wan0.7, before the
@@ -139,20 +142,7 @@ ppp_session() {
 }
 
 @test "pppoe over VLAN: frames identical with fastpath on and off" {
-	local fast0 fast_on fast_off
-	fast0=$(fp_stat fast_packets)
-	L2_MTU=1492 l2_traffic_run fast "$NS_S/isp0" 100.64.0.1
-	fast_on=$(($(fp_stat fast_packets) - fast0))
-	r fpctl disable dev r0
-	r fpctl disable dev ppp0
-	fast0=$(fp_stat fast_packets)
-	L2_MTU=1492 l2_traffic_run slow "$NS_S/isp0" 100.64.0.1
-	fast_off=$(($(fp_stat fast_packets) - fast0))
-	r fpctl enable dev r0
-	r fpctl enable dev ppp0
-	echo "# fast-path packets: $fast_on enabled, $fast_off disabled" >&3
-	[ "$fast_on" -ge 20 ] || fail "only $fast_on packets took the fast path"
-	assert_equal "$fast_off" 0
+	L2_MTU=1492 l2_on_off "r0 ppp0" "$NS_S/isp0" 100.64.0.1
 	nettool "$NS_C" frames-check --exact 4001 --echo-src 100.64.0.1 --tcp \
 		"$BATS_FILE_TMPDIR"/{fast,slow}-isp0.pcap
 }
@@ -175,7 +165,7 @@ ppp_session() {
 	jq -e '.enabled and .xmit_ifname == "wan0" and .xmit_mode == "direct"' <<<"$output"
 }
 
-@test "pppoe over the bare veth: 4 MB TCP c->s, >= 90% on the fast path" {
+@test "pppoe over the bare veth: 2 MB TCP c->s, >= 90% on the fast path" {
 	ppp_down
 	pppoe_server isp0
 	ppp_up wan0
@@ -194,6 +184,6 @@ ppp_session() {
 	sent0=$(r tc -j -s qdisc show dev ppp0 | jq '.[0].packets')
 	transfer_share tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload" 100.64.0.1
 	# Every data packet went through ppp0's qdisc.
-	[ "$(r tc -j -s qdisc show dev ppp0 | jq '.[0].packets')" -gt $((sent0 + 2500)) ]
+	[ "$(r tc -j -s qdisc show dev ppp0 | jq '.[0].packets')" -gt $((sent0 + 1000)) ]
 	r tc qdisc del dev ppp0 root
 }

@@ -34,9 +34,11 @@ setup() {
 	FRESH=$(api_ns f)
 	api_ns_del "$FRESH"
 	api_ns_add "$FRESH"
-	ip -n "$FRESH" link add r0 type veth peer name r1
-	ip -n "$FRESH" link set r0 up
-	ip -n "$FRESH" link set r1 up
+	ip -n "$FRESH" -b - <<-EOF
+	link add r0 type veth peer name r1
+	link set r0 up
+	link set r1 up
+	EOF
 }
 
 teardown() {
@@ -51,7 +53,7 @@ f() { fpctl -n "$FRESH" "$@"; }
 # The router as a test starts from it: defaults, no rules, both devices
 # enabled, no flows (one batch, read from standard input).
 router_reset() {
-	r fpctl -batch - <<-'EOF'
+	fpctl -n "$NS_R" -batch - <<-'EOF'
 	config set flow-limit 65536 tcp-timeout 300 udp-timeout 30 stats-interval 1000 verify-interval 0
 	rule flush
 	enable dev r0
@@ -71,12 +73,12 @@ stream_start() {
 	STREAM=$!
 	local i
 	for i in $(seq 1 100); do
-		r fpctl -j flow show dport 7200 |
+		fpctl -n "$NS_R" -j flow show dport 7200 |
 			jq -e 'length == 1 and .[0].orig.offloaded and .[0].reply.offloaded' \
 			>/dev/null && return 0
 		sleep 0.2
 	done
-	fail "the stream's flow never went on the fast path: $(r fpctl flow show)"
+	fail "the stream's flow never went on the fast path: $(fpctl -n "$NS_R" flow show)"
 }
 
 stream_stop() {
@@ -88,17 +90,17 @@ stream_stop() {
 }
 
 @test "save: the whole state as commands; -batch of it on a fresh namespace reproduces it" {
-	r fpctl config set flow-limit 5000 tcp-timeout 600 udp-timeout 45 stats-interval 250 verify-interval 5
-	r fpctl rule add pref 10 iif r0 oif 'wan*' src 10.0.1.0/24 dst 10/8 proto tcp \
+	fpctl -n "$NS_R" config set flow-limit 5000 tcp-timeout 600 udp-timeout 45 stats-interval 250 verify-interval 5
+	fpctl -n "$NS_R" rule add pref 10 iif r0 oif 'wan*' src 10.0.1.0/24 dst 10/8 proto tcp \
 		sport 1000-2000 dport 80 dscp 46 mark 0x10/0xf0 action bypass
-	r fpctl rule add pref 20 src fd00:1::/64 dst default proto udp dport 53 action bypass
-	r fpctl ru a pre 30 dst 192.168/16 a accelerate
-	r fpctl rule add action bypass
-	r fpctl enable dev r1
-	r fpctl enable dev r0
+	fpctl -n "$NS_R" rule add pref 20 src fd00:1::/64 dst default proto udp dport 53 action bypass
+	fpctl -n "$NS_R" ru a pre 30 dst 192.168/16 a accelerate
+	fpctl -n "$NS_R" rule add action bypass
+	fpctl -n "$NS_R" enable dev r1
+	fpctl -n "$NS_R" enable dev r0
 
 	local saved=$BATS_TEST_TMPDIR/saved
-	r fpctl save >"$saved"
+	fpctl -n "$NS_R" save >"$saved"
 	cat "$saved"
 	# Settings, rules in pref order (the kernel chose 40), devices by name.
 	assert_equal "$(grep -v '^enable' "$saved")" "# fastpath state, written by fpctl save; apply with fpctl -batch FILE
@@ -119,10 +121,10 @@ enable dev r1"
 	assert_equal "$stderr" "Warning: connection tracking is on in this netns while a device is enabled"
 	assert_equal "$(f save | grep -v '^enable')" "$(grep -v '^enable' "$saved")"
 	assert_equal "$(f save | grep '^enable' | sort)" "$(grep '^enable' "$saved" | sort)"
-	assert_equal "$(f rule show)" "$(r fpctl rule show)"
-	assert_equal "$(f -j config show)" "$(r fpctl -j config show)"
+	assert_equal "$(f rule show)" "$(fpctl -n "$NS_R" rule show)"
+	assert_equal "$(f -j config show)" "$(fpctl -n "$NS_R" -j config show)"
 	assert_equal "$(f -j rule show | jq -c 'map(del(.hits))')" \
-		"$(r fpctl -j rule show | jq -c 'map(del(.hits))')"
+		"$(fpctl -n "$NS_R" -j rule show | jq -c 'map(del(.hits))')"
 	f -j dev show | jq -e 'map(.ifname) | sort == ["r0", "r1"]'
 
 	# Applied again, from standard input, the file changes nothing.
@@ -174,13 +176,13 @@ Warning: connection tracking is on in this netns while a device is enabled"
 	router_reset
 	api_connections 3 7000
 	local flows
-	flows=$(r fpctl -j flow show dport 7000)
+	flows=$(fpctl -n "$NS_R" -j flow show dport 7000)
 	echo "$flows"
 	echo "$flows" | jq -e 'length == 3'
 
 	# Two lines a flow, one with -oneline (-o), both directions on it.
-	assert_equal "$(r fpctl flow show dport 7000 | wc -l)" 6
-	run -0 r fpctl -o flow show dport 7000
+	assert_equal "$(fpctl -n "$NS_R" flow show dport 7000 | wc -l)" 6
+	run -0 fpctl -n "$NS_R" -o flow show dport 7000
 	assert_equal "${#lines[@]}" 3
 	local line re='^id [0-9]+ udp age [0-9.]+s 10\.0\.1\.2:1000[0-2] -> 10\.0\.2\.2:7000( via r1)?( pending| why [a-z-]+( [a-z0-9-]+)?)? packets [0-9]+ bytes [0-9]+ idle [0-9.]+s reply 10\.0\.2\.2:7000 -> 10\.0\.1\.2:1000[0-2] via r0( why verifying)? packets [0-9]+ bytes [0-9]+ idle [0-9.]+s$'
 	for line in "${lines[@]}"; do
@@ -188,7 +190,7 @@ Warning: connection tracking is on in this netns while a device is enabled"
 	done
 	# -oneline is -o; only the times move between the two.
 	local times='s/\(age\|idle\) [0-9.]*s/\1 T/g'
-	assert_equal "$(r fpctl -oneline flow show dport 7000 | sed "$times")" \
+	assert_equal "$(fpctl -n "$NS_R" -oneline flow show dport 7000 | sed "$times")" \
 		"$(sed "$times" <<<"$output")"
 
 	# Devices by name and index for a learned direction (the reply, on the
@@ -207,23 +209,23 @@ Warning: connection tracking is on in this netns while a device is enabled"
 
 	# flow get: an array of the one flow, as in the list.
 	local got
-	got=$(r fpctl -j flow get proto udp src 10.0.2.2 dst 10.0.1.2 sport 7000 dport 10001)
+	got=$(fpctl -n "$NS_R" -j flow get proto udp src 10.0.2.2 dst 10.0.1.2 sport 7000 dport 10001)
 	echo "$got"
 	assert_equal "$(jq -c 'map(del(.age_ms, .orig.idle_ms, .reply.idle_ms))' <<<"$got")" \
 		"$(jq -c '[.[] | select(.orig.sport == 10001)] | map(del(.age_ms, .orig.idle_ms, .reply.idle_ms))' <<<"$flows")"
 
 	# rule show pref N and dev show [dev] IFNAME: arrays of one.
-	r fpctl rule add pref 50 iif r0 proto tcp action bypass
-	r fpctl rule add pref 60 dst 10.9/16 action accelerate
-	assert_equal "$(r fpctl -j rule show pref 50)" \
-		"$(r fpctl -j rule show | jq -c '[.[] | select(.pref == 50)]')"
-	r fpctl -j rule show pref 50 |
+	fpctl -n "$NS_R" rule add pref 50 iif r0 proto tcp action bypass
+	fpctl -n "$NS_R" rule add pref 60 dst 10.9/16 action accelerate
+	assert_equal "$(fpctl -n "$NS_R" -j rule show pref 50)" \
+		"$(fpctl -n "$NS_R" -j rule show | jq -c '[.[] | select(.pref == 50)]')"
+	fpctl -n "$NS_R" -j rule show pref 50 |
 		jq -e 'length == 1 and .[0].iif == "r0" and (.[0] | has("oif") or has("iif_index") | not)'
-	r fpctl -j dev show dev r1 | jq -e --argjson r1 "$r1" \
+	fpctl -n "$NS_R" -j dev show dev r1 | jq -e --argjson r1 "$r1" \
 		'length == 1 and .[0].ifname == "r1" and .[0].ifindex == $r1 and .[0].enabled and
 		.[0].state == "enabled"'
-	assert_equal "$(r fpctl -j dev show r1)" "$(r fpctl -j dev show dev r1)"
-	assert_equal "$(r fpctl de sh r1 | cut -d' ' -f1-2)" "r1: enabled"
+	assert_equal "$(fpctl -n "$NS_R" -j dev show r1)" "$(fpctl -n "$NS_R" -j dev show dev r1)"
+	assert_equal "$(fpctl -n "$NS_R" de sh r1 | cut -d' ' -f1-2)" "r1: enabled"
 }
 
 # Connections learned and flushed in a loop (port 7301) until churn_stop.
@@ -247,7 +249,7 @@ churn_stop() {
 	router_reset
 	# Enough flows that a dump takes many messages, kept for the whole
 	# test (slow dumps under TCG), and churn while fpctl dumps.
-	r fpctl config set udp-timeout 3600
+	fpctl -n "$NS_R" config set udp-timeout 3600
 	r sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600	# teardown: 30
 	api_connections 300 7300
 	churn_start
@@ -255,9 +257,9 @@ churn_stop() {
 	t0=$(date +%s)
 	for i in $(seq 1 20); do
 		if ((i % 2)); then
-			fpctl -n "$NS_R" -j flow show >"$out" 2>"$err" ||
+			# Checked after the loop, all by one jq.
+			fpctl -n "$NS_R" -j flow show >"$out.$i" 2>"$err" ||
 				fail "dump $i failed: $(cat "$err")"
-			jq -e 'length >= 300' "$out" >/dev/null || fail "dump $i: $(head -c 300 "$out")"
 		else
 			fpctl -n "$NS_R" flow show >"$out" 2>"$err" || fail "dump $i failed: $(cat "$err")"
 			[ "$(grep -c '^id ' "$out")" -ge 300 ] || fail "dump $i: $(head -n3 "$out")"
@@ -268,6 +270,9 @@ churn_stop() {
 		fi
 	done
 	churn_stop
+	run -0 jq -r 'if length >= 300 then empty else "\(input_filename): \(length) flows" end' \
+		"$out".{1..19..2}
+	assert_output ""
 	echo "# $n of 20 dumps interrupted by the churn, in $(($(date +%s) - t0)) s" >&3
 	[ "$n" -ge 1 ] || fail "no dump was interrupted: the churn did not reach them"
 }
@@ -283,7 +288,7 @@ churn_stop() {
 	pids+=($!)
 	sleep 2
 	api_connections 2 7100
-	r fpctl flow flush dport 7100
+	fpctl -n "$NS_R" flow flush dport 7100
 	# Every monitor has printed both removals before it is stopped.
 	for i in $(seq 1 50); do
 		[ "$(grep -c '"event":"del"' "$j")" -eq 2 ] &&
@@ -310,18 +315,19 @@ churn_stop() {
 	assert_equal "$(grep -cE '^\[[^]]*\] del id .* reason flush$' "$ts")" 2
 	# JSON: every line one whole object, timestamp first (RFC 3339).
 	assert_equal "$(wc -l <"$j")" "$n"
-	while read -r line; do
-		jq -e '(keys_unsorted[:2] == ["timestamp", "event"]) and
-			(.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}$")) and
-			(.event == "new" or (.event == "del" and .reason == "flush")) and
-			.orig.dport == 7100' <<<"$line" >/dev/null || fail "not a monitor JSON line: $line"
-	done <"$j"
+	# Each line parsed on its own (-R, fromjson), by one jq; it prints
+	# those that are not a monitor JSON line.
+	run -0 jq -R -r 'select(fromjson | (keys_unsorted[:2] == ["timestamp", "event"]) and
+		(.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}$")) and
+		(.event == "new" or (.event == "del" and .reason == "flush")) and
+		.orig.dport == 7100 | not)' "$j"
+	assert_output ""
 	assert_equal "$(jq -c 'select(.event == "del") | .reason' "$j" | sort -u)" '"flush"'
 }
 
 @test "monitor counters interval: gathers the kernel's notifications, never sets stats-interval" {
 	router_reset
-	r fpctl config set stats-interval 200
+	fpctl -n "$NS_R" config set stats-interval 200
 	run --separate-stderr fpctl -n "$NS_R" monitor counters interval 100
 	assert_failure 2
 	assert_equal "$stderr" "Error: interval 100: below the kernel's stats-interval 200 (\"fpctl config set stats-interval 100\" lowers it)"
@@ -335,13 +341,13 @@ churn_stop() {
 	b=$!
 	sleep 5
 	# The monitor's interval is its own.
-	r fpctl -j config show | jq -e '.stats_interval == 200'
+	fpctl -n "$NS_R" -j config show | jq -e '.stats_interval == 200'
 	kill -TERM "$a" "$b"
 	wait "$a" || fail "monitor interval 1000 did not end with status 0"
 	wait "$b" || fail "monitor did not end with status 0"
 	t1=$(date +%s)
 	stream_stop
-	r fpctl -j config show | jq -e '.stats_interval == 200'
+	fpctl -n "$NS_R" -j config show | jq -e '.stats_interval == 200'
 
 	local ng na
 	ng=$(jq -c 'select(.orig.dport == 7200)' "$gathered" | wc -l)
@@ -372,10 +378,10 @@ for (_, p0), (_, p1) in zip(rows, rows[1:]):
 	sleep 2
 	stream_stop
 	local before prom after devs
-	before=$(r fpctl -j stats)
-	prom=$(r fpctl stats prometheus)
-	after=$(r fpctl -j stats)
-	devs=$(r fpctl -j dev show)
+	before=$(fpctl -n "$NS_R" -j stats)
+	prom=$(fpctl -n "$NS_R" stats prometheus)
+	after=$(fpctl -n "$NS_R" -j stats)
+	devs=$(fpctl -n "$NS_R" -j dev show)
 	echo "$prom"
 	echo "$before" | jq -e '.fast_packets > 0'
 	# The exposition parses (the Python client's parser), every family
@@ -439,7 +445,7 @@ explain_until() {
 	local want=$1 i out
 	shift
 	for i in $(seq 1 50); do
-		out=$(r fpctl -j flow explain "$@") &&
+		out=$(fpctl -n "$NS_R" -j flow explain "$@") &&
 			jq -e "$want" <<<"$out" >/dev/null && return 0
 		sleep 0.2
 	done
@@ -454,12 +460,12 @@ explain_until() {
 		sed -n 's/.* id=\([0-9]*\).*/\1/p')
 	[[ $ct_id =~ ^[0-9]+$ ]] || fail "no conntrack id: $(r conntrack -L -o id)"
 
-	run -0 r fpctl flow explain "${tuple[@]}"
+	run -0 fpctl -n "$NS_R" flow explain "${tuple[@]}"
 	assert_line --index 0 --regexp "^ct-id $ct_id udp 10\.0\.1\.2:40100 -> 10\.0\.2\.2:7200 iif r0 via r1 offloaded( why verifying)?\$"
 	assert_line --index 1 --regexp '^    reply 10\.0\.2\.2:7200 -> 10\.0\.1\.2:40100 iif r1 via r0 offloaded( why verifying)?$'
 	assert_equal "${#lines[@]}" 2
 	# The connection by its reply tuple: the same answer.
-	r fpctl -j flow explain proto udp src 10.0.2.2 dst 10.0.1.2 sport 7200 dport 40100 |
+	fpctl -n "$NS_R" -j flow explain proto udp src 10.0.2.2 dst 10.0.1.2 sport 7200 dport 40100 |
 		jq -e --argjson id "$ct_id" '.ct_id == $id and .family == 4 and .proto == "udp" and
 			.orig.src == "10.0.1.2" and .orig.sport == 40100 and
 			.orig.iif == "r0" and .orig.oif == "r1" and .reply.iif == "r1" and .reply.oif == "r0" and
@@ -469,17 +475,17 @@ explain_until() {
 	# A bypass rule evicts the flow; the direction whose tuple it matches
 	# (the requests, dport 7200) is then refused, by pref.  The replies'
 	# tuple (sport 7200) is matched on its own and may be learned again.
-	r fpctl rule add pref 10 proto udp dport 7200 action bypass
+	fpctl -n "$NS_R" rule add pref 10 proto udp dport 7200 action bypass
 	explain_until '(.orig.offloaded | not) and
 		.orig.why == "rule" and .orig.why_detail == 10' "${tuple[@]}"
-	run -0 r fpctl flow explain "${tuple[@]}"
+	run -0 fpctl -n "$NS_R" flow explain "${tuple[@]}"
 	assert_line --index 0 --regexp ' not offloaded why rule 10$'
 	refute_line --index 1 --regexp 'why rule'
 
 	# The stack rewrites the request's DSCP: verification finds it, names
 	# the field, and leaves that direction to the stack; flow show says so.
 	local failed
-	failed=$(r fpctl -j stats | jq .verify_failed)
+	failed=$(fpctl -n "$NS_R" -j stats | jq .verify_failed)
 	r nft -f - <<-'NFT'
 	table inet t46 {
 		chain post {
@@ -488,18 +494,18 @@ explain_until() {
 		}
 	}
 	NFT
-	r fpctl rule del pref 10
+	fpctl -n "$NS_R" rule del pref 10
 	explain_until '(.orig.offloaded | not) and .orig.why == "verify" and
 		.orig.verify_field == "dscp" and .orig.why_detail == 1' "${tuple[@]}"
-	run -0 r fpctl flow explain "${tuple[@]}"
+	run -0 fpctl -n "$NS_R" flow explain "${tuple[@]}"
 	# With its devices when a learned direction failed its verification,
 	# without when the packet it was learned from already differed.
 	assert_line --index 0 --regexp '^ct-id [0-9]+ udp 10\.0\.1\.2:40100 -> 10\.0\.2\.2:7200( iif r0 via r1)? not offloaded why verify dscp$'
-	run -0 r fpctl flow show dport 7200
+	run -0 fpctl -n "$NS_R" flow show dport 7200
 	assert_line --index 0 --regexp ' why verify dscp packets [0-9]+ '
-	r fpctl -j flow show dport 7200 |
+	fpctl -n "$NS_R" -j flow show dport 7200 |
 		jq -e '.[0].orig | .why == "verify" and .verify_field == "dscp" and (.offloaded | not)'
-	r fpctl -j stats | jq -e --argjson f "$failed" '.verify_failed > $f'
+	fpctl -n "$NS_R" -j stats | jq -e --argjson f "$failed" '.verify_failed > $f'
 	r nft delete table inet t46
 }
 
@@ -511,11 +517,11 @@ explain_until() {
 	local old
 	old=$(ip -n "$NS_R" -j link show r0 | jq '.[0].ifindex')
 	ip -n "$NS_C" link del c0
-	run -0 r fpctl dev show r0
+	run -0 fpctl -n "$NS_R" dev show r0
 	assert_output --regexp '^r0: waiting '
-	r fpctl rule add pref 10 iif r0 proto udp dport 7400 action bypass
-	r fpctl rule add pref 20 oif 'r*' proto udp dport 7401 action bypass
-	assert_equal "$(r fpctl rule show)" "10: iif r0 proto udp dport 7400 action bypass
+	fpctl -n "$NS_R" rule add pref 10 iif r0 proto udp dport 7400 action bypass
+	fpctl -n "$NS_R" rule add pref 20 oif 'r*' proto udp dport 7401 action bypass
+	assert_equal "$(fpctl -n "$NS_R" rule show)" "10: iif r0 proto udp dport 7400 action bypass
 20: oif r* proto udp dport 7401 action bypass"
 
 	topo_link "$NS_C" c0 r0 1
@@ -523,7 +529,7 @@ explain_until() {
 	local new
 	new=$(ip -n "$NS_R" -j link show r0 | jq '.[0].ifindex')
 	[ "$new" != "$old" ] || fail "r0 kept its index $old"
-	r fpctl -j dev show r0 | jq -e --argjson i "$new" '.[0].ifindex == $i and .[0].state == "enabled"'
+	fpctl -n "$NS_R" -j dev show r0 | jq -e --argjson i "$new" '.[0].ifindex == $i and .[0].state == "enabled"'
 
 	api_connections 1 7400
 	api_connections 1 7401
@@ -531,11 +537,11 @@ explain_until() {
 	# Learned through the new r0 (its one reply on the fast path, or
 	# waiting for a next packet to verify it) unless a rule bypasses it
 	# (the request's direction: the replies, to port 10000, match neither).
-	r fpctl -j flow show dport 7402 | jq -e --argjson i "$new" \
+	fpctl -n "$NS_R" -j flow show dport 7402 | jq -e --argjson i "$new" \
 		'length == 1 and (.[0].reply.offloaded or .[0].reply.why == "verifying") and
 		.[0].reply.oif == "r0" and .[0].reply.oif_index == $i'
-	run -0 r fpctl -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 10000 dport 7400
+	run -0 fpctl -n "$NS_R" -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 10000 dport 7400
 	jq -e '.orig.why == "rule" and .orig.why_detail == 10 and (.orig.offloaded | not)' <<<"$output"
-	run -0 r fpctl -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 10000 dport 7401
+	run -0 fpctl -n "$NS_R" -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 10000 dport 7401
 	jq -e '.orig.why == "rule" and .orig.why_detail == 20 and (.orig.offloaded | not)' <<<"$output"
 }

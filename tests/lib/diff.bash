@@ -7,15 +7,19 @@
 #   c (c0, TX checksum offload off)   r (the configuration, TX off)   s (s0, TX off)
 #   tcpdump -Q in on c0: what r sent towards c; on s0: what r sent towards s.
 #
-# Traffic of a run: crafted UDP datagrams from c (udp-craft: every bit
-# fixed, echoed by s; stop and wait), from client port 4001 (and 4002 with
-# a zero UDP checksum, IPv4), then a TCP transfer of DIFF_BYTES from c,
-# held open until its flow has been looked at.
+# Traffic of a run, one process in c (difftool exchange): crafted UDP
+# datagrams (every bit fixed, echoed by s; stop and wait) from client port
+# 4001 (and 4002 with a zero UDP checksum, IPv4), then DIFF_BYTES over TCP
+# echoed back by s, the connection held open until its flow has been
+# looked at.
 
 load "${BASH_SOURCE[0]%/*}/ipv6.bash"
 
 DIFFTOOL=$FASTPATH_TOP/tests/lib/difftool.py
-DIFF_BYTES=$((512 * 1024))
+# Enough for >= 90% of a run's frames to be fast once both directions
+# are: a few hundred frames against the handful the stack sees while each
+# direction is learned and verified.
+DIFF_BYTES=$((128 * 1024))
 DIFF_UDP_COUNT=16
 
 difftool() {
@@ -27,10 +31,10 @@ difftool() {
 # setup_file of a differential file: the topology, real checksums on every
 # link (a veth receiver would trust a partial one), no automatic IPv6 flow
 # labels (a hash of the socket: it would differ between runs), UDP echo
-# servers on 7000 for both families.
+# servers on 7000 (IPv4) and 7006 (IPv6), a TCP echo server on 5001 (both).
 diff_setup_file() {
 	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
-	require python3 ethtool tcpdump socat jq
+	require python3 ethtool tcpdump jq
 	topo_setup
 	local ns
 	for ns in "$NS_C" "$NS_S"; do
@@ -44,8 +48,10 @@ diff_setup_file() {
 	# (For the whole file: not v6_bg's, which end with each test.)
 	nettool "$NS_S" udp-echo 7000 >/dev/null 2>&1 3>&- &
 	nettool "$NS_S" udp-echo -6 7006 >/dev/null 2>&1 3>&- &
+	nettool "$NS_S" tcp-echo -6 5001 --conns 1000 >/dev/null 2>&1 3>&- &
 	wait_listen "$NS_S" udp 7000
 	wait_listen "$NS_S" udp 7006
+	wait_listen "$NS_S" tcp 5001
 	R0_MAC=$(ip -n "$NS_R" -j link show r0 | jq -r '.[0].address')
 	export R0_MAC
 }
@@ -54,112 +60,117 @@ diff_setup_file() {
 # back to a bare router (the case's ruleset, IPsec and routes gone).
 diff_teardown() {
 	v6_teardown
-	# Cases add their routes with "proto static".
+	in_ns "$NS_R" sh -c 'nft flush ruleset
+		echo 1 > /proc/sys/net/netfilter/nf_conntrack_tcp_loose
+		echo 0 > /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal'
+	# Cases add their routes with "proto static" (IPv4 ones: without -6 ip
+	# flushes those only).
 	local ns
 	for ns in "$NS_R" "$NS_S"; do
-		in_ns "$ns" sh -c 'nft flush ruleset; ip xfrm policy flush; ip xfrm state flush
-			ip route flush proto static; ip -6 route flush proto static
-			echo 1 > /proc/sys/net/netfilter/nf_conntrack_tcp_loose; true' 2>/dev/null
+		ip -n "$ns" -force -batch - >/dev/null 2>&1 <<-'EOF' || true
+		xfrm policy flush
+		xfrm state flush
+		route flush proto static
+		EOF
 	done
-	fpctl -n "$NS_R" disable dev r0 2>/dev/null || true
-	fpctl -n "$NS_R" disable dev r1 2>/dev/null || true
-	r conntrack -F 2>/dev/null || true
+	fpctl -n "$NS_R" -force -batch - >/dev/null 2>&1 <<-'EOF' || true
+	disable dev r0
+	disable dev r1
+	EOF
 }
 
-diff_capture_start() {
-	local ns=$1 dev=$2 file=$3 i
+# tcpdump -Q in on device $2 in namespace $1 into $3, until
+# diff_capture_stop; diff_capture_ready waits until it captures.
+diff_capture_launch() {
+	local ns=$1 dev=$2 file=$3
 	# Immediate mode: without it the packets of the last block (up to a
-	# second's) are lost when tcpdump is stopped.  A 32 MiB buffer: under
-	# TCG tcpdump falls behind a transfer.
+	# second's) are lost when tcpdump is stopped.  A 32 MiB buffer holds
+	# both runs: under TCG tcpdump falls behind a transfer (8 MiB dropped).
 	v6_bg "$ns" tcpdump -Q in -i "$dev" -n --immediate-mode -B 32768 -s 0 -w "$file" \
 		2>"$file.log"
 	echo "$V6_BG_LAST" >"$file.pid"
-	for i in $(seq 1 300); do
-		grep -q 'listening on' "$file.log" && return 0
-		sleep 0.05
+}
+
+# Wait until every capture $@ listens.
+diff_capture_ready() {
+	local file i
+	for file in "$@"; do
+		for i in $(seq 1 300); do
+			[[ $(<"$file.log") != *"listening on"* ]] || continue 2
+			sleep 0.05
+		done
+		fail "tcpdump did not start: $(<"$file.log")"
 	done
-	fail "tcpdump on $dev in $ns did not start: $(cat "$file.log")"
 }
 
+diff_capture_start() {
+	diff_capture_launch "$@"
+	diff_capture_ready "$3"
+}
+
+# Stop the captures $@; none may have dropped a packet.
 diff_capture_stop() {
-	local pid
-	pid=$(cat "$1.pid")
-	sleep 0.5 # let the last packets reach the capture
-	kill -INT "$pid"
-	wait "$pid" || true
-	grep -q '^0 packets dropped by kernel' "$1.log" ||
-		fail "tcpdump dropped packets: $(cat "$1.log")"
+	local file
+	sleep 0.3 # let the last packets reach the captures
+	for file in "$@"; do
+		kill -INT "$(<"$file.pid")"
+	done
+	for file in "$@"; do
+		wait "$(<"$file.pid")" || true
+		[[ $(<"$file.log") == *$'\n0 packets dropped by kernel'* ]] ||
+			fail "tcpdump dropped packets: $(<"$file.log")"
+	done
 }
 
-# A run: RUN (slow|fast), client TCP port CPORT.  Leaves the captures in
-# $BATS_TEST_TMPDIR/RUN-{c0,s0}.pcap, the fast-path packets of the run in
-# DIFF_FAST, and for the fast run the TCP connection, explained, in
-# fast-explain.json and its flow table entry in fast-flow.json.
+# The router's fast-path packets so far.
+diff_fast_packets() {
+	local stats
+	stats=$(fpctl -n "$NS_R" -j stats) || fail "fpctl stats failed"
+	[[ $stats =~ \"fast_packets\":\ *([0-9]+) ]] || fail "no fast_packets in: $stats"
+	echo "${BASH_REMATCH[1]}"
+}
+
+# A run: RUN (slow|fast), client TCP port CPORT, while the captures run.
+# Leaves the fast-path packets of the run in DIFF_FAST, and for the fast
+# run the TCP connection, explained, in fast-explain.json and its flow
+# table entry in fast-flow.json.
 diff_run() {
-	local run=$1 cport=$2 dir=$BATS_TEST_TMPDIR fast0 i size srv snd ns
-	local family=4 src=10.0.1.2 udp_port=$DIFF_UDP_PORT
-	[[ $DIFF_DST == *:* ]] && family=6 src=fd00:1::2
-	r conntrack -F 2>/dev/null || true
+	local run=$1 cport=$2 dir=$BATS_TEST_TMPDIR fast0 ns snd ready word
+	local family=4 src=10.0.1.2 udp=4001,4002 hold=()
+	[[ $DIFF_DST == *:* ]] && family=6 src=fd00:1::2 udp=4001
+	in_ns "$NS_R" conntrack -F 2>/dev/null || true
 	# What the end hosts learned in the run before (a path MTU, from an
 	# encapsulation's ICMP) would change what they send in this one.
 	for ns in "$NS_C" "$NS_S"; do
-		in_ns "$ns" sh -c 'ip route flush cache; ip -6 route flush cache'
+		ip -n "$ns" "-$family" route flush cache
 	done
-	rm -f "$dir/stop" "$dir/recv"
-	fast0=$(fp_stat fast_packets)
-	diff_capture_start "$NS_C" c0 "$dir/$run-c0.pcap"
-	diff_capture_start "$NS_S" s0 "$dir/$run-s0.pcap"
-
-	run -0 difftool "$NS_C" udp-craft c0 "$R0_MAC" "$src" "$DIFF_DST" "$udp_port" \
-		--sport 4001 --count "$DIFF_UDP_COUNT" --tos 0x2a --label 0x12345
-	echo "$output"
-	if [ "$family" = 4 ]; then
-		run -0 difftool "$NS_C" udp-craft c0 "$R0_MAC" "$src" "$DIFF_DST" "$udp_port" \
-			--sport 4002 --count "$DIFF_UDP_COUNT" --zero-csum
-		echo "$output"
+	fast0=$(diff_fast_packets)
+	if [ "$run" = fast ]; then
+		mkfifo "$dir/ready"
+		exec {ready}<>"$dir/ready"
+		hold=(--ready "$dir/ready" --stop "$dir/stop")
 	fi
-
-	v6_bg "$NS_S" timeout 300 socat -u "TCP-LISTEN:5001,reuseaddr,pf=ip$family" \
-		"OPEN:$dir/recv,creat,trunc"
-	srv=$V6_BG_LAST
-	wait_listen "$NS_S" tcp 5001
-	v6_bg "$NS_C" python3 -S "$DIFFTOOL" tcp-send "$DIFF_DST" "$DIFF_TCP_PORT" --sport "$cport" \
-		--bytes "$DIFF_BYTES" --stop "$dir/stop" >"$dir/$run-sent.json"
+	v6_bg "$NS_C" python3 -S "$DIFFTOOL" exchange c0 "$R0_MAC" "$src" "$DIFF_DST" \
+		--udp-port "$DIFF_UDP_PORT" --udp "$udp" --count "$DIFF_UDP_COUNT" \
+		--tos 0x2a --label 0x12345 --tcp-port "$DIFF_TCP_PORT" --sport "$cport" \
+		--bytes "$DIFF_BYTES" "${hold[@]}" >"$dir/$run-exchange.json"
 	snd=$V6_BG_LAST
-	for i in $(seq 1 600); do
-		size=$(stat -c %s "$dir/recv" 2>/dev/null || echo 0)
-		[ "$size" -lt "$DIFF_BYTES" ] || break
-		kill -0 "$snd" 2>/dev/null || fail "$run run: the TCP sender died"
-		sleep 0.2
-	done
-	[ "$size" -eq "$DIFF_BYTES" ] || fail "$run run: $size of $DIFF_BYTES bytes arrived"
 	# The connection is still open: its flow and what explain says of it
 	# (with fastpath disabled conntrack may not even track it).
 	if [ "$run" = fast ]; then
-		local flows explain
-		flows=$(fpctl -n "$NS_R" -j flow show proto tcp sport "$cport") ||
+		read -r -t 300 -u "$ready" word || word="no answer"
+		exec {ready}<&-
+		[ "$word" = done ] || { wait "$snd"; fail "fast run: the exchange failed ($word):" \
+			"$(<"$dir/$run-exchange.json")"; }
+		fpctl -n "$NS_R" -j flow show proto tcp sport "$cport" >"$dir/fast-flow.json" ||
 			fail "flow show failed"
-		jq -c 'first // {}' <<<"$flows" >"$dir/$run-flow.json"
-		explain=$(fpctl -n "$NS_R" -j flow explain proto tcp src "$src" dst "$DIFF_DST" \
-			sport "$cport" dport "$DIFF_TCP_PORT") || fail "flow explain failed: $explain"
-		jq -c 'if type == "array" then first else . end' <<<"$explain" >"$dir/$run-explain.json"
+		fpctl -n "$NS_R" -j flow explain proto tcp src "$src" dst "$DIFF_DST" \
+			sport "$cport" dport "$DIFF_TCP_PORT" >"$dir/fast-explain.json" ||
+			fail "flow explain failed: $(<"$dir/fast-explain.json")"
+		: >"$dir/stop"
 	fi
-	touch "$dir/stop"
-	wait "$snd" || fail "$run run: the TCP sender failed"
-	wait "$srv" || fail "$run run: the TCP receiver failed"
-	[ "$(jq -r .sha256 "$dir/$run-sent.json")" = "$(sha256sum <"$dir/recv" | cut -d' ' -f1)" ] ||
-		fail "$run run: the data received differs from the data sent"
-
-	diff_capture_stop "$dir/$run-c0.pcap"
-	diff_capture_stop "$dir/$run-s0.pcap"
-	DIFF_FAST=$(($(fp_stat fast_packets) - fast0))
-}
-
-# What explain said of direction $1 (orig|reply) in the fast run, as
-# "why" or "why:field".
-diff_why() {
-	jq -r --arg d "$1" '.[$d] | .why + (if .verify_field then ":" + .verify_field else "" end)' \
-		"$BATS_TEST_TMPDIR/fast-explain.json"
+	wait "$snd" || fail "$run run: the exchange failed: $(<"$dir/$run-exchange.json")"
+	DIFF_FAST=$(($(diff_fast_packets) - fast0))
 }
 
 # The case: run the traffic with fastpath disabled, then enabled; compare.
@@ -202,24 +213,53 @@ diff_case() {
 
 	# Client ports of their own: a port another test left in TIME_WAIT
 	# towards the same server cannot connect again.
-	local cport=$((40000 + BATS_TEST_NUMBER * 2))
+	local cport=$((40000 + BATS_TEST_NUMBER * 2)) split
+	# One capture per side for both runs, split by time: the slow run has
+	# ended, its connection closed from both ends, when the fast one starts.
+	diff_capture_launch "$NS_C" c0 "$dir/c0.pcap"
+	diff_capture_launch "$NS_S" s0 "$dir/s0.pcap"
+	diff_capture_ready "$dir/c0.pcap" "$dir/s0.pcap"
 	diff_run slow "$cport"
 	[ "$DIFF_FAST" -eq 0 ] || fail "$DIFF_FAST packets took the fast path while it was disabled"
-	fp_enable_router
+	fpctl -n "$NS_R" -batch - <<-'EOT'
+	enable dev r0
+	enable dev r1
+	EOT
+	split=$EPOCHREALTIME
 	diff_run fast $((cport + 1))
 	local fast=$DIFF_FAST
+	diff_capture_stop "$dir/c0.pcap" "$dir/s0.pcap"
 
-	run difftool "$NS_C" compare --slow "$dir"/slow-{c0,s0}.pcap --fast "$dir"/fast-{c0,s0}.pcap \
+	run difftool "$NS_C" compare --pcaps "$dir"/{c0,s0}.pcap --split "$split" \
 		--cports "$cport,$((cport + 1))" --udp-ports "$udp_ports" --expect "$expect"
 	echo "$output"
-	[ "$status" -eq 0 ] || fail "the router's frames differ with fastpath enabled (above)"
-	local frames
-	frames=$(head -n1 <<<"$output" | jq '.fast | [.[]] | add')
+	if [ "$status" -ne 0 ]; then
+		local side
+		for side in c0 s0; do
+			echo "handshakes and ends on $side:"
+			in_ns "$NS_C" tcpdump -r "$dir/$side.pcap" -n -tt \
+				'tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0' 2>&1
+		done
+		fail "the router's frames differ with fastpath enabled (above)"
+	fi
+	[[ $output =~ \"fast_frames\":\ ([0-9]+) ]] || fail "compare gave no frame count"
+	local frames=${BASH_REMATCH[1]}
 
-	echo "explain: $(cat "$dir/fast-explain.json")"
-	echo "flow: $(cat "$dir/fast-flow.json")"
-	assert_equal "orig $(diff_why orig)" "orig $orig"
-	assert_equal "reply $(diff_why reply)" "reply $reply"
+	# What explain said of each direction ("why" or "why:field"), and the
+	# packets the flow counted on the fast path in each.
+	echo "explain: $(<"$dir/fast-explain.json")"
+	echo "flow: $(<"$dir/fast-flow.json")"
+	local got
+	got=$(jq -rn --slurpfile x "$dir/fast-explain.json" --slurpfile f "$dir/fast-flow.json" '
+		($x[0] | if type == "array" then first else . end) as $x |
+		($f[0] | first // {}) as $f |
+		"orig \($x.orig | .why + (if .verify_field then ":" + .verify_field else "" end))",
+		"reply \($x.reply | .why + (if .verify_field then ":" + .verify_field else "" end))",
+		"orig fast packets \($f.orig.packets // 0)",
+		"reply fast packets \($f.reply.packets // 0)"') || fail "explain or flow unreadable"
+	mapfile -t got <<<"$got"
+	assert_equal "${got[0]}" "orig $orig"
+	assert_equal "${got[1]}" "reply $reply"
 	echo "# $BATS_TEST_DESCRIPTION: fast path $fast of $frames frames" \
 		"($((fast * 100 / frames))%), TCP $orig/$reply" >&3
 	if [ "$orig" = offloaded ] && [ "$reply" = offloaded ]; then
@@ -227,12 +267,8 @@ diff_case() {
 			fail "only $fast of the $frames frames took the fast path (< 90%)"
 		return 0
 	fi
-	local d
-	for d in orig reply; do
-		[ "${!d}" = offloaded ] && continue
-		assert_equal "$d fast packets $(jq ".$d.packets // 0" "$dir/fast-flow.json")" \
-			"$d fast packets 0"
-	done
+	[ "$orig" = offloaded ] || assert_equal "${got[2]}" "orig fast packets 0"
+	[ "$reply" = offloaded ] || assert_equal "${got[3]}" "reply fast packets 0"
 	if [ "$orig" != offloaded ] && [ "$reply" != offloaded ] && [ "$udp_fast" = 0 ]; then
 		assert_equal "fast packets $fast" "fast packets 0"
 	fi

@@ -2,24 +2,32 @@
 """The traffic and the comparison of the differential suites
 (tests/lib/diff.bash, tests/integration/18 and 38), both families.
 
-  udp-craft IFACE DSTMAC SRC DST DPORT --sport P --count N [--tos T]
-            [--label L] [--zero-csum]
-      N UDP datagrams from SRC:P to DST:DPORT, each one whole Ethernet
-      frame built here and sent on IFACE (AF_PACKET), so that every bit of
-      it is fixed: IP id 0x4000+i, DF on even ones, TTL/hop limit 64,
+  exchange IFACE DSTMAC SRC DST --udp-port P --udp SPORT[,SPORT0] --count N
+           [--tos T] [--label L] --tcp-port P --sport P --bytes N
+           [--ready FIFO --stop F]
+      A run's traffic from c, in one process (a Python start costs half a
+      second under TCG).  First crafted UDP datagrams to DST:P from each
+      SPORT (SPORT0: with a zero UDP checksum, IPv4 only), each one whole
+      Ethernet frame built here and sent on IFACE (AF_PACKET) so that every
+      bit of it is fixed: IP id 0x4000+i, DF on even ones, TTL/hop limit 64,
       traffic class T, IPv6 flow label L, a payload that depends on i,
-      checksums computed here (or a zero UDP checksum).  Stop and wait: a
-      UDP socket bound to SRC:P takes each echo before the next datagram
-      goes (which also keeps the kernel from answering the echoes with
-      port unreachable).  Prints {"sent": N, "echoed": M}.
-  tcp-send ADDR PORT --sport P --bytes N --stop F [--tos T]
+      checksums computed here.  Stop and wait: a UDP socket bound to
+      SRC:SPORT takes each echo before the next datagram goes (which also
+      keeps the kernel from answering the echoes with port unreachable).
+      Then one TCP connection from port --sport to DST:--tcp-port, N bytes
+      sent and the same N bytes read back (s echoes them: data both ways),
+      after which "done" is written to FIFO and the connection held open
+      until F exists; it is then closed from both ends before the process
+      exits.  Prints {"udp": {SPORT: echoed}, "tcp": bytes echoed intact}.
+  tcp-send ADDR PORT --sport P --bytes N --stop F [--tos T] [--rate R]
       one connection from port P, N bytes, held open until F exists.
   dscp-times PCAP --dport P
       when the TCP data to port P was captured with each DSCP.
-  compare --slow C.pcap S.pcap --fast C.pcap S.pcap --cports SLOW,FAST
-          --udp-ports P,...
+  compare --pcaps C0.pcap S0.pcap --split T --cports SLOW,FAST
+          --udp-ports P,... [--expect KINDS]
       the frames the router sent (tcpdump -Q in on c0 and on s0) in a run
-      with fastpath disabled against a run with it enabled; see compare().
+      with fastpath disabled, before time T, against a run with it enabled,
+      from T on; see compare().
 """
 
 import argparse
@@ -55,42 +63,100 @@ def pseudo(src, dst, proto, length):
 # ------------------------------------------------------------------ traffic
 
 
-def udp_frame(args, src, dst, i, mac_src, mac_dst):
+def udp_frame(fields, src, dst, i, mac_src, mac_dst):
+    sport, dport, tos, label, zero_csum = fields
     body = struct.pack("!I", i) + bytes((i * 13 + k) & 0xFF for k in range(60 + i % 7))
-    udp = bytearray(struct.pack("!HHHH", args.sport, args.dport, 8 + len(body), 0) + body)
-    if not args.zero_csum:
+    udp = bytearray(struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body)
+    if not zero_csum:
         c = ~csum(bytes(udp), pseudo(src, dst, UDP, len(udp))) & 0xFFFF
         udp[6:8] = struct.pack("!H", c or 0xFFFF)
     if len(src) == 4:
-        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, args.tos, 20 + len(udp),
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(udp),
                                    0x4000 + i, 0x4000 if i % 2 == 0 else 0,
                                    64, UDP, 0, src, dst))
         ip[10:12] = struct.pack("!H", ~csum(bytes(ip)) & 0xFFFF)
         ethertype = ETH_P_IP
     else:
-        first = (6 << 28) | (args.tos << 20) | args.label
+        first = (6 << 28) | (tos << 20) | label
         ip = struct.pack("!IHBB16s16s", first, len(udp), UDP, 64, src, dst)
         ethertype = ETH_P_IPV6
     return mac_dst + mac_src + struct.pack("!H", ethertype) + bytes(ip) + bytes(udp)
 
 
-def udp_craft(args):
-    fam = socket.AF_INET6 if ":" in args.src else socket.AF_INET
+def udp_craft(args, fam, sport, zero_csum):
+    """The crafted datagrams from one port; how many came back."""
     src, dst = socket.inet_pton(fam, args.src), socket.inet_pton(fam, args.dst)
     mac_dst = bytes.fromhex(args.dstmac.replace(":", ""))
-    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-    raw.bind((args.iface, 0))
-    mac_src = raw.getsockname()[4]
-    rx = socket.socket(fam, socket.SOCK_DGRAM)
-    rx.bind((args.src, args.sport))
-    echoed = 0
-    for i in range(args.count):
-        raw.send(udp_frame(args, src, dst, i, mac_src, mac_dst))
-        if select.select([rx], [], [], 2)[0]:
-            rx.recv(65535)
-            echoed += 1
-    print(json.dumps({"sent": args.count, "echoed": echoed}))
-    return 0 if echoed == args.count else 1
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw, \
+            socket.socket(fam, socket.SOCK_DGRAM) as rx:
+        raw.bind((args.iface, 0))
+        mac_src = raw.getsockname()[4]
+        rx.bind((args.src, sport))
+        fields = (sport, args.udp_port, args.tos, args.label, zero_csum)
+        echoed = 0
+        for i in range(args.count):
+            raw.send(udp_frame(fields, src, dst, i, mac_src, mac_dst))
+            if select.select([rx], [], [], 2)[0]:
+                rx.recv(65535)
+                echoed += 1
+    return echoed
+
+
+def tcp_echoed(args, fam):
+    """One connection that sends --bytes and reads them back from s's echo;
+    the socket, still open, and whether every byte came back as sent."""
+    sk = socket.socket(fam, socket.SOCK_STREAM)
+    sk.bind((args.src, args.sport))
+    sk.connect((args.dst, args.tcp_port))
+    sk.setblocking(False)
+    data = os.urandom(args.bytes)
+    sent, back = 0, bytearray()
+    while len(back) < args.bytes:
+        want_write = [sk] if sent < args.bytes else []
+        readable, writable, _ = select.select([sk], want_write, [], 30)
+        if not readable and not writable:
+            die(f"TCP exchange stalled: {sent} bytes sent, {len(back)} back")
+        if writable:
+            sent += sk.send(data[sent:sent + 65536])
+        if readable:
+            chunk = sk.recv(65536)
+            if not chunk:
+                die(f"s closed the connection after {len(back)} bytes")
+            back += chunk
+    sk.setblocking(True)
+    return sk, back == data
+
+
+def exchange(args):
+    fam = socket.AF_INET6 if ":" in args.src else socket.AF_INET
+    res = {"udp": {}, "tcp": False}
+    told = False
+    try:
+        for n, sport in enumerate(int(p) for p in args.udp.split(",")):
+            res["udp"][sport] = udp_craft(args, fam, sport, zero_csum=n == 1)
+        sk, res["tcp"] = tcp_echoed(args, fam)
+        if args.ready:
+            tell(args.ready, "done")
+            told = True
+            wait_file(args.stop)
+        # Closed from both ends (s's echo closes when it reads the end), so
+        # that the whole exchange is on the wire when this process exits.
+        sk.shutdown(socket.SHUT_WR)
+        while sk.recv(65536):
+            pass
+        sk.close()
+    finally:
+        # Whoever waits on the FIFO learns of a failure at once.
+        if args.ready and not told:
+            tell(args.ready, "failed")
+    print(json.dumps(res))
+    ok = res["tcp"] and all(v == args.count for v in res["udp"].values())
+    return 0 if ok else 1
+
+
+def tell(fifo, word):
+    with open(fifo, "w") as f:
+        f.write(word + "\n")
 
 
 def wait_file(path, timeout=300):
@@ -217,8 +283,7 @@ def decode(frame):
         f.update({"tcp.seq": seq, "tcp.ack": ack, "tcp.doff": doff, "tcp.flags": flags,
                   "tcp.ece_cwr": l4[13] >> 6, "tcp.win": win,
                   "tcp.csum": l4[16:18].hex(), "tcp.urg": l4[18:20].hex(),
-                  "tcp.options": tcp_options(l4[20:doff]),
-                  "payload": hashlib.sha256(l4[doff:]).hexdigest()[:16]})
+                  "tcp.options": tcp_options(l4[20:doff])})
     elif proto == ESP:
         f["esp.spi"], f["esp.seq"] = struct.unpack("!II", l4[:8])
     return f, bad
@@ -247,7 +312,8 @@ def tcp_options(raw):
 # What legitimately differs between the two runs, and is therefore taken out
 # of the comparison (each is still checked where it can be):
 #  - TCP sequence and acknowledgement numbers: each connection starts from
-#    a random ISN (the transfer's data is checked whole by its sha256);
+#    a random ISN (the data is checked whole: c compares the echo with what
+#    it sent);
 #  - TCP timestamp values (a random offset per connection, and time) and
 #    SACK blocks, with the NOPs that pad them, and PSH (where segments were
 #    lost or writes ended: timing); the other options are compared;
@@ -266,7 +332,7 @@ def tcp_options(raw):
 # member); the crafted UDP datagrams frame by frame, in order, byte for
 # byte from c, and the echoes field by field.
 TCP_DROP = ("ip.id", "ip.csum", "ip.len", "tcp.seq", "tcp.ack", "tcp.win",
-            "tcp.csum", "payload", "tcp.doff")
+            "tcp.csum", "tcp.doff")
 ESP_DROP = ("ip.id", "ip.csum", "ip.len", "esp.seq")
 ECHO_DROP = ("ip.id", "ip.csum")
 
@@ -285,34 +351,35 @@ def normal_tcp(f, cport):
 def compare(args):
     cports = [int(p) for p in args.cports.split(",")]
     udp_ports = {int(p) for p in args.udp_ports.split(",")}
-    runs, problems = [], []
-    for name, pcaps, cport in (("slow", args.slow, cports[0]), ("fast", args.fast, cports[1])):
-        run = {"tcp": {}, "esp": {}, "udp": {}, "counts": {}}
-        for side, path in zip(("c0", "s0"), pcaps):
-            for n, (_, frame) in enumerate(read_pcap(path)):
-                f, bad = decode(frame)
-                for what in bad:
-                    problems.append(f"{name} run, {side} frame {n + 1}: bad {what}: {f}")
-                proto = f.get("ip.proto")
-                kind = {TCP: "tcp", ESP: "esp", UDP: "udp"}.get(proto)
-                if proto == TCP:
-                    run["tcp"].setdefault(side, set()).add(normal_tcp(f, cport))
-                elif proto == ESP:
-                    key = json.dumps({k: v for k, v in f.items() if k not in ESP_DROP},
-                                     sort_keys=True)
-                    run["esp"].setdefault(side, set()).add(key)
-                elif proto == UDP and (f["l4.sport"] in udp_ports or f["l4.dport"] in udp_ports):
-                    # c's datagrams arrive on s0 as sent: bytes; s's echoes
-                    # on c0, with the ids s chose: fields.
-                    item = frame.hex() if side == "s0" else json.dumps(
-                        {k: v for k, v in f.items() if k not in ECHO_DROP}, sort_keys=True)
-                    run["udp"].setdefault(side, []).append(item)
-                else:
-                    continue
-                run["counts"][f"{side} {kind}"] = run["counts"].get(f"{side} {kind}", 0) + 1
-        runs.append(run)
+    problems = []
+    runs = [{"tcp": {}, "esp": {}, "udp": {}, "counts": {}} for _ in cports]
+    for side, path in zip(("c0", "s0"), args.pcaps):
+        for n, (ts, frame) in enumerate(read_pcap(path)):
+            fast = ts >= args.split
+            name, run, cport = ("fast" if fast else "slow"), runs[fast], cports[fast]
+            f, bad = decode(frame)
+            for what in bad:
+                problems.append(f"{name} run, {side} frame {n + 1}: bad {what}: {f}")
+            proto = f.get("ip.proto")
+            kind = {TCP: "tcp", ESP: "esp", UDP: "udp"}.get(proto)
+            if proto == TCP:
+                run["tcp"].setdefault(side, set()).add(normal_tcp(f, cport))
+            elif proto == ESP:
+                key = json.dumps({k: v for k, v in f.items() if k not in ESP_DROP},
+                                 sort_keys=True)
+                run["esp"].setdefault(side, set()).add(key)
+            elif proto == UDP and (f["l4.sport"] in udp_ports or f["l4.dport"] in udp_ports):
+                # c's datagrams arrive on s0 as sent: bytes; s's echoes
+                # on c0, with the ids s chose: fields.
+                item = frame.hex() if side == "s0" else json.dumps(
+                    {k: v for k, v in f.items() if k not in ECHO_DROP}, sort_keys=True)
+                run["udp"].setdefault(side, []).append(item)
+            else:
+                continue
+            run["counts"][f"{side} {kind}"] = run["counts"].get(f"{side} {kind}", 0) + 1
     slow, fast = runs
-    print(json.dumps({"slow": slow["counts"], "fast": fast["counts"]}, sort_keys=True))
+    print(json.dumps({"slow": slow["counts"], "fast": fast["counts"],
+                      "fast_frames": sum(fast["counts"].values())}, sort_keys=True))
     for kind in ("tcp", "esp"):
         for side in sorted(set(slow[kind]) | set(fast[kind])):
             a, b = slow[kind].get(side, set()), fast[kind].get(side, set())
@@ -358,17 +425,21 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     num = lambda v: int(v, 0)  # noqa: E731
 
-    p = sub.add_parser("udp-craft")
+    p = sub.add_parser("exchange")
     p.add_argument("iface")
     p.add_argument("dstmac")
     p.add_argument("src")
     p.add_argument("dst")
-    p.add_argument("dport", type=int)
-    p.add_argument("--sport", type=int, required=True)
-    p.add_argument("--count", type=int, default=20)
+    p.add_argument("--udp-port", type=int, required=True)
+    p.add_argument("--udp", required=True, help="client port[,client port with zero checksums]")
+    p.add_argument("--count", type=int, default=16)
     p.add_argument("--tos", type=num, default=0)
     p.add_argument("--label", type=num, default=0)
-    p.add_argument("--zero-csum", action="store_true")
+    p.add_argument("--tcp-port", type=int, required=True)
+    p.add_argument("--sport", type=int, required=True)
+    p.add_argument("--bytes", type=int, required=True)
+    p.add_argument("--ready", help="FIFO told once the data came back")
+    p.add_argument("--stop", help="file whose existence ends the hold")
 
     p = sub.add_parser("tcp-send")
     p.add_argument("addr")
@@ -384,14 +455,15 @@ def main():
     p.add_argument("--dport", type=int, required=True)
 
     p = sub.add_parser("compare")
-    p.add_argument("--slow", nargs=2, required=True, metavar=("C0", "S0"))
-    p.add_argument("--fast", nargs=2, required=True, metavar=("C0", "S0"))
+    p.add_argument("--pcaps", nargs=2, required=True, metavar=("C0", "S0"))
+    p.add_argument("--split", type=float, required=True,
+                   help="time (s since the epoch) the fast run started at")
     p.add_argument("--cports", required=True, help="TCP client port of each run")
     p.add_argument("--udp-ports", required=True, help="client ports of the crafted datagrams")
     p.add_argument("--expect", default="", help="'SIDE KIND' that each run must have, comma-separated")
 
     args = ap.parse_args()
-    sys.exit({"udp-craft": udp_craft, "tcp-send": tcp_send, "compare": compare,
+    sys.exit({"exchange": exchange, "tcp-send": tcp_send, "compare": compare,
               "dscp-times": dscp_times}[args.cmd](args))
 
 

@@ -2,7 +2,7 @@
 # IPv6 differential suite: for each router configuration, the frames r
 # sends with fastpath enabled are the frames it sends with fastpath
 # disabled (tests/lib/diff.bash: the same crafted UDP, with a traffic class
-# and flow label, and TCP transfer in both runs, captured on the far sides,
+# and flow label, and TCP exchange in both runs, captured on the far sides,
 # compared field by field), and the fast path takes the traffic, or explain
 # says why it does not.
 #
@@ -10,7 +10,8 @@
 #   c0 fd00:1::2/64 ------ r0 fd00:1::1   r1 fd00:2::1 ------ s0 fd00:2::2/64
 #   TX checksum offload off (everywhere)                        TX offload off
 #   tcpdump -Q in                                               tcpdump -Q in,
-#                                                               UDP echo 7006
+#                                                               UDP echo 7006,
+#                                                               TCP echo 5001
 
 bats_require_minimum_version 1.5.0
 load ../lib/diff
@@ -41,6 +42,8 @@ teardown() {
 }
 
 @test "differential6: DNAT66 with a port change (checksums on the wire)" {
+	# Liberal tracking: see the IPv4 case (18).
+	r sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1
 	r nft -f - <<-'EOF'
 	table ip6 nat {
 		chain prerouting {

@@ -3,7 +3,7 @@
 # already looked the egress device up can insert a flow after the disable
 # flushed, keyed on a device no longer enabled, whose transmit then writes
 # into freed per-CPU counters.  Here both devices are disabled and enabled
-# again hundreds of times while a multi-flow UDP flood keeps the learner
+# again a hundred times each while a multi-flow UDP flood keeps the learner
 # busy on both CPUs; the guest runs with SLUB debugging and panic_on_warn
 # (tests/vm/run's default boot), and afterwards no flow is keyed on a
 # disabled device and the fast path works.
@@ -11,7 +11,7 @@
 #   c                        r (masquerade out of r1)            s
 #   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
 #   8 UDP senders,         fpctl -batch: disable/enable         UDP echo 7000
-#   ports 4201-4208        r0 and r1, 300 rounds                (rx on CPU 1)
+#   ports 4201-4208        r0 and r1, 100 rounds                (rx on CPU 1)
 
 bats_require_minimum_version 1.5.0
 load ../lib/topo
@@ -44,7 +44,7 @@ flows_from() {
 	dmesg0=$(dmesg | wc -l)
 	for sport in $(seq 4201 4208); do
 		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$sport" \
-			100000:echo=0,rate=400 >/dev/null 2>&1 3>&- &
+			100000:echo=0,rate=250 >/dev/null 2>&1 3>&- &
 	done
 	# Eight Python senders take a while to start under TCG.
 	for i in $(seq 1 60); do
@@ -52,7 +52,7 @@ flows_from() {
 		sleep 0.5
 	done
 	[ "$(fp_stat flows_active)" -ge 8 ] || fail "the flood is not offloaded: $(fpctl -n "$NS_R" stats)"
-	for i in $(seq 1 300); do
+	for i in $(seq 1 100); do
 		printf '%s\n' 'disable dev r0' 'enable dev r0' 'disable dev r1' 'enable dev r1'
 	done >"$BATS_TEST_TMPDIR/toggle"
 	run -0 fpctl -n "$NS_R" -batch "$BATS_TEST_TMPDIR/toggle"

@@ -64,6 +64,8 @@ teardown() {
 	r ip xfrm policy flush
 	r ip link set r0 nomaster 2>/dev/null || true
 	r ip link del fp-br 2>/dev/null || true
+	fpr rule flush
+	r nft delete table inet fp_mark 2>/dev/null || true
 }
 
 @test "IPv6 forwarding turned off: the offloaded stream stops like the stack's, resumes when on" {
@@ -156,4 +158,32 @@ teardown() {
 	r ip link set r0 nomaster
 	r ip link del fp-br
 	v6_stop_bg
+}
+
+@test "a connection mark a bypass rule matches, adopted by verification: the flow leaves, refused by the rule" {
+	local flow why end=$((SECONDS + 15))
+	# The packets carry their connection's mark, as a classifying daemon
+	# has the stack restore it.
+	r nft add table inet fp_mark
+	r nft add chain inet fp_mark pre '{ type filter hook prerouting priority mangle; }'
+	r nft add rule inet fp_mark pre meta mark set ct mark
+	r nft insert rule inet fp_test postrouting tcp dport 5805 accept
+	fpr rule add pref 5 mark 7 action bypass
+	xfer_start v4 "$NS_C" "$NS_S" 10.0.2.2 5805 --rate 128
+	flow=$(v6_wait_offloaded tcp 5805)
+
+	# The rule set does not change: only the mark its rule matches.
+	r conntrack -U -f ipv4 -p tcp --dport 5805 --mark 7
+	while :; do
+		why=$(fpr -j flow explain proto tcp src 10.0.1.2 dst 10.0.2.2 \
+			sport "$(jq .orig.sport <<<"$flow")" dport 5805 | jq -r .orig.why)
+		[ "$why" != rule ] || break
+		[ "$SECONDS" -lt "$end" ] || fail "not refused by the rule with mark 7: why $why"
+		sleep 0.5
+	done
+	run -0 v6_flow tcp 5805
+	assert_output ""
+	xfer_finish v4
+	r nft flush chain inet fp_test postrouting
+	r nft add rule inet fp_test postrouting oifname r1 masquerade
 }

@@ -386,9 +386,12 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 		/*
 		 * Enslaved to a bridge or bond (or released): its packets now
 		 * belong to the upper device's receive path, which the hook
-		 * on this one runs before.
+		 * on this one runs before.  A VLAN or macvlan on top is an
+		 * upper too, but takes only its own tagged or addressed frames.
 		 */
-		fp_flow_flush(fpn, fp_match_dev, dev, FASTPATH_DEL_REASON_DEV);
+		if (((struct netdev_notifier_changeupper_info *)ptr)->master)
+			fp_flow_flush(fpn, fp_match_dev, dev,
+				      FASTPATH_DEL_REASON_DEV);
 		break;
 	case NETDEV_CHANGEADDR:
 		fp_nh_dev_addr_changed(fpn, dev);

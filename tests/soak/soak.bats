@@ -403,13 +403,18 @@ act_neigh() {
 	fi
 }
 
-# A random MTU (IPv6's minimum and up) on a router device, half the time
-# back to 1500.
+# A random MTU (IPv6's minimum and up) on one of the router's links, half
+# the time back to 1500.  Both ends change: a veth drops every received
+# frame over its own MTU that is not GSO, so a router device alone below
+# its peer's MTU silently loses the peer's full-size segments, with or
+# without fastpath (the likely end of a 6.12 soak's protected IPv6 stream
+# and transfer c->s, which stalled for good after r0's MTU changed).
 act_mtu() {
-	local dev mtu=1500
-	dev=$(pick r0 r1 r2)
+	local dev ns peer mtu=1500
+	read -r dev ns peer <<<"$(pick "r0 $NS_C c0" "r1 $NS_S s0" "r2 $NS_X x0")"
 	((RANDOM % 2)) && mtu=$((1280 + RANDOM % 221))
 	ip -n "$NS_R" link set "$dev" mtu "$mtu"
+	ip -n "$ns" link set "$peer" mtu "$mtu"
 	event mtu "$dev"
 }
 

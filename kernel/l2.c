@@ -61,9 +61,12 @@ static int fp_l2_walk(struct net_device *dev, const u8 *daddr,
 			return -E2BIG;
 		p = &w->path[w->n];
 		memset(p, 0, sizeof(*p));
-		/* A bridge without an FDB entry for daddr fails here. */
+		/*
+		 * A bridge fails here without an FDB entry for daddr (the
+		 * stack would flood) or the VLAN on the port: -ENOENT.
+		 */
 		if (cur->netdev_ops->ndo_fill_forward_path(&ctx, p) < 0)
-			return -ENOENT;
+			return netif_is_bridge_master(cur) ? -ENOENT : -EOPNOTSUPP;
 		if (!ctx.dev || ctx.dev == cur)
 			return -EINVAL;
 		w->n++;
@@ -245,15 +248,17 @@ int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
 {
 	__be16 proto = family == AF_INET ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
 	struct fp_walk w;
+	int err;
 
 	/* Compared whole by the next hop's updates. */
 	memset(l2, 0, sizeof(*l2));
 	if (!netif_running(dev))
 		return -ENETDOWN;
-	if (fp_l2_walk(dev, daddr, &w)) {
-		/* A bridge floods an unknown destination: not offloaded. */
-		if (netif_is_bridge_master(dev))
-			return -ENOENT;
+	err = fp_l2_walk(dev, daddr, &w);
+	/* A bridge, under dev or dev itself, would flood: not offloaded. */
+	if (err == -ENOENT)
+		return err;
+	if (err) {
 		fp_l2_upper(dev, proto, daddr, l2);
 		return 0;
 	}
@@ -274,7 +279,7 @@ enum fastpath_xmit_mode fp_l2_describe(struct fp_net *fpn, struct net_device *de
 	struct fp_l2 l2;
 
 	rcu_read_lock();
-	/* A bridge's port depends on the destination. */
+	/* A bridge's port (under dev or dev itself) depends on the destination. */
 	if (fp_l2_resolve(fpn, dev, AF_INET, any, &l2)) {
 		*lower = NULL;
 		l2.mode = fp_l2_transparent(dev) ? FASTPATH_XMIT_MODE_DIRECT : FASTPATH_XMIT_MODE_UPPER;

@@ -1,0 +1,223 @@
+#!/usr/bin/env bats
+# A bridged LAN: the fast path takes the ports' packets after the bridge's
+# own receive path and transmits on the port the FDB gives, with the tag a
+# VLAN-aware bridge would put there; an FDB move (a host re-plugged behind
+# the other port) and a removed port are followed.
+#
+#   c (one MAC on both legs)        r                                       s
+#   c0 10.0.1.2/24 ----------- p1 --+
+#                                   br-lan 10.0.1.1/24      r1 10.0.2.1 ------ s0 10.0.2.2/24
+#   c1 (spare leg) --+         p2 --+ br-lan.20 10.0.3.1/24 (vlan_filtering stage)
+#                    |          |
+#   h                hc -- sw -- hp       sw: h's switch (plain bridge)
+#                          sw 10.0.1.3/24, sw.20 10.0.3.3/24 (tagged on p2)
+#
+# fastpath on br-lan, br-lan.20 and r1 only (never on a port); masquerade
+# out of r1.  c moves between its legs by moving its address: the bridge
+# then learns its MAC behind the other port.  The last tests turn
+# vlan_filtering on: c0 is an untagged port (VLAN 1), p2 carries VLAN 20
+# tagged.  Senders checksum in software.
+
+bats_require_minimum_version 1.5.0
+load ../lib/topo
+load ../lib/l2
+
+NS_H=${NS_PREFIX}-h
+C_MAC=02:00:00:00:01:02
+
+setup_file() {
+	l2_teardown "$NS_H"
+	require ip bridge nft conntrack socat tcpdump ethtool python3 tc
+	modprobe -a bridge 8021q nf_conntrack
+	local ns
+	for ns in "$NS_C" "$NS_R" "$NS_S" "$NS_H"; do
+		ip netns add "$ns"
+	done
+	r sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward
+		echo 1 > /proc/sys/net/netfilter/nf_conntrack_acct'
+	# c's legs share a MAC: only the one with the address may answer ARP,
+	# and no IPv6 on them may announce the MAC behind the spare leg.
+	c sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
+		echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
+		echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore'
+	ip -n "$NS_R" -b - <<-EOF
+	link set lo up
+	link add br-lan type bridge
+	link add p1 type veth peer name c0 netns $NS_C
+	link add p2 type veth peer name hp netns $NS_H
+	link add r1 type veth peer name s0 netns $NS_S
+	link set p1 master br-lan
+	link set p2 master br-lan
+	addr add 10.0.1.1/24 dev br-lan
+	addr add 10.0.2.1/24 dev r1
+	link set p1 up
+	link set p2 up
+	link set br-lan up
+	link set r1 up
+	EOF
+	ip -n "$NS_H" -b - <<-EOF
+	link set lo up
+	link add sw type bridge
+	link add hc type veth peer name c1 netns $NS_C
+	link set hp master sw
+	link set hc master sw
+	addr add 10.0.1.3/24 dev sw
+	link set hp up
+	link set hc up
+	link set sw up
+	route add default via 10.0.1.1
+	EOF
+	ip -n "$NS_C" -b - <<-EOF
+	link set lo up
+	link set c0 address $C_MAC
+	link set c1 address $C_MAC
+	addr add 10.0.1.2/24 dev c0
+	link set c0 up
+	link set c1 up
+	route add default via 10.0.1.1
+	EOF
+	ip -n "$NS_S" -b - <<-EOF
+	link set lo up
+	addr add 10.0.2.2/24 dev s0
+	link set s0 up
+	route add default via 10.0.2.1
+	EOF
+	local dev
+	for dev in c0 c1; do
+		c ethtool -K "$dev" tx off >/dev/null
+		# TCP through the fast path's receiver pace, as in 50-vlan.
+		c tc qdisc add dev "$dev" root tbf rate 40mbit burst 64kb latency 500ms
+	done
+	for dev in sw hp hc; do h ethtool -K "$dev" tx off >/dev/null; done
+	h tc qdisc add dev hp root tbf rate 40mbit burst 64kb latency 500ms
+	s ethtool -K s0 tx off >/dev/null
+	topo_masquerade
+	fpctl -n "$NS_R" enable dev br-lan
+	fpctl -n "$NS_R" enable dev r1
+	in_ns "$NS_C" ping -q -c1 -W5 10.0.2.2 >/dev/null || fail "s not reachable from c"
+	in_ns "$NS_H" ping -q -c1 -W5 10.0.2.2 >/dev/null || fail "s not reachable from h"
+	make_payload 2 "$BATS_FILE_TMPDIR/payload"
+	nettool "$NS_S" udp-echo 7000 >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7000
+}
+
+teardown_file() {
+	l2_teardown "$NS_H"
+}
+
+teardown() {
+	# A failed test must not leave a stream running (bats would wait for it).
+	ip netns pids "$NS_C" | xargs -r kill
+	ip netns pids "$NS_H" | xargs -r kill
+	return 0
+}
+
+h() { ip netns exec "$NS_H" "$@"; }
+
+# c takes its address (and so its traffic) from leg $1 to leg $2.
+c_moves() {
+	ip -n "$NS_C" -b - <<-EOF
+	route del default
+	addr del 10.0.1.2/24 dev $1
+	addr add 10.0.1.2/24 dev $2
+	route add default via 10.0.1.1 dev $2
+	EOF
+}
+
+@test "bridge: fpctl dev show, br-lan transmits directly on its ports" {
+	run -0 fp_dev_json br-lan
+	# The port depends on the destination: none to show.
+	jq -e '.enabled and .xmit_mode == "direct" and .xmit_ifname == null' <<<"$output"
+}
+
+@test "bridge: 2 MB TCP c->s from behind p1 and s->h behind p2, >= 90% on the fast path" {
+	transfer_via br-lan r1 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
+	NS_C=$NS_H transfer_via r1 br-lan tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload"
+}
+
+@test "bridge: frames identical with fastpath on and off" {
+	l2_on_off "br-lan r1" "$NS_C/c0 $NS_S/s0" 10.0.2.2
+	nettool "$NS_C" frames-check --exact 4001 --echo-src 10.0.2.2 --tcp \
+		"$BATS_FILE_TMPDIR"/{fast,slow}-c0.pcap
+	nettool "$NS_C" frames-check --exact 4001 --echo-src 10.0.2.2 --tcp \
+		"$BATS_FILE_TMPDIR"/{fast,slow}-s0.pcap
+}
+
+@test "bridge: c moves behind p2 during a transfer (FDB move), the fast path follows it" {
+	local c0_rx c1_rx
+	stream_start
+	c_moves c0 c1
+	wait_fdb br-lan "$C_MAC" p2
+	wait_fast
+	c0_rx=$(link_rx_packets "$NS_C" c0)
+	c1_rx=$(link_rx_packets "$NS_C" c1)
+	wait_fast
+	wait_fast
+	c0_rx=$(($(link_rx_packets "$NS_C" c0) - c0_rx))
+	c1_rx=$(($(link_rx_packets "$NS_C" c1) - c1_rx))
+	stream_end "the move"
+	echo "# after the move: $c1_rx packets to c through p2, $c0_rx through p1" >&3
+	[ "$c1_rx" -ge 30 ] || fail "only $c1_rx packets reached c through p2"
+	[ "$c0_rx" -le 2 ] || fail "$c0_rx packets still went to c through p1"
+}
+
+@test "bridge: p2 removed during a transfer through it, acceleration resumes on p1" {
+	local removed0
+	removed0=$(fp_stat flows_removed)
+	remove_p2() {
+		r ip link del p2
+		c_moves c1 c0
+	}
+	during_transfer remove_p2
+	[ "$(fp_stat flows_removed)" -gt "$removed0" ] || fail "the flow through p2 stayed"
+	run -0 fp_dev_json br-lan
+	jq -e '.enabled' <<<"$output"
+	# h's link, as setup_file made it.
+	ip -n "$NS_R" -b - <<-EOF
+	link add p2 type veth peer name hp netns $NS_H
+	link set p2 master br-lan
+	link set p2 up
+	EOF
+	ip -n "$NS_H" -b - <<-EOF
+	link set hp master sw
+	link set hp up
+	EOF
+	h ethtool -K hp tx off >/dev/null
+	h tc qdisc add dev hp root tbf rate 40mbit burst 64kb latency 500ms
+}
+
+@test "bridge: vlan_filtering, c untagged on p1, h tagged (VLAN 20) on p2: >= 90% on the fast path" {
+	ip -n "$NS_R" -b - <<-EOF
+	link set br-lan type bridge vlan_filtering 1
+	link add link br-lan name br-lan.20 type vlan id 20
+	addr add 10.0.3.1/24 dev br-lan.20
+	link set br-lan.20 up
+	EOF
+	bridge -n "$NS_R" -b - <<-EOF
+	vlan add dev p2 vid 20
+	vlan add dev br-lan vid 20 self
+	EOF
+	ip -n "$NS_H" -b - <<-EOF
+	link add link sw name sw.20 type vlan id 20
+	addr add 10.0.3.3/24 dev sw.20
+	link set sw.20 up
+	route replace default via 10.0.3.1
+	EOF
+	h ethtool -K sw.20 tx off >/dev/null
+	fpctl -n "$NS_R" enable dev br-lan.20
+	in_ns "$NS_H" ping -q -c1 -W5 10.0.2.2 >/dev/null || fail "s not reachable over VLAN 20"
+	run -0 fp_dev_json br-lan.20
+	jq -e '.xmit_mode == "direct"' <<<"$output"
+	transfer_via br-lan r1 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
+	NS_C=$NS_H transfer_via br-lan.20 r1 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
+	NS_C=$NS_H transfer_via r1 br-lan.20 tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload"
+}
+
+@test "bridge: vlan_filtering, untagged and tagged frames identical with fastpath on and off" {
+	l2_on_off "br-lan r1" "$NS_C/c0" 10.0.2.2
+	nettool "$NS_C" frames-check --exact 4001 --echo-src 10.0.2.2 --tcp \
+		"$BATS_FILE_TMPDIR"/{fast,slow}-c0.pcap
+	NS_C=$NS_H l2_on_off "br-lan.20 r1" "$NS_H/hp" 10.0.2.2
+	nettool "$NS_H" frames-check --exact 4001 --echo-src 10.0.2.2 --tcp \
+		"$BATS_FILE_TMPDIR"/{fast,slow}-hp.pcap
+}

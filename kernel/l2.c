@@ -160,7 +160,8 @@ static bool fp_l2_direct(struct fp_net *fpn, const struct fp_walk *w,
 	for (i = 0; i < w->n; i++) {
 		const struct net_device_path *path = &w->path[i];
 
-		if (!fp_l2_transparent(path->dev))
+		/* A device down in between drops what the stack sends. */
+		if (!netif_running(path->dev) || !fp_l2_transparent(path->dev))
 			return false;
 		switch (path->type) {
 		case DEV_PATH_VLAN:

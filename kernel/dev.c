@@ -13,6 +13,7 @@
  * tracking on in it (as nftables' flow offload does): a router without a
  * firewall would otherwise track nothing, and nothing could be learned.
  */
+#include <linux/if_vlan.h>
 #include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
 
@@ -383,16 +384,22 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 		fp_flow_flush(fpn, fp_match_out, dev, FASTPATH_DEL_REASON_MTU);
 		break;
 	case NETDEV_CHANGEUPPER:
+	{
+		const struct netdev_notifier_changeupper_info *info = ptr;
+
 		/*
-		 * Enslaved to a bridge or bond (or released): its packets now
-		 * belong to the upper device's receive path, which the hook
-		 * on this one runs before.  A VLAN or macvlan on top is an
-		 * upper too, but takes only its own tagged or addressed frames.
+		 * Enslaved to a bridge or bond (or released), or under an
+		 * upper whose rx_handler takes every frame (a passthru
+		 * macvtap, an HSR port): its packets now belong to the upper
+		 * device's receive path, which the hook on this one runs
+		 * before.  A VLAN on top takes only tagged frames, which the
+		 * hook leaves.
 		 */
-		if (((struct netdev_notifier_changeupper_info *)ptr)->master)
+		if (info->master || !is_vlan_dev(info->upper_dev))
 			fp_flow_flush(fpn, fp_match_dev, dev,
 				      FASTPATH_DEL_REASON_DEV);
 		break;
+	}
 	case NETDEV_CHANGEADDR:
 		fp_nh_dev_addr_changed(fpn, dev);
 		break;

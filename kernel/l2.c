@@ -49,6 +49,7 @@ static int fp_l2_walk(struct net_device *dev, const u8 *daddr,
 		      struct fp_walk *w)
 {
 	struct net_device_path_ctx ctx = { .dev = dev };
+	int err;
 
 	memcpy(ctx.daddr, daddr, ETH_ALEN);
 	w->n = 0;
@@ -63,10 +64,13 @@ static int fp_l2_walk(struct net_device *dev, const u8 *daddr,
 		memset(p, 0, sizeof(*p));
 		/*
 		 * A bridge fails here without an FDB entry for daddr (the
-		 * stack would flood) or the VLAN on the port: -ENOENT.
+		 * stack would flood) or the VLAN on the port: -ENOENT.  Its
+		 * -ENOSPC (more tags than a walk holds) is not one of those.
 		 */
-		if (cur->netdev_ops->ndo_fill_forward_path(&ctx, p) < 0)
-			return netif_is_bridge_master(cur) ? -ENOENT : -EOPNOTSUPP;
+		err = cur->netdev_ops->ndo_fill_forward_path(&ctx, p);
+		if (err < 0)
+			return netif_is_bridge_master(cur) && err != -ENOSPC ?
+			       -ENOENT : -EOPNOTSUPP;
 		if (!ctx.dev || ctx.dev == cur)
 			return -EINVAL;
 		w->n++;
@@ -256,7 +260,7 @@ int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
 	if (!netif_running(dev))
 		return -ENETDOWN;
 	err = fp_l2_walk(dev, daddr, &w);
-	/* A bridge, under dev or dev itself, would flood: not offloaded. */
+	/* A bridge, under dev or dev itself, would flood or drop. */
 	if (err == -ENOENT)
 		return err;
 	if (err) {

@@ -76,12 +76,7 @@ setup_file() {
 	link set c1 up
 	route add default via 10.0.1.1
 	EOF
-	ip -n "$NS_S" -b - <<-EOF
-	link set lo up
-	addr add 10.0.2.2/24 dev s0
-	link set s0 up
-	route add default via 10.0.2.1
-	EOF
+	l2_server
 	local dev
 	for dev in c0 c1; do
 		c ethtool -K "$dev" tx off >/dev/null
@@ -90,7 +85,6 @@ setup_file() {
 	done
 	for dev in sw hp hc; do h ethtool -K "$dev" tx off >/dev/null; done
 	h tc qdisc add dev hp root tbf rate 40mbit burst 64kb latency 500ms
-	s ethtool -K s0 tx off >/dev/null
 	topo_masquerade
 	fpctl -n "$NS_R" enable dev br-lan
 	fpctl -n "$NS_R" enable dev r1
@@ -149,12 +143,12 @@ c_moves() {
 	c_moves c0 c1
 	wait_fdb br-lan "$C_MAC" p2
 	wait_fast
-	c0_rx=$(link_rx_packets "$NS_C" c0)
-	c1_rx=$(link_rx_packets "$NS_C" c1)
+	c0_rx=$(netns_rx_packets "$NS_C" c0)
+	c1_rx=$(netns_rx_packets "$NS_C" c1)
 	wait_fast
 	wait_fast
-	c0_rx=$(($(link_rx_packets "$NS_C" c0) - c0_rx))
-	c1_rx=$(($(link_rx_packets "$NS_C" c1) - c1_rx))
+	c0_rx=$(($(netns_rx_packets "$NS_C" c0) - c0_rx))
+	c1_rx=$(($(netns_rx_packets "$NS_C" c1) - c1_rx))
 	stream_end "the move"
 	echo "# after the move: $c1_rx packets to c through p2, $c0_rx through p1" >&3
 	[ "$c1_rx" -ge 30 ] || fail "only $c1_rx packets reached c through p2"

@@ -52,13 +52,7 @@ setup_file() {
 	link set br-lan up
 	link set r1 up
 	EOF
-	ip -n "$NS_S" -b - <<-EOF
-	link set lo up
-	addr add 10.0.2.2/24 dev s0
-	link set s0 up
-	route add default via 10.0.2.1
-	EOF
-	s ethtool -K s0 tx off >/dev/null
+	l2_server
 	wifi_ap ap0 1
 	wifi_ap ap1 6
 	in_ns "$NS_R" hostapd "$BATS_FILE_TMPDIR"/hostapd-ap{0,1}.conf >"$BATS_FILE_TMPDIR/hostapd.log" 2>&1 3>&- &

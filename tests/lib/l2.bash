@@ -112,9 +112,15 @@ l2_on_off() {
 	assert_equal "$fast_off" 0
 }
 
-# Packets device $2 in namespace $1 received.
-link_rx_packets() {
-	ip -n "$1" -j -s link show dev "$2" | jq '.[0].stats64.rx.packets'
+# s: s0 10.0.2.2/24 behind r1 (10.0.2.1), TX checksums done in software.
+l2_server() {
+	ip -n "$NS_S" -b - <<-EOF
+	link set lo up
+	addr add 10.0.2.2/24 dev s0
+	link set s0 up
+	route add default via 10.0.2.1
+	EOF
+	s ethtool -K s0 tx off >/dev/null
 }
 
 # Wait until bridge $1 in r has learned MAC $2 behind port $3.

@@ -123,6 +123,18 @@ qos_finish() {
 	done
 }
 
+# A transfer to port $1 under r's htb: class $2 takes it (qos_check).
+qos_transfer_in_class() {
+	local port=$1 class=$2 class0 fast
+	r_htb
+	class0=$(class_packets "$class")
+	qos_start "$port" "$QOS_BYTES"
+	qos_wait "$port" "$QOS_BYTES"
+	fast=$(qos_fast "$port")
+	qos_finish "$port"
+	qos_check "$port" "$class" "$class0" "$fast"
+}
+
 # Class $2 took >= 99% of the segments s received on port $1 (counted from
 # $3 packets in the class before), and >= 90% of them were fast ($4).
 qos_check() {
@@ -138,25 +150,11 @@ qos_check() {
 }
 
 @test "QoS: meta priority set 1:10 selects htb class 1:10 on the fast path too" {
-	local class0 fast
-	r_htb
-	class0=$(class_packets 1:10)
-	qos_start 5001 $QOS_BYTES
-	qos_wait 5001 $QOS_BYTES
-	fast=$(qos_fast 5001)
-	qos_finish 5001
-	qos_check 5001 1:10 "$class0" "$fast"
+	qos_transfer_in_class 5001 1:10
 }
 
 @test "QoS: meta mark set 7 selects htb class 1:20 by fw filter on the fast path too" {
-	local class0 fast
-	r_htb
-	class0=$(class_packets 1:20)
-	qos_start 5002 $QOS_BYTES
-	qos_wait 5002 $QOS_BYTES
-	fast=$(qos_fast 5002)
-	qos_finish 5002
-	qos_check 5002 1:20 "$class0" "$fast"
+	qos_transfer_in_class 5002 1:20
 }
 
 @test "QoS: ip_forward's TOS priority (lowdelay: interactive) selects prio band 1 on the fast path too" {

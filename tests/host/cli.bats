@@ -299,6 +299,7 @@ bad() {
 	bad 2 'missing keyword "proto" for "flow get"' flow get src 10.0.0.1 dst 10.0.0.2 sport 1 dport 2
 	bad 2 'missing keyword "dport" for "flow get"' flow get proto udp src 10.0.0.1 dst 10.0.0.2 sport 1
 	bad 2 'missing keyword "src" for "flow explain"' flow explain proto udp dst 10.0.0.2 sport 1 dport 2 zone 3
+	bad 2 'missing keyword "sport" for "flow explain"' flow explain proto udp src 10.0.0.1 dst 10.0.0.2 dport 2
 	bad 2 'nothing to set for "config set"' config set
 	bad 2 '"interval" must follow "counters" once' monitor interval 500
 	bad 2 '"interval" must follow "counters" once' monitor counters interval 500 interval 600
@@ -326,6 +327,7 @@ bad() {
 	bad 2 'dst 10.0.0.1: IPv4, but src is IPv6' flow get proto tcp src fd00::1 dst 10.0.0.1 sport 1 dport 2
 	bad 2 'dport 70000: port out of range (0-65535)' rule add dport 70000 action bypass
 	bad 2 'sport 70000: port out of range (0-65535)' flow show sport 70000
+	bad 2 'dport 65536: port out of range (0-65535)' flow show dport 65536
 	bad 2 'sport 1-65536: port out of range (0-65535)' rule add sport 1-65536 action bypass
 	bad 2 'dport 99999999999999999999: port out of range (0-65535)' flow show dport 99999999999999999999
 	bad 2 'dport http: invalid port (0-65535)' rule add dport http action bypass
@@ -358,6 +360,7 @@ bad() {
 	bad 2 'dev abcdefghijklmnop: invalid device name (1-15 characters)' enable dev abcdefghijklmnop
 	bad 2 'dev : invalid device name (1-15 characters)' dev show dev ''
 	bad 2 'iif abcdefghijklmnop: invalid device name (1-15 characters)' rule add iif abcdefghijklmnop action bypass
+	bad 2 'iif : invalid device name (1-15 characters)' rule add iif '' action bypass
 	bad 2 'oif : invalid device name (1-15 characters)' rule add oif '' action bypass
 	bad 2 'zone 65536: out of range (0-65535)' flow explain proto tcp src 10.0.0.1 dst 10.0.0.2 sport 1 dport 2 zone 65536
 	bad 2 'dst 10.0.0.0/8: invalid address (IPv4 or IPv6)' flow explain proto tcp src 10.0.0.1 dst 10.0.0.0/8 sport 1 dport 2

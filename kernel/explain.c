@@ -105,6 +105,7 @@ bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex)
 		[FP_HOLD_VERIFY] = FASTPATH_WHY_VERIFYING,
 		[FP_HOLD_REJECTED] = FASTPATH_WHY_VERIFY,
 		[FP_HOLD_KILLED] = FASTPATH_WHY_REMOVING,
+		[FP_HOLD_VERIFYING] = FASTPATH_WHY_VERIFYING,
 	};
 	u32 hold;
 
@@ -117,7 +118,9 @@ bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex)
 		ex->why = hold_why[hold];
 		/* One packet to be sampled does not take a flow off the fast path. */
 		ex->offloaded = hold == FP_HOLD_NONE ||
-				(hold == FP_HOLD_VERIFY && READ_ONCE(d->verified));
+				((hold == FP_HOLD_VERIFY ||
+				  hold == FP_HOLD_VERIFYING) &&
+				 READ_ONCE(d->verified));
 		if (hold == FP_HOLD_REJECTED)
 			ex->detail = READ_ONCE(d->why_detail);
 		return true;

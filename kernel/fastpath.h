@@ -126,12 +126,16 @@ enum fp_dir_state {
  * Why the data plane must leave a direction's packets to the stack
  * (fp_dir.hold), read by every packet: zero means forward.  KILLED is
  * final; the other changes are cmpxchg()es from the state they expect.
+ * A verification claims VERIFY as VERIFYING before it writes what it
+ * adopts, so that two CPUs verifying one direction at once cannot mix
+ * two packets' mark and priority.
  */
 enum fp_hold {
 	FP_HOLD_NONE,
 	FP_HOLD_VERIFY,		/* the next packet goes to be verified */
 	FP_HOLD_REJECTED,	/* verification found a difference (why) */
 	FP_HOLD_KILLED,		/* the flow is on its way out */
+	FP_HOLD_VERIFYING,	/* one CPU is concluding a verification */
 };
 
 struct fp_nh;

@@ -678,6 +678,14 @@ static void fp_gc_work(struct work_struct *work)
 		.verify = fp_verify_due(fpn),
 	};
 
+	/*
+	 * A packet that crossed the ruleset before a change may still be on
+	 * its way from the ingress hook to POST_ROUTING, one RCU read-side
+	 * section: let it conclude its verification before this pass asks
+	 * every direction for another, or its conclusion would stand.
+	 */
+	if (pass.verify)
+		synchronize_rcu();
 	fp_flow_walk(fpn, fp_gc_one, &pass);
 	fp_nh_gc(fpn);
 	if (pass.notify)

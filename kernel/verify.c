@@ -229,6 +229,17 @@ static bool fp_verify_route(const struct sk_buff *skb,
 	       !dst->lwtstate;
 }
 
+/*
+ * Ends the claim on d's verification with hold, unless the flow was
+ * killed meanwhile.  Release: what the verification adopted is written
+ * before packets can see the hold lifted.
+ */
+static bool fp_verify_conclude(struct fp_dir *d, u32 hold)
+{
+	return cmpxchg_release(&d->hold, FP_HOLD_VERIFYING, hold) ==
+	       FP_HOLD_VERIFYING;
+}
+
 /* Concludes the verification of d on the packet the stack made of p's. */
 static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 			  const struct fp_probe *p, const struct sk_buff *skb,
@@ -236,14 +247,17 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 {
 	enum fastpath_verify_field field;
 
+	/* Another CPU's packet of d may be concluding it: one at a time. */
+	if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_VERIFYING) !=
+	    FP_HOLD_VERIFY)
+		return;
 	field = fp_verify_route(skb, state, d) ? fp_verify_compare(p, skb, d) :
 						 FASTPATH_VERIFY_FIELD_ROUTE;
 	if (field) {
 		WRITE_ONCE(d->why, FASTPATH_WHY_VERIFY);
 		WRITE_ONCE(d->why_detail, field);
 		WRITE_ONCE(d->retry_at, jiffies + FP_REFUSAL_TTL);
-		if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_REJECTED) ==
-		    FP_HOLD_VERIFY)
+		if (fp_verify_conclude(d, FP_HOLD_REJECTED))
 			atomic64_inc(&fpn->verify_failed);
 		return;
 	}
@@ -264,7 +278,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 		return;
 	}
 	WRITE_ONCE(d->verified, 1);
-	if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_NONE) == FP_HOLD_VERIFY)
+	if (fp_verify_conclude(d, FP_HOLD_NONE))
 		atomic64_inc(&fpn->verify_passed);
 }
 

@@ -49,6 +49,7 @@ const char *const fp_why_names[] = {
 	[FASTPATH_WHY_VERIFY] = "verify",
 	[FASTPATH_WHY_REMOVING] = "removing",
 	[FASTPATH_WHY_NOT_SEEN] = "not-seen",
+	[FASTPATH_WHY_REDIRECT] = "redirect",
 };
 const size_t fp_why_count = ARRAY_SIZE(fp_why_names);
 

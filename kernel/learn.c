@@ -131,6 +131,11 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 		l->why = FASTPATH_WHY_ROUTE;	/* an IPv6 next hop for IPv4 */
 		return true;
 	}
+	/* ip_forward() sends a redirect for it (rate-limited by the peer). */
+	if (IPCB(skb)->flags & IPSKB_DOREDIRECT) {
+		l->why = FASTPATH_WHY_REDIRECT;
+		return true;
+	}
 	l->nexthop.ip = rt_nexthop(rt, iph->daddr);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
@@ -150,6 +155,14 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 	 */
 	if (IP6CB(skb)->frag_max_size || ip6h->nexthdr != l->tmpl.key.proto)
 		return false;
+	/*
+	 * Back out where it came in: ip6_forward() sends a redirect (rate-
+	 * limited by the peer, when it finds a target to name).
+	 */
+	if (IP6CB(skb)->iif == rt->dst.dev->ifindex) {
+		l->why = FASTPATH_WHY_REDIRECT;
+		return true;
+	}
 	l->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
 	l->tmpl.dst_cookie = rt6_get_cookie(rt);

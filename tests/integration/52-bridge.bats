@@ -11,6 +11,9 @@
 #                    |          |
 #   h                hc -- sw -- hp       sw: h's switch (plain bridge)
 #                          sw 10.0.1.3/24, sw.20 10.0.3.3/24 (tagged on p2)
+#                          |
+#   k (hairpin test)       hk -- k0 10.0.7.2/24, fd00:7::2/64: routed by r
+#                          back out of br-lan (10.0.7.1, fd00:7::1)
 #
 # fastpath on br-lan, br-lan.20 and r1 only (never on a port); masquerade
 # out of r1.  c moves between its legs by moving its address: the bridge
@@ -23,10 +26,11 @@ load ../lib/topo
 load ../lib/l2
 
 NS_H=${NS_PREFIX}-h
+NS_K=${NS_PREFIX}-k
 C_MAC=02:00:00:00:01:02
 
 setup_file() {
-	l2_teardown "$NS_H"
+	l2_teardown "$NS_H" "$NS_K"
 	require ip bridge nft conntrack socat tcpdump ethtool python3 tc
 	modprobe -a bridge 8021q nf_conntrack
 	local ns
@@ -96,7 +100,7 @@ setup_file() {
 }
 
 teardown_file() {
-	l2_teardown "$NS_H"
+	l2_teardown "$NS_H" "$NS_K"
 }
 
 teardown() {
@@ -197,6 +201,94 @@ stream_rx_at() {
 	EOF
 	h ethtool -K hp tx off >/dev/null
 	h tc qdisc add dev hp root tbf rate 40mbit burst 64kb latency 500ms
+}
+
+# k on h's switch, in subnets of its own on br-lan: r routes c's and h's
+# traffic to k back out of br-lan, where the stack sends the sender ICMP
+# redirects.  The hosts ignore them (accept_redirects 0), so that the
+# traffic keeps going through r.
+k_setup() {
+	ip netns add "$NS_K"
+	ip -n "$NS_H" link add hk type veth peer name k0 netns "$NS_K"
+	ip -n "$NS_H" -b - <<-EOF
+	link set hk master sw
+	link set hk up
+	addr add fd00:1::3/64 dev sw nodad
+	route add default via fd00:1::1
+	EOF
+	ip -n "$NS_K" -b - <<-EOF
+	link set lo up
+	addr add 10.0.7.2/24 dev k0
+	addr add fd00:7::2/64 dev k0 nodad
+	link set k0 up
+	route add default via 10.0.7.1
+	route add default via fd00:7::1
+	EOF
+	ip -n "$NS_R" -b - <<-EOF
+	addr add 10.0.7.1/24 dev br-lan
+	addr add fd00:1::1/64 dev br-lan nodad
+	addr add fd00:7::1/64 dev br-lan nodad
+	EOF
+	r sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
+	local ns
+	for ns in "$NS_C" "$NS_H" "$NS_K"; do
+		in_ns "$ns" sh -c 'for f in /proc/sys/net/ipv[46]/conf/*/accept_redirects; do
+			echo 0 > "$f"; done'
+	done
+	in_ns "$NS_K" ethtool -K k0 tx off >/dev/null
+	in_ns "$NS_C" ping -q -c1 -W5 10.0.7.2 >/dev/null || fail "k not reachable from c"
+	in_ns "$NS_H" ping -q -c1 -W5 fd00:7::2 >/dev/null || fail "k not reachable from h"
+}
+
+# A TCP stream from namespace $1 to k's address $2, port 5001: fastpath
+# leaves both directions to the stack, with the reason redirect, and the
+# sender receives the stack's redirects meanwhile.
+hairpin_stream() {
+	local ns=$1 addr=$2 fast0 i flows="" dir=$BATS_TEST_TMPDIR/$1
+	mkdir -p "$dir"
+	in_ns "$ns" nft -f - <<-'EOF'
+	table inet fp52r {
+		counter redirects {}
+		chain in {
+			type filter hook input priority 0; policy accept;
+			icmp type redirect counter name redirects
+			icmpv6 type nd-redirect counter name redirects
+		}
+	}
+	EOF
+	fast0=$(fp_stat fast_packets)
+	nettool "$NS_K" tcp-stream-recv 5001 >"$dir/recv.json" &
+	local srv=$!
+	wait_listen "$NS_K" tcp 5001
+	nettool "$ns" tcp-stream-send "$addr" 5001 --stop "$dir/stop" >"$dir/sent.json" &
+	local cli=$!
+	for i in $(seq 1 50); do
+		flows=$(fpctl -n "$NS_R" -j flow show dport 5001)
+		jq -e --arg a "$addr" 'any(.[]; .orig.dst == $a and
+			.orig.why == "redirect" and .reply.why == "redirect")' \
+			<<<"$flows" >/dev/null && break
+		sleep 0.2
+	done
+	sleep 1
+	touch "$dir/stop"
+	wait "$cli" || fail "sender failed"
+	wait "$srv" || fail "receiver failed"
+	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] || fail "the stream arrived damaged"
+	jq -e --arg a "$addr" 'any(.[]; .orig.dst == $a and
+		.orig.why == "redirect" and .reply.why == "redirect" and
+		(.orig.offloaded | not) and (.reply.offloaded | not))' <<<"$flows" ||
+		fail "not refused with the reason redirect: $flows"
+	assert_equal "$(fp_stat fast_packets)" "$fast0"
+	run -0 in_ns "$ns" nft list counter inet fp52r redirects
+	[[ $output =~ packets\ ([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] ||
+		fail "no ICMP redirect reached the sender: $output"
+	in_ns "$ns" nft delete table inet fp52r
+}
+
+@test "bridge: routed back out of br-lan, both families: left to the stack, which sends its ICMP redirects" {
+	k_setup
+	hairpin_stream "$NS_C" 10.0.7.2
+	hairpin_stream "$NS_H" fd00:7::2
 }
 
 @test "bridge: vlan_filtering, c untagged on p1, h tagged (VLAN 20) on p2: >= 90% on the fast path" {

@@ -85,6 +85,9 @@ enum fastpath_del_reason {
  * @FASTPATH_WHY_REMOVING: Its flow or conntrack entry is being removed.
  * @FASTPATH_WHY_NOT_SEEN: Nothing prevents it, but no packet of it has been
  *   learned from yet.
+ * @FASTPATH_WHY_REDIRECT: Routed back out of the device it came in on, where
+ *   the stack sends the sender ICMP redirects (rate-limited) that the fast
+ *   path would not.
  */
 enum fastpath_why {
 	FASTPATH_WHY_OFFLOADED = 1,
@@ -105,6 +108,7 @@ enum fastpath_why {
 	FASTPATH_WHY_VERIFY,
 	FASTPATH_WHY_REMOVING,
 	FASTPATH_WHY_NOT_SEEN,
+	FASTPATH_WHY_REDIRECT,
 };
 
 /**

@@ -78,7 +78,11 @@ static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
 		return FP_EXC_MISMATCH;
 	if (hold == FP_HOLD_NONE)
 		cmpxchg(&d->hold, FP_HOLD_NONE, FP_HOLD_VERIFY);
-	fp_probe_record(skb, d, rx);
+	/* Another CPU is concluding: this packet's copy could not be used. */
+	if (hold == FP_HOLD_VERIFYING)
+		fp_probe_drop();
+	else
+		fp_probe_record(skb, d, rx);
 	return FP_EXC_VERIFY;
 }
 

@@ -84,6 +84,9 @@ static void fp_explain_path(struct fp_net *fpn, const struct fp_dir *t,
 	out = dev_get_by_index_rcu(fpn->net, ex->oif);
 	if (!in) {
 		ex->why = FASTPATH_WHY_IIF_DISABLED;
+	} else if (out && fp_sends_redirects(ex->iif, out, t->key.family)) {
+		/* Learning refuses it before the rules, as here. */
+		ex->why = FASTPATH_WHY_REDIRECT;
 	} else {
 		ctx.iifname = in->name;
 		ctx.oifname = out ? out->name : "";

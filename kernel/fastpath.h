@@ -542,6 +542,7 @@ enum fastpath_why fp_ct_why(const struct nf_conn *ct);
 /* What of a route and its egress device the data plane cannot reproduce. */
 enum fastpath_why fp_route_why(const struct dst_entry *dst);
 enum fastpath_why fp_out_why(const struct net_device *out);
+bool fp_sends_redirects(int iif, const struct net_device *out, u8 family);
 
 /* explain.c */
 struct fp_explain_dir {
@@ -613,6 +614,7 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 
 /* verify.c */
 /* Data plane: keeps the copy of a held direction's packet to verify. */
+void fp_probe_drop(void);
 void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 		     const struct fp_rx *rx);
 struct fp_probe;

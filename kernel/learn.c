@@ -12,6 +12,7 @@
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
 #include <linux/if_vlan.h>
+#include <linux/inetdevice.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <net/dsfield.h>
@@ -101,6 +102,25 @@ enum fastpath_why fp_out_why(const struct net_device *out)
 }
 
 /*
+ * Does the stack send the sender ICMP redirects (rate-limited by the peer)
+ * for packets it routes from iif back out of out?  IPv6 does (when it
+ * finds a target to name: taken as always); IPv4 as out's send_redirects
+ * says.  Decided by the devices, not by IPSKB_DOREDIRECT: a packet routed
+ * with a list-receive route hint does not carry that flag.  Under RCU.
+ */
+bool fp_sends_redirects(int iif, const struct net_device *out, u8 family)
+{
+	struct in_device *idev;
+
+	if (iif != out->ifindex)
+		return false;
+	if (family == AF_INET6)
+		return true;
+	idev = __in_dev_get_rcu(out);
+	return idev && IN_DEV_TX_REDIRECTS(idev);
+}
+
+/*
  * The largest IP packet the stack forwards on dst without fragmenting or
  * sending ICMP.  It changes without a route change (an IPv6 device's mtu
  * sysctl, a router advertisement): the GC compares.
@@ -131,11 +151,6 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 		l->why = FASTPATH_WHY_ROUTE;	/* an IPv6 next hop for IPv4 */
 		return true;
 	}
-	/* ip_forward() sends a redirect for it (rate-limited by the peer). */
-	if (IPCB(skb)->flags & IPSKB_DOREDIRECT) {
-		l->why = FASTPATH_WHY_REDIRECT;
-		return true;
-	}
 	l->nexthop.ip = rt_nexthop(rt, iph->daddr);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
@@ -155,14 +170,6 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 	 */
 	if (IP6CB(skb)->frag_max_size || ip6h->nexthdr != l->tmpl.key.proto)
 		return false;
-	/*
-	 * Back out where it came in: ip6_forward() sends a redirect (rate-
-	 * limited by the peer, when it finds a target to name).
-	 */
-	if (IP6CB(skb)->iif == rt->dst.dev->ifindex) {
-		l->why = FASTPATH_WHY_REDIRECT;
-		return true;
-	}
 	l->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
 	l->tmpl.dst_cookie = rt6_get_cookie(rt);
@@ -265,6 +272,8 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &l) :
 					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
+	if (!l.why && fp_sends_redirects(l.tmpl.key.iif, l.out, l.tmpl.key.family))
+		l.why = FASTPATH_WHY_REDIRECT;
 	fp_learn_decide(fpn, skb, ct_why, &l);
 	if (!l.why) {
 		fp_verify_learned(probe, skb, &l);

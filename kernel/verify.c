@@ -97,6 +97,12 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 	p->skb = skb;
 }
 
+/* No packet of this CPU is to be verified or learned from. */
+void fp_probe_drop(void)
+{
+	this_cpu_write(fp_probes.skb, NULL);
+}
+
 /* The field that byte off of an IPv4 header belongs to (diff: its XOR). */
 static enum fastpath_verify_field fp_ipv4_field(unsigned int off, u8 diff)
 {
@@ -218,7 +224,10 @@ static enum fastpath_verify_field fp_verify_compare(const struct fp_probe *p,
 	return 0;
 }
 
-/* Is skb still routed the way the direction transmits? */
+/*
+ * Is skb still routed the way the direction transmits, and without the
+ * redirects learning refuses (send_redirects changes flush no route)?
+ */
 static bool fp_verify_route(const struct sk_buff *skb,
 			    const struct nf_hook_state *state,
 			    const struct fp_dir *d)
@@ -226,7 +235,8 @@ static bool fp_verify_route(const struct sk_buff *skb,
 	const struct dst_entry *dst = skb_dst(skb);
 
 	return state->out == d->nh->dev && dst && !dst_xfrm(dst) &&
-	       !dst->lwtstate;
+	       !dst->lwtstate &&
+	       !fp_sends_redirects(d->key.iif, state->out, d->key.family);
 }
 
 /*

@@ -259,18 +259,22 @@ hairpin_stream() {
 	}
 	EOF
 	fast0=$(fp_stat fast_packets)
-	nettool "$NS_K" tcp-stream-recv 5001 >"$dir/recv.json" &
+	local listen=()
+	if [ "$family" = 6 ]; then
+		listen=(-6)
+	fi
+	nettool "$NS_K" tcp-stream-recv "${listen[@]}" 5001 >"$dir/recv.json" &
 	local srv=$!
 	wait_listen "$NS_K" tcp 5001
 	nettool "$ns" tcp-stream-send "$dst" 5001 --stop "$dir/stop" >"$dir/sent.json" &
 	local cli=$!
 	for i in $(seq 1 50); do
 		# (The line's first sport is the original direction's.)
-		[ -n "$sport" ] || sport=$(r conntrack -L -f "ipv$family" -p tcp --dport 5001 2>/dev/null |
-			grep -o 'sport=[0-9]*' | head -n1)
+		[ -n "$sport" ] || sport=$(r conntrack -L -f "ipv$family" -p tcp -d "$dst" --dport 5001 \
+			2>/dev/null | grep -o 'sport=[0-9]*' | head -n1)
 		if [ -n "$sport" ]; then
 			why=$(fpctl -n "$NS_R" -j flow explain family "$family" proto tcp \
-				src "$src" dst "$dst" sport "${sport#sport=}" dport 5001)
+				src "$src" dst "$dst" sport "${sport#sport=}" dport 5001) || why=""
 			[[ $why == *'"why":"redirect"'*'"why":"redirect"'* ]] && break
 		fi
 		sleep 0.2

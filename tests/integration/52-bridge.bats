@@ -145,8 +145,13 @@ c_moves() {
 # the legs also see what the bridges flood (ARP, multicast), which says
 # nothing about where the FDB sends c's traffic.
 stream_rx_at() {
+	nft_packets "$NS_C" netdev fp52 "$1"
+}
+
+# Packets of nft counter $4 of table $2 $3 in namespace $1.
+nft_packets() {
 	local text
-	text=$(c nft list counter netdev fp52 "$1") || return 1
+	text=$(in_ns "$1" nft list counter "$2" "$3" "$4") || return 1
 	[[ $text =~ packets\ ([0-9]+) ]] || fail "no packet count in: $text"
 	echo "${BASH_REMATCH[1]}"
 }
@@ -263,11 +268,13 @@ hairpin_stream() {
 	if [ "$family" = 6 ]; then
 		listen=(-6)
 	fi
+	# topo.bash's stream, without its wait for fast packets.
+	STREAM_DIR=$dir
 	nettool "$NS_K" tcp-stream-recv "${listen[@]}" 5001 >"$dir/recv.json" &
-	local srv=$!
+	STREAM_SRV=$!
 	wait_listen "$NS_K" tcp 5001
 	nettool "$ns" tcp-stream-send "$dst" 5001 --stop "$dir/stop" >"$dir/sent.json" &
-	local cli=$!
+	STREAM_CLI=$!
 	for i in $(seq 1 50); do
 		# (The line's first sport is the original direction's.)
 		[ -n "$sport" ] || sport=$(r conntrack -L -f "ipv$family" -p tcp -d "$dst" --dport 5001 \
@@ -279,17 +286,13 @@ hairpin_stream() {
 		fi
 		sleep 0.2
 	done
-	touch "$dir/stop"
-	wait "$cli" || fail "sender failed"
-	wait "$srv" || fail "receiver failed"
-	[ "$(cat "$dir/sent.json")" = "$(cat "$dir/recv.json")" ] || fail "the stream arrived damaged"
+	stream_end "the hairpin stream to $dst"
 	jq -e '.orig.why == "redirect" and .reply.why == "redirect" and
 		(.orig.offloaded | not) and (.reply.offloaded | not)' <<<"$why" ||
 		fail "not refused with the reason redirect: $why"
 	assert_equal "$(fp_stat fast_packets)" "$fast0"
-	run -0 in_ns "$ns" nft list counter inet fp52r redirects
-	[[ $output =~ packets\ ([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] ||
-		fail "no ICMP redirect reached the sender: $output"
+	[ "$(nft_packets "$ns" inet fp52r redirects)" -gt 0 ] ||
+		fail "no ICMP redirect reached the sender"
 	in_ns "$ns" nft delete table inet fp52r
 }
 

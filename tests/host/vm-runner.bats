@@ -23,7 +23,8 @@ setup() {
 		touch /usr/.fpvm 2>/dev/null || echo host-root-ro
 		touch /tmp/x build/.fpvm && rm build/.fpvm && echo writable
 		ip link add fpvm0 type veth peer name fpvm1 && echo autoload
-		grep -q "slub_debug=FZPU page_poison=1 init_on_free=1" /proc/cmdline && echo memdebug
+		grep -q "slub_debug=FZP page_poison=1 init_on_free=1 .*norandmaps" /proc/cmdline && echo memdebug
+		test "$(cat /proc/sys/kernel/randomize_va_space)" = 0 && echo norandmaps
 		exit 3'
 	assert_equal "$status" 3
 	assert_line "top=$TOP pwd=$TOP"
@@ -35,6 +36,7 @@ setup() {
 	assert_line writable
 	assert_line autoload
 	assert_line memdebug
+	assert_line norandmaps
 }
 
 @test "a WARNING: in the kernel log fails the run and shows the log, also with --no-debug" {
@@ -123,7 +125,7 @@ fake_debug_kernel() {
 	assert_line -n 0 qemu-system-x86_64
 	assert_line "$dbg/linux/arch/x86/boot/bzImage"
 	assert_line "$TOP/build/vm/$rel/initramfs.cpio.gz"
-	assert_line --regexp "^console=ttyS0 .*panic_on_warn=1 .*slub_debug=FZPU .*fpvm.modules=$dbg/modules/lib/modules/$rel\$"
+	assert_line --regexp "^console=ttyS0 .*panic_on_warn=1 .*slub_debug=FZP .*norandmaps .*fpvm.modules=$dbg/modules/lib/modules/$rel\$"
 }
 
 @test "KVER debug without a built debug kernel is a clear error, without booting" {

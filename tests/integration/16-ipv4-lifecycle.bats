@@ -100,6 +100,27 @@ teardown() {
 	during_transfer_kept change_mac
 }
 
+# The router's own address is in every cached MAC header: s accepts frames
+# from any source, so only a capture shows a stale one.  r1 announces its
+# new MAC (arp_notify) so that s's replies still reach it; the stack
+# flushes r1's neighbours (the flow goes with them and is learned again).
+@test "lifecycle: r1 changes its own MAC address during a transfer, fast frames carry the new one" {
+	local cap=$BATS_TEST_TMPDIR/s0.pcap old new=02:00:00:00:5e:11 frames
+	old=$(r cat /sys/class/net/r1/address)
+	r sysctl -qw net.ipv4.conf.r1.arp_notify=1
+	stream_start
+	r ip link set r1 address "$new"
+	capture_start "$NS_S" s0 "$cap" "tcp dst port 5001"
+	wait_fast
+	capture_stop "$cap"
+	stream_end "r1's MAC change"
+	r ip link set r1 address "$old"
+	frames=$(tcpdump -r "$cap" -n -e 2>/dev/null)
+	echo "# $(grep -c " $new > " <<<"$frames") frames from $new, $(grep -c " $old > " <<<"$frames") from $old" >&3
+	assert_equal "$(grep -c " $old > " <<<"$frames")" 0
+	[ "$(grep -c " $new > " <<<"$frames")" -ge 20 ] || fail "fewer than 20 frames from $new: $frames"
+}
+
 @test "lifecycle: r1 down and up during a transfer" {
 	bounce() {
 		r ip link set r1 down

@@ -1,14 +1,16 @@
 #!/usr/bin/env bats
 # IPv4 accounting: every packet of a flow is counted exactly once, by the
 # fast path or by the normal path, and conntrack's counters include the
-# fast-path packets.
+# fast-path packets; device and rule counters count what they say.  The
+# conntrack entry of an offloaded connection ages as the stack would age it
+# (assured UDP, timeout policies).
 #
 #   c                        r (masquerade out of r1,            s
 #                              nf_conntrack_acct=1)
 #   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
 #   ingress counter        forward counters (normal path)       ingress counter
 #   udp sport 7000         fastpath on r0 and r1                udp dport 7000
-#   UDP 4300 -> 7000                                            UDP echo 7000
+#   UDP 43xx -> 7000                                            UDP echo 7000
 
 bats_require_minimum_version 1.5.0
 load ../lib/topo
@@ -97,4 +99,104 @@ nft_counter() {
 	echo "$out"
 	[[ "$out" == *"packets=1000 bytes=92000 "*"packets=1000 bytes=92000 "* ]] ||
 		fail "conntrack does not count 1000 packets, 92000 bytes each way"
+}
+
+# The UDP flow from c's port $1 once jq condition $2 holds for it.
+acct_flow_when() {
+	local i flow
+	for i in $(seq 1 50); do
+		flow=$(fp_flows | jq -c --argjson s "$1" \
+			".[] | select(.proto == \"udp\" and .orig.sport == \$s) | select($2)")
+		[ -z "$flow" ] || { echo "$flow"; return 0; }
+		sleep 0.2
+	done
+	fail "no UDP flow from port $1 with $2: $(fp_flows)"
+}
+
+# Packets the fast path transmitted on enabled device $1 of r.
+dev_tx_packets() {
+	fpctl -n "$NS_R" -j dev show dev "$1" | jq '.[0].tx_packets'
+}
+
+@test "accounting: r1's transmit counter counts a flow learned before r1 was enabled" {
+	local flow after tx0 fast
+	r fpctl disable dev r1
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4310 4
+	# c->s enters on r0 and is learned; s->c enters on r1, not enabled.
+	flow=$(acct_flow_when 4310 '.orig.offloaded and (.reply.offloaded | not)')
+	r fpctl enable dev r1
+	tx0=$(dev_tx_packets r1)
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4310 --window 4 200
+	after=$(acct_flow_when 4310 '.orig.offloaded')
+	echo "$flow"
+	echo "$after"
+	# The same flow, whose next hop out of r1 predates r1's enablement.
+	assert_equal "flow $(jq .id <<<"$after")" "flow $(jq .id <<<"$flow")"
+	fast=$(($(jq .orig.packets <<<"$after") - $(jq .orig.packets <<<"$flow")))
+	[ "$fast" -ge 190 ] || fail "only $fast of 200 packets c->s took the fast path"
+	assert_equal "r1 transmitted $(($(dev_tx_packets r1) - tx0))" "r1 transmitted $fast"
+}
+
+# Refusals are remembered per direction: later packets do not ask again.
+@test "accounting: a bypass rule decides once per connection direction, not per packet (hits)" {
+	local flow
+	r fpctl rule add pref 20 proto udp sport 4320 action bypass
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4320 20
+	flow=$(acct_flow_when 4320 '.reply.offloaded')
+	echo "$flow"
+	assert_equal "c->s fast packets $(jq .orig.packets <<<"$flow")" "c->s fast packets 0"
+	assert_equal "hits $(fpctl -n "$NS_R" -j rule show | jq '.[] | select(.pref == 20) | .hits')" "hits 1"
+	r fpctl rule del pref 20
+}
+
+# The stack assures a UDP connection that still has traffic both ways 2 s
+# after it began; those packets take the fast path, past conntrack, so
+# that early drop would take the offloaded connection first.
+@test "conntrack: a UDP connection offloaded in its first 2 s is [ASSURED] when it lasts, as the stack makes it" {
+	local flow
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4330 4 6:rate=2
+	flow=$(acct_flow_when 4330 '.orig.offloaded and .reply.offloaded')
+	echo "$flow"
+	[ "$(jq .orig.packets <<<"$flow")" -ge 6 ] || fail "the later datagrams did not take the fast path"
+	run -0 r conntrack -L -p udp --sport 4330
+	assert_output --partial "[ASSURED]"
+}
+
+# The module keeps an offloaded connection's entry alive for the packets
+# conntrack did not see, with the timeout conntrack would have used: the
+# policy's, never a longer one.
+@test "conntrack: an nft ct timeout policy bounds the refresh of an offloaded connection, which outlives it" {
+	local pid out t max=0
+	r nft -f - <<-'EOF'
+	table ip fp_cttimeout {
+		ct timeout udp4s {
+			protocol udp; l3proto ip;
+			policy = { unreplied : 4, replied : 4 }
+		}
+		# After conntrack made the entry, before it is confirmed.
+		chain pre {
+			type filter hook prerouting priority filter; policy accept;
+			udp sport 4340 ct timeout set "udp4s"
+		}
+	}
+	EOF
+	# 16 echoed datagrams over 7 s: longer than the policy's 4 s.
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4340 2 14:rate=2 \
+		>"$BATS_TEST_TMPDIR/sent.json" 3>&- &
+	pid=$!
+	acct_flow_when 4340 '.orig.offloaded and .reply.offloaded' >/dev/null
+	while kill -0 "$pid" 2>/dev/null; do
+		out=$(r conntrack -L -p udp --sport 4340 2>/dev/null)
+		[[ $out =~ udp\ +17\ ([0-9]+)\  ]] || fail "the connection is gone: $out"
+		t=${BASH_REMATCH[1]}
+		[ "$t" -le "$max" ] || max=$t
+		sleep 0.5
+	done
+	wait "$pid" || fail "the sender failed: $(cat "$BATS_TEST_TMPDIR/sent.json")"
+	jq -e '.sent == 16 and .echoed == 16' "$BATS_TEST_TMPDIR/sent.json"
+	echo "# longest conntrack timeout seen: $max s (policy: 4 s)" >&3
+	[ "$max" -le 4 ] || fail "conntrack's timeout reached $max s, over the policy's 4 s"
+	run -0 r conntrack -L -p udp --sport 4340
+	assert_output --partial "dport=7000"
+	r nft delete table ip fp_cttimeout
 }

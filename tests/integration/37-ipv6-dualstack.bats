@@ -2,13 +2,15 @@
 # Dual stack: an IPv4 and an IPv6 TCP stream between the same hosts at the
 # same time, both masqueraded and offloaded, both intact; fpctl lists each
 # family's flows apart (family 4 / family 6) with addresses in text form.
-# UDP flows with the same ports in both families are distinct flows.
+# UDP flows with the same ports in both families are distinct flows.  With
+# NAT for IPv4 only (last test), routed IPv6 is offloaded all the same.
 #
 #   c                           r                                       s
 #   c0 10.0.1.2/24  --------- r0 10.0.1.1    r1 10.0.2.1  --------- s0 10.0.2.2/24
 #      fd00:1::2/64              fd00:1::1      fd00:2::1               fd00:2::2/64
 #                             fastpath on r0 and r1
-#                             masquerade out of r1 (both families)
+#                             masquerade out of r1 (both families;
+#                             IPv4 only in the last test)
 
 load ../lib/ipv6
 
@@ -77,4 +79,30 @@ setup_file() {
 		any(.family == 6 and .orig.src == "fd00:1::2" and .orig.xlat_src == "fd00:2::1" and
 		    .orig.packets >= 17 and .reply.packets >= 18)' <<<"$f" >/dev/null ||
 		fail "expected one IPv4 and one IPv6 flow to port 7007, each on the fast path"
+}
+
+# Last in the file: it replaces the ruleset.  With NAT for IPv4 only,
+# nothing in r's ruleset asks conntrack to track IPv6; fastpath's enabled
+# devices do, so routed IPv6 is learned as well.
+@test "dual stack: NAT for IPv4 only (table ip), routed IPv6 4 MiB TCP c->s intact, >= 90% fast" {
+	local flow
+	r nft delete table inet fp_test
+	r nft -f - <<-'EOF'
+	table ip fp_nat4 {
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "r1" masquerade
+		}
+	}
+	EOF
+	v6_payload 4096 "$BATS_TEST_TMPDIR/payload"
+	v6_share_mark
+	xfer_start v6 "$NS_C" "$NS_S" fd00:2::2 5703 --file "$BATS_TEST_TMPDIR/payload"
+	flow=$(v6_wait_offloaded tcp 5703)
+	echo "$flow"
+	jq -e '.orig.xlat_src == "fd00:1::2" and .reply.xlat_dst == "fd00:1::2"' <<<"$flow" >/dev/null ||
+		fail "the IPv6 flow is not routed as it is: $flow"
+	xfer_wait_data v6 $((4096 * 1024))
+	xfer_finish v6
+	v6_share_check 90
 }

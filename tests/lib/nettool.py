@@ -18,9 +18,10 @@ exchange, because every exec is slow in the TCG test VM):
 A STEP is COUNT[:key=val,...] with keys ttl, tos, df (1: set DF; 0: no DF
 and no path MTU, so only the interface MTU fragments), rr (1: IP
 record-route option), size (bytes per datagram, >= 8), echo (0: do not wait
-for an echo), err (ICMP errors expected for the step), rate (datagrams/s
-when echo=0).  Results are JSON on stdout; the exit status is 1 when an
-echo is missing or differs, or an expected error did not come.
+for an echo), err (ICMP errors expected for the step), rate (datagrams/s:
+default 200 when echo=0, unpaced when echoed).  Results are JSON on
+stdout; the exit status is 1 when an echo is missing or differs, or an
+expected error did not come.
 """
 
 import argparse
@@ -135,7 +136,7 @@ def read_errqueue(sk, errors):
 
 def parse_step(text):
     count, _, opts = text.partition(":")
-    step = {"count": int(count), "size": 64, "echo": 1, "err": 0, "rate": 200}
+    step = {"count": int(count), "size": 64, "echo": 1, "err": 0, "rate": 0}
     for kv in filter(None, opts.split(",")):
         key, _, val = kv.partition("=")
         if key not in ("ttl", "tos", "df", "rr", "size", "echo", "err", "rate"):
@@ -231,10 +232,12 @@ def udp_send(args):
             if step["echo"]:
                 send(seq, data)
                 drain(args.window - 1)
+                if step["rate"]:
+                    time.sleep(1 / step["rate"])
             else:
                 sk.sendto(data, dst)
                 res["sent"] += 1
-                time.sleep(1 / step["rate"])
+                time.sleep(1 / (step["rate"] or 200))
             seq += 1
         drain(0)
         deadline = time.monotonic() + args.timeout

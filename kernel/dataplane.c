@@ -309,6 +309,7 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	struct fp_pcpu_stats __percpu *tx_stats;
 	const struct fp_nh *nh = d->nh;
 	unsigned long now = jiffies;
+	u64 egress = READ_ONCE(d->egress);
 
 	fp_stats_add_fast(fpd->stats, len);
 	tx_stats = rcu_dereference(nh->tx_stats);
@@ -326,8 +327,8 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 		WRITE_ONCE(d->last_used, now);
 
 	/* What egress qdiscs classify on, as the stack left it (verified). */
-	skb->mark = d->mark;
-	skb->priority = d->priority;
+	skb->mark = lower_32_bits(egress);
+	skb->priority = upper_32_bits(egress);
 	/*
 	 * As ip_forward(): a received checksum and timestamp do not apply,
 	 * and the route is the stack's business (a tunnel's metadata dst).

@@ -167,8 +167,8 @@ struct fp_dir {
 	u32 dst_cookie;
 	struct fp_nh *nh;		/* held */
 	struct dst_entry *dst;		/* held: route validity */
-	u32 mark;			/* egress metadata the stack gave */
-	u32 priority;			/* verified packets */
+	u64 egress;			/* mark and priority the stack gave
+					 * verified packets: fp_egress() */
 	/* written by packets; then the GC's and learning's side */
 	atomic64_t packets ____cacheline_aligned;
 	atomic64_t bytes;
@@ -475,6 +475,15 @@ static inline struct nf_conntrack_tuple fp_key_ct_tuple(const struct fp_key *key
 		.dst.u.all = key->dport,
 		.dst.protonum = key->proto,
 	};
+}
+
+/*
+ * A direction's egress mark and priority in one word: a packet sent while
+ * a re-verification adopts new ones takes both old or both new.
+ */
+static inline u64 fp_egress(u32 mark, u32 priority)
+{
+	return (u64)priority << 32 | mark;
 }
 
 /* Rules that match or restore it (meta mark set ct mark) see a change. */

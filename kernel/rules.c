@@ -160,7 +160,7 @@ static bool fp_dir_bypassed(struct fp_net *fpn, const struct fp_ruleset *set,
 	struct fp_rule_ctx ctx = {
 		.key = &d->key,
 		.dscp = d->rx_dsfield >> 2,
-		.mark = d->mark,
+		.mark = lower_32_bits(READ_ONCE(d->egress)),
 	};
 	const struct fp_rule *r;
 	const struct fp_dev *in;

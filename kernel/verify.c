@@ -276,8 +276,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	d->rx_mark = p->rx_mark;
 	d->rx_priority = p->rx_priority;
 	d->ct_mark = fp_ct_mark(fp_dir_flow(d)->ct);
-	d->mark = skb->mark;
-	d->priority = skb->priority;
+	WRITE_ONCE(d->egress, fp_egress(skb->mark, skb->priority));
 	/*
 	 * Rules decide on what a direction carries now, as on what it was
 	 * learned with: a mark or DSCP they bypass (a daemon's ct mark

@@ -146,7 +146,7 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	 * (as nf_flowtable does): testing it here would cost every packet a
 	 * read of the entry, a cache miss when there are many flows.
 	 */
-	/* Acquire: a verification publishes mark and priority before hold. */
+	/* Acquire: a verification publishes what it adopts before hold. */
 	hold = smp_load_acquire(&d->hold);
 	if (unlikely(hold == FP_HOLD_KILLED)) {
 		*exc = FP_EXC_STALE;
@@ -173,9 +173,9 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		*exc = FP_EXC_MTU;
 		return NULL;
 	}
-	if (unlikely(hold || rx->dsfield != d->rx_dsfield ||
-		     skb->mark != d->rx_mark ||
-		     skb->priority != d->rx_priority)) {
+	if (unlikely(hold || rx->dsfield != READ_ONCE(d->rx_dsfield) ||
+		     skb->mark != READ_ONCE(d->rx_mark) ||
+		     skb->priority != READ_ONCE(d->rx_priority))) {
 		*exc = fp_rx_held(skb, d, rx, hold);
 		return NULL;
 	}
@@ -306,10 +306,10 @@ static void fp_stats_add_fast(struct fp_pcpu_stats __percpu *stats,
 unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 		     struct sk_buff *skb, unsigned int len)
 {
+	u64 egress = atomic64_read(&d->egress);
 	struct fp_pcpu_stats __percpu *tx_stats;
 	const struct fp_nh *nh = d->nh;
 	unsigned long now = jiffies;
-	u64 egress = READ_ONCE(d->egress);
 
 	fp_stats_add_fast(fpd->stats, len);
 	tx_stats = rcu_dereference(nh->tx_stats);
@@ -327,8 +327,8 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 		WRITE_ONCE(d->last_used, now);
 
 	/* What egress qdiscs classify on, as the stack left it (verified). */
-	skb->mark = lower_32_bits(egress);
-	skb->priority = upper_32_bits(egress);
+	skb->mark = fp_egress_mark(egress);
+	skb->priority = fp_egress_priority(egress);
 	/*
 	 * As ip_forward(): a received checksum and timestamp do not apply,
 	 * and the route is the stack's business (a tunnel's metadata dst).

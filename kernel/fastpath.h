@@ -167,7 +167,7 @@ struct fp_dir {
 	u32 dst_cookie;
 	struct fp_nh *nh;		/* held */
 	struct dst_entry *dst;		/* held: route validity */
-	u64 egress;			/* mark and priority the stack gave
+	atomic64_t egress;		/* mark and priority the stack gave
 					 * verified packets: fp_egress() */
 	/* written by packets; then the GC's and learning's side */
 	atomic64_t packets ____cacheline_aligned;
@@ -478,12 +478,26 @@ static inline struct nf_conntrack_tuple fp_key_ct_tuple(const struct fp_key *key
 }
 
 /*
- * A direction's egress mark and priority in one word: a packet sent while
- * a re-verification adopts new ones takes both old or both new.
+ * A direction's egress mark (low 32 bits) and priority (high 32 bits) in
+ * one word, read once by a packet: both come from the same verification,
+ * also on 32-bit machines (atomic64_t).  A packet of a direction that two
+ * CPUs carry, checked against the received metadata just before another
+ * CPU's verification adopts new values, may still leave with the new
+ * egress word: one packet, once, as during a ruleset commit.
  */
 static inline u64 fp_egress(u32 mark, u32 priority)
 {
 	return (u64)priority << 32 | mark;
+}
+
+static inline u32 fp_egress_mark(u64 egress)
+{
+	return lower_32_bits(egress);
+}
+
+static inline u32 fp_egress_priority(u64 egress)
+{
+	return upper_32_bits(egress);
 }
 
 /* Rules that match or restore it (meta mark set ct mark) see a change. */

@@ -340,7 +340,7 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	d->dst_cookie = tmpl->dst_cookie;
 	d->dst = tmpl->dst;
 	/* As verified on this packet, or to be verified on the next. */
-	d->egress = fp_egress(l->mark, l->priority);
+	atomic64_set(&d->egress, fp_egress(l->mark, l->priority));
 	d->rx_dsfield = l->rx_dsfield;
 	d->rx_mark = l->rx_mark;
 	d->rx_priority = l->rx_priority;

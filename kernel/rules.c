@@ -159,8 +159,8 @@ static bool fp_dir_bypassed(struct fp_net *fpn, const struct fp_ruleset *set,
 {
 	struct fp_rule_ctx ctx = {
 		.key = &d->key,
-		.dscp = d->rx_dsfield >> 2,
-		.mark = lower_32_bits(READ_ONCE(d->egress)),
+		.dscp = READ_ONCE(d->rx_dsfield) >> 2,
+		.mark = fp_egress_mark(atomic64_read(&d->egress)),
 	};
 	const struct fp_rule *r;
 	const struct fp_dev *in;
@@ -202,6 +202,11 @@ static struct fp_ruleset *fp_rules_replace(struct fp_net *fpn,
 {
 	struct fp_ruleset *old = rcu_replace_pointer(fpn->rules, set, true);
 
+	/*
+	 * Against fp_verify_dir(), which stores a direction's metadata and
+	 * then reads the rules: one of the two sees the other's store.
+	 */
+	smp_mb();
 	/*
 	 * Refusals by the old rules are void, and learners that read them
 	 * do not insert (fp_dir_offload): release orders the set before.

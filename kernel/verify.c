@@ -271,12 +271,17 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 			atomic64_inc(&fpn->verify_failed);
 		return;
 	}
-	/* Read by packets only once the hold is released. */
-	d->rx_dsfield = p->dsfield;
-	d->rx_mark = p->rx_mark;
-	d->rx_priority = p->rx_priority;
-	d->ct_mark = fp_ct_mark(fp_dir_flow(d)->ct);
-	WRITE_ONCE(d->egress, fp_egress(skb->mark, skb->priority));
+	/*
+	 * Packets read these once the hold is released, and those that read
+	 * the hold just before the claim may read them as they change.
+	 */
+	WRITE_ONCE(d->rx_dsfield, p->dsfield);
+	WRITE_ONCE(d->rx_mark, p->rx_mark);
+	WRITE_ONCE(d->rx_priority, p->rx_priority);
+	WRITE_ONCE(d->ct_mark, fp_ct_mark(fp_dir_flow(d)->ct));
+	atomic64_set(&d->egress, fp_egress(skb->mark, skb->priority));
+	/* Against fp_rules_replace(): see there. */
+	smp_mb();
 	/*
 	 * Rules decide on what a direction carries now, as on what it was
 	 * learned with: a mark or DSCP they bypass (a daemon's ct mark

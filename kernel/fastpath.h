@@ -480,10 +480,12 @@ static inline struct nf_conntrack_tuple fp_key_ct_tuple(const struct fp_key *key
 /*
  * A direction's egress mark (low 32 bits) and priority (high 32 bits) in
  * one word, read once by a packet: both come from the same verification,
- * also on 32-bit machines (atomic64_t).  A packet of a direction that two
- * CPUs carry, checked against the received metadata just before another
- * CPU's verification adopts new values, may still leave with the new
- * egress word: one packet, once, as during a ruleset commit.
+ * also on 32-bit machines (atomic64_t; there a locked read, or a hashed
+ * lock where atomic64 is generic).  A packet of a direction that two CPUs
+ * carry, checked against the received metadata while another CPU's
+ * verification adopts new values, may pass on old, new or mixed received
+ * metadata and leave with either verification's egress word: one packet,
+ * once, as during a ruleset commit.
  */
 static inline u64 fp_egress(u32 mark, u32 priority)
 {

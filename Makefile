@@ -55,16 +55,17 @@ check-vm: all deb
 
 # The KASAN/lockdep/kmemleak kernel that scripts/debug-kernel builds once
 # into build/debug-kernel/: first proof that each checker reports
-# (tests/soak/run --selftest), then the integration suite in one boot, then
-# the soak.  Not part of check: the first build takes an hour.
+# (tests/soak/run --selftest), then the integration suite in two boots that
+# share its files (one per CPU), then the soak.  Not part of check: the
+# first build takes an hour.
 DEBUG_KERNEL = $(abspath $(or $(FASTPATH_DEBUG_KERNEL),build/debug-kernel))
 DEBUG_VM_TIMEOUT ?= 14400
 SOAK_DURATION ?= 600
-check-debug: deps cli
+check-debug: deps cli deb
 	scripts/debug-kernel >/dev/null
 	$(MAKE) -C kernel KVER=$$(cat $(DEBUG_KERNEL)/release) KDIR=$(DEBUG_KERNEL)/linux W=1
 	tests/soak/run --selftest
-	tests/vm/run --timeout $(DEBUG_VM_TIMEOUT) debug bats --tap --timing tests/integration
+	VM_TIMEOUT=$(DEBUG_VM_TIMEOUT) scripts/check vm debug debug
 	tests/soak/run --duration $(SOAK_DURATION) debug
 
 # The fault soak (tests/soak/run), one boot per kernel: KVER=debug for the

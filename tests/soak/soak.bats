@@ -46,6 +46,10 @@ FLOOD_MAGIC=0xbe9be955
 
 ACTIONS=(dev-toggle flow-flush ct-flush ct-delete route neigh mtu
 	dev-recreate netns-delete rules dump-flush fuzz reload prime config)
+# FASTPATH_SOAK_FAULTS: a subset, to chase one fault's failure faster.
+if [ -n "${FASTPATH_SOAK_FAULTS:-}" ]; then
+	read -r -a ACTIONS <<<"$FASTPATH_SOAK_FAULTS"
+fi
 
 HELPERS=$FASTPATH_TOP/build/tests
 NS_X=$NS_PREFIX-x
@@ -516,18 +520,34 @@ act_config() {
 	event config set
 }
 
+# Every process, and every kernel thread running or blocked: state, where
+# it waits, and its kernel stack (a task sleeping interruptibly, or
+# spinning, is in no blocked-task list).
+stuck_report() {
+	local pid
+	ps -eo pid,ppid,stat,wchan:32,etimes,args | awk 'NR == 1 || $6 !~ /^\[/ || $3 ~ /^[RD]/'
+	for pid in $(ps -eo pid=,stat=,args= | awk '$3 !~ /^\[/ || $2 ~ /^[RD]/ { print $1 }'); do
+		[ -r "/proc/$pid/stack" ] || continue
+		echo "--- $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)"
+		cat "/proc/$pid/stack" 2>/dev/null
+	done
+}
+
 # Run action $1; a failure is logged, not fatal (the soak goes on).  An
 # action stuck in the kernel (a lock never released after an oops) would
 # hang the rest too, rmmod included: the blocked tasks go to the kernel
 # log and the guest powers off, which fails tests/vm/run.
 run_action() {
 	local log=$SOAK/action.log rc=0
-	( set -e; "act_$1" ) >"$log" 2>&1 3>&- &
+	( set -ex; "act_$1" ) >"$log" 2>&1 3>&- &
 	wait_bounded $! "$ACTION_TIMEOUT" || rc=$?
 	if [ "$rc" = 124 ]; then
-		echo "# soak: fault $1 stuck for $ACTION_TIMEOUT s; blocked tasks in the kernel log, powering off" >&3
+		echo "# soak: fault $1 stuck for $ACTION_TIMEOUT s; its trace, the processes and" \
+			"their kernel stacks, then blocked tasks and CPUs in the kernel log; powering off" >&3
 		cat "$log" >&3
+		stuck_report >&3
 		echo w >/proc/sysrq-trigger
+		echo l >/proc/sysrq-trigger
 		sleep 5
 		echo o >/proc/sysrq-trigger
 	fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The benchmark's quick mode (bench/inside --quick) keeps `make bench`
 # working and its accelerated modes honest: the fastpath mode forwarded
-# on the fast path, the flowtable mode offloaded to nf_flowtable, the
-# ceiling mode redirected, and the JSON is complete.  Performance is never
+# on the fast path, the reverify mode verified its flows again, the
+# flowtable mode offloaded to nf_flowtable, the ceiling mode redirected,
+# and the JSON is complete.  Performance is never
 # asserted here; `make bench` measures it.
 #
 #   fpb-c                       fpb-r                        fpb-s
@@ -12,8 +13,8 @@
 #                           into r0 (6.12; 6.1: pktgen
 #                           in c sends through c0);
 #                           conntrack + masquerade;
-#                           baseline, flowtable, fastpath
-#                           (RPS: router work on CPU 1);
+#                           baseline, flowtable, fastpath,
+#                           reverify (RPS: router work on CPU 1);
 #                           a tc filter drops and counts
 #                           what r1 transmits
 #
@@ -23,7 +24,7 @@
 
 load ../lib/bats-libs
 
-MODES='["baseline","flowtable","fastpath","ceiling"]'
+MODES='["baseline","flowtable","fastpath","reverify","ceiling"]'
 
 setup_file() {
 	: "${FASTPATH_TOP:?runs inside the VM (tests/vm/run)}"
@@ -65,7 +66,7 @@ setup_file() {
 	run jq -e '[.results[] | select(.mode == "baseline") | .ratio == 1] | all' "$RESULTS"
 	assert_success
 	run jq -e '[.pairs[] | select(.ratio > 0 and .capacity_ratio > 0) | .pair] | sort ==
-		(["fastpath/baseline", "fastpath/ceiling", "fastpath/flowtable"] as $p |
+		(["fastpath/baseline", "fastpath/ceiling", "fastpath/flowtable", "reverify/fastpath"] as $p |
 		 [$p[], $p[]] | sort)' "$RESULTS"
 	assert_success
 }
@@ -83,6 +84,13 @@ setup_file() {
 	assert_success
 }
 
+@test "the reverify mode verified its flows again, none failed" {
+	run jq -e '[.results[] | select(.mode == "reverify") | .fast_share_min >= 0.5 and
+		all(.rounds[]; .verify.passed > .flows and .verify.failed == 0)] |
+		length == 2 and all' "$RESULTS"
+	assert_success
+}
+
 @test "the flowtable mode offloaded every flow ([OFFLOAD] in conntrack -L)" {
 	run jq -e '[.results[] | select(.mode == "flowtable") | .offloaded_min >= .flows] |
 		length == 2 and all' "$RESULTS"
@@ -94,7 +102,8 @@ setup_file() {
 		([.flow_setup[] | select(.flows_learned >= .flows and .learned_per_s > 0)] |
 		 length == 2) and
 		([.flow_setup_under_flood[] | select(.flows_learned >= .flows and
-		  .learned_per_s > 0)] | length == 2) and
+		  .learned_per_s > 0) | .mode] | sort ==
+		 ["fastpath", "fastpath", "reverify", "reverify"]) and
 		([.memory[] | select(.bytes_per_direction > 0 and .slab_bytes_per_direction > 0)] |
 		 length == 2) and
 		([.tcp[] | select(.mode == "fastpath" and .fast_share >= 0.5)] | length == 2) and

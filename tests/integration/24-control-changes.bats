@@ -65,6 +65,8 @@ teardown() {
 	r ip link set r0 nomaster 2>/dev/null || true
 	r ip link del fp-br 2>/dev/null || true
 	fpr rule flush
+	fpr config set verify-interval 0
+	r iptables-legacy -t mangle -F 2>/dev/null || true
 	r nft delete table inet fp_mark 2>/dev/null || true
 }
 
@@ -113,6 +115,44 @@ teardown() {
 	r nft delete table inet fp_mark
 	r nft flush chain inet fp_test postrouting
 	r nft add rule inet fp_test postrouting oifname r1 masquerade
+}
+
+@test "a legacy iptables rule (no nftables commit) reaches the offloaded stream by verify-interval" {
+	local flow why plain0 plain1 segments end
+	s_count_start 5806
+	xfer_start v4 "$NS_C" "$NS_S" 10.0.2.2 5806 --rate 128
+	flow=$(v6_wait_offloaded tcp 5806)
+
+	# xtables-legacy changes no nftables ruleset: nothing tells fastpath,
+	# and with the interval off the fast path goes on without the DSCP.
+	r iptables-legacy -t mangle -A POSTROUTING -p tcp --dport 5806 \
+		-j DSCP --set-dscp-class cs4
+	sleep 2
+	plain0=$(s_count plain)
+	sleep 2
+	plain1=$(s_count plain)
+	echo "# without the interval: $((plain1 - plain0)) of 2 s's segments without cs4" >&3
+	[ "$plain1" -gt "$plain0" ] || fail "the rule took effect without the interval"
+
+	# With it, the GC holds every offloaded direction for verification
+	# within a second; the next segment goes through the stack, differs in
+	# its DSCP, and the direction is refused.
+	fpr config set verify-interval 1
+	sleep 2
+	plain0=$(s_count plain)
+	segments=$(s_arrivals_in 2)
+	echo "# 2 s after verify-interval 1: $segments segments, $(($(s_count plain) - plain0)) without cs4" >&3
+	[ "$segments" -gt 0 ] || fail "the stream stopped"
+	assert_equal "$(s_count plain)" "$plain0"
+	# Refused, and refused again at each retry.
+	end=$((SECONDS + 5))
+	while why=$(fpr -j flow explain proto tcp src 10.0.1.2 dst 10.0.2.2 \
+		sport "$(jq .orig.sport <<<"$flow")" dport 5806 |
+		jq -r '.orig | .why + ":" + .verify_field'); [ "$why" != verify:dscp ]; do
+		[ "$SECONDS" -lt "$end" ] || fail "not refused for its DSCP: $why"
+		sleep 0.5
+	done
+	xfer_finish v4
 }
 
 @test "IPsec forward policy updated from allow to block: the offloaded stream stops" {

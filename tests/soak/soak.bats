@@ -40,6 +40,7 @@ case $KVER in
 *-fpdebug) SOAK_PPS=${FASTPATH_SOAK_PPS:-1000} ACTION_TIMEOUT=900 ;;
 *) SOAK_PPS=${FASTPATH_SOAK_PPS:-4000} ACTION_TIMEOUT=300 ;;
 esac
+ACTION_TIMEOUT=${FASTPATH_SOAK_ACTION_TIMEOUT:-$ACTION_TIMEOUT}
 FLOWS=64
 FLOOD_SPORT=10000
 FLOOD_MAGIC=0xbe9be955
@@ -521,15 +522,23 @@ act_config() {
 }
 
 # Every process, and every kernel thread running or blocked: state, where
-# it waits, and its kernel stack (a task sleeping interruptibly, or
-# spinning, is in no blocked-task list).
+# it waits, and for the stuck action's processes (below pid $1) and those
+# threads, the kernel stack (a task sleeping interruptibly, or spinning,
+# is in no blocked-task list).
 stuck_report() {
 	local pid
 	ps -eo pid,ppid,stat,wchan:32,etimes,args | awk 'NR == 1 || $6 !~ /^\[/ || $3 ~ /^[RD]/'
-	for pid in $(ps -eo pid=,stat=,args= | awk '$3 !~ /^\[/ || $2 ~ /^[RD]/ { print $1 }'); do
-		[ -r "/proc/$pid/stack" ] || continue
-		echo "--- $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)"
-		cat "/proc/$pid/stack" 2>/dev/null
+	for pid in $(ps -eo pid=,ppid=,stat=,args= | awk -v top="$1" '
+		{ parent[$1] = $2; kthread[$1] = $4 ~ /^\[/ && $3 ~ /^[RD]/ }
+		END {
+			for (p in parent) {
+				for (q = p; q > 1 && q != top; q = parent[q]) ;
+				if (q == top || kthread[p]) print p
+			}
+		}'); do
+		# (One may have ended since the listing.)
+		echo "--- $pid $(ps -o args= -p "$pid" | cut -c1-100)"
+		cat "/proc/$pid/stack" 2>/dev/null || true
 	done
 }
 
@@ -538,19 +547,28 @@ stuck_report() {
 # hang the rest too, rmmod included: the blocked tasks go to the kernel
 # log and the guest powers off, which fails tests/vm/run.
 run_action() {
-	local log=$SOAK/action.log rc=0
+	local log=$SOAK/action.log rc=0 pid dog done_pid
 	( set -ex; "act_$1" ) >"$log" 2>&1 3>&- &
-	wait_bounded $! "$ACTION_TIMEOUT" || rc=$?
-	if [ "$rc" = 124 ]; then
-		echo "# soak: fault $1 stuck for $ACTION_TIMEOUT s; its trace, the processes and" \
-			"their kernel stacks, then blocked tasks and CPUs in the kernel log; powering off" >&3
-		cat "$log" >&3
-		stuck_report >&3
+	pid=$!
+	sleep "$ACTION_TIMEOUT" &
+	dog=$!
+	wait -n -p done_pid "$pid" "$dog" || rc=$?
+	if [ "$done_pid" = "$dog" ]; then
+		# Reported while the action's processes are still there.
+		# The console is slow (about 150 bytes/s from a busy debug guest):
+		# the trace's end, not all of it.
+		echo "# soak: fault $1 stuck for $ACTION_TIMEOUT s; the end of its trace, the processes" \
+			"and their kernel stacks, then blocked tasks and CPUs in the kernel log; powering off" >&3
+		grep -v '^++' "$log" | tail -n 30 >&3
+		stuck_report "$pid" >&3
 		echo w >/proc/sysrq-trigger
 		echo l >/proc/sysrq-trigger
 		sleep 5
 		echo o >/proc/sysrq-trigger
+		sleep 60
 	fi
+	kill "$dog" 2>/dev/null || true
+	wait "$dog" 2>/dev/null || true
 	if [ "$rc" = 0 ]; then
 		event "$1" ok
 	else

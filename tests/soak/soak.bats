@@ -120,14 +120,15 @@ event() {
 	echo "$1 $2 ${3:-1}" >>"$EVENTS_LIVE"
 }
 
-# Wait up to $2 s for background job $1, kill it after that.  Returns its
-# exit status, or 124 when it had to be killed.
+# Wait up to $2 s for background job $1; after that run "${@:3}" (if any)
+# and kill it.  Returns its exit status, or 124 when it had to be killed.
 wait_bounded() {
 	local pid=$1 dog done_pid rc=0
 	sleep "$2" &
 	dog=$!
 	wait -n -p done_pid "$pid" "$dog" || rc=$?
 	if [ "$done_pid" = "$dog" ]; then
+		"${@:3}"
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		return 124
@@ -547,34 +548,30 @@ stuck_report() {
 # hang the rest too, rmmod included: the blocked tasks go to the kernel
 # log and the guest powers off, which fails tests/vm/run.
 run_action() {
-	local log=$SOAK/action.log rc=0 pid dog done_pid
+	local log=$SOAK/action.log rc=0
 	( set -ex; "act_$1" ) >"$log" 2>&1 3>&- &
-	pid=$!
-	sleep "$ACTION_TIMEOUT" &
-	dog=$!
-	wait -n -p done_pid "$pid" "$dog" || rc=$?
-	if [ "$done_pid" = "$dog" ]; then
-		# Reported while the action's processes are still there.
-		# The console is slow (about 150 bytes/s from a busy debug guest):
-		# the trace's end, not all of it.
-		echo "# soak: fault $1 stuck for $ACTION_TIMEOUT s; the end of its trace, the processes" \
-			"and their kernel stacks, then blocked tasks and CPUs in the kernel log; powering off" >&3
-		grep -v '^++' "$log" | tail -n 30 >&3
-		stuck_report "$pid" >&3
-		echo w >/proc/sysrq-trigger
-		echo l >/proc/sysrq-trigger
-		sleep 5
-		echo o >/proc/sysrq-trigger
-		sleep 60
-	fi
-	kill "$dog" 2>/dev/null || true
-	wait "$dog" 2>/dev/null || true
+	wait_bounded $! "$ACTION_TIMEOUT" action_stuck "$1" $! || rc=$?
 	if [ "$rc" = 0 ]; then
 		event "$1" ok
 	else
 		event "$1" FAILED
 		cp "$log" "$SOAK/failed.$1.$SECONDS"
 	fi
+}
+
+# Fault $1 (shell $2) outlived ACTION_TIMEOUT: reported while its processes
+# are still there, then the guest powers off.  The console is slow (about
+# 150 bytes/s from a busy debug guest): the trace's end, not all of it.
+action_stuck() {
+	echo "# soak: fault $1 stuck for $ACTION_TIMEOUT s; the end of its trace, the processes" \
+		"and their kernel stacks, then blocked tasks and CPUs in the kernel log; powering off" >&3
+	grep -v '^++' "$SOAK/action.log" | tail -n 30 >&3
+	stuck_report "$2" >&3
+	echo w >/proc/sysrq-trigger
+	echo l >/proc/sysrq-trigger
+	sleep 5
+	echo o >/proc/sysrq-trigger
+	sleep 60
 }
 
 summary() {

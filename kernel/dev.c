@@ -353,6 +353,8 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
 	struct fp_net *fpn = fp_pernet(dev_net(dev));
 
+	/* Followed before anything is enabled. */
+	fp_br_dev_event(fpn, dev, event);
 	if (list_empty(&fpn->devs) && !atomic_read(&fpn->nflows))
 		return NOTIFY_DONE;
 
@@ -426,12 +428,25 @@ int fp_dev_notifiers_init(void)
 {
 	int err;
 
-	err = register_netdevice_notifier(&fp_netdev_nb);
+	/*
+	 * Bridge port states are reported before the devices already there
+	 * are replayed to the netdev notifier, which reads theirs: none lost.
+	 */
+	err = fp_br_notifier_init();
 	if (err)
 		return err;
+	err = register_netdevice_notifier(&fp_netdev_nb);
+	if (err)
+		goto err_br;
 	err = fp_nh_notifier_init();
 	if (err)
-		unregister_netdevice_notifier(&fp_netdev_nb);
+		goto err_netdev;
+	return 0;
+
+err_netdev:
+	unregister_netdevice_notifier(&fp_netdev_nb);
+err_br:
+	fp_br_notifier_exit();
 	return err;
 }
 
@@ -439,4 +454,5 @@ void fp_dev_notifiers_exit(void)
 {
 	fp_nh_notifier_exit();
 	unregister_netdevice_notifier(&fp_netdev_nb);
+	fp_br_notifier_exit();
 }

@@ -350,6 +350,9 @@ struct fp_net {
 	struct fp_ruleset __rcu *rules;
 	struct delayed_work gc;
 	unsigned long stats_sent;	/* jiffies of the last FLOW_STATS_NTF round */
+	/* l2.c: forwarding bridge ports, bridges without MST */
+	struct xarray br_fwd;		/* a flag by ifindex: RTNL, RCU readers */
+	struct work_struct br_reread;	/* the bridges' MST modes, read again */
 };
 
 /* Rule match context: one direction as received, plus learning-time facts. */
@@ -551,6 +554,13 @@ int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
 /* For fpctl dev show: how dev transmits; *lower NULL if per destination. */
 enum fastpath_xmit_mode fp_l2_describe(struct fp_net *fpn, struct net_device *dev,
 				 struct net_device **lower);
+/* Bridge port states: a device registered or unregistered (RTNL). */
+void fp_br_init(struct fp_net *fpn);
+void fp_br_exit(struct fp_net *fpn);
+void fp_br_dev_event(struct fp_net *fpn, struct net_device *dev,
+		     unsigned long event);
+int fp_br_notifier_init(void);
+void fp_br_notifier_exit(void);
 /* The PPPoE session under an enabled PPP device: early ingress (RTNL). */
 void fp_pppoe_attach(struct fp_dev *fpd);
 void fp_pppoe_detach(struct fp_dev *fpd);

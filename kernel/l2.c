@@ -14,6 +14,11 @@
  * every device above does nothing else to the packet; otherwise UPPER, on
  * the routed device itself, which is always exact.
  *
+ * A bridge keeps its FDB entries behind a port that STP has blocked, and
+ * applies the port's state on its own transmit path, which DIRECT skips:
+ * the ports' states are followed here (below), and a walk through a port
+ * that does not forward fails, as the bridge would drop.
+ *
  * Ingress: VLAN devices and bridges are hooked themselves (the stack has
  * untagged the frame, or passed it through the bridge, by then).  A PPPoE
  * session's frames would go through the PPPoE socket and a second pass
@@ -23,6 +28,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
+#include <linux/if_bridge.h>
 #include <linux/if_pppox.h>
 #include <linux/if_vlan.h>
 #include <linux/netfilter.h>
@@ -30,6 +36,7 @@
 #include <linux/ppp_defs.h>
 #include <linux/rtnetlink.h>
 #include <net/sch_generic.h>
+#include <net/switchdev.h>
 
 #include "fastpath.h"
 
@@ -44,9 +51,188 @@ struct fp_walk {
 	u8 daddr[ETH_ALEN];		/* the destination on the lowest */
 };
 
-/* RCU read side. */
-static int fp_l2_walk(struct net_device *dev, const u8 *daddr,
-		      struct fp_walk *w)
+/*
+ * The bridges and ports a walk may go through, in fp_net.br_fwd by
+ * ifindex: ports in the forwarding state, and bridges that apply their
+ * ports' own states (not in MST mode, whose per-VLAN states only the
+ * bridge's transmit path applies).  The bridge keeps both private, readable
+ * only under RTNL.  It reports a port's STP state on the switchdev chain
+ * from its deferred work (process context, once that gets RTNL) after
+ * applying it: until then the fast path may still transmit on a port that
+ * stopped forwarding, as a switchdev-offloaded bridge would, and a report
+ * the bridge fails to queue (it logs "error setting offload STP state") is
+ * missed.  Absent means no: a port is left to the stack until it is
+ * reported forwarding, and after a failure to store that.  Per-VLAN
+ * states set without MST (`bridge vlan set ... state`) are reported on no
+ * chain: not followed, see fastpath(7).  Written under RTNL, read under
+ * RCU, for the bridges of fp_net's own netns.
+ */
+#define FP_BR_PORT_FORWARDING	BIT(0)
+#define FP_BR_PORT_STATES	BIT(1)
+
+static bool fp_br_may(struct fp_net *fpn, const struct net_device *dev,
+		      unsigned long flag)
+{
+	void *entry = xa_load(&fpn->br_fwd, dev->ifindex);
+
+	return entry && (xa_to_value(entry) & flag);
+}
+
+/*
+ * A device is a bridge or a port, never both: one flag per entry.  RTNL
+ * held.  Whether it changed.
+ */
+static bool fp_br_set(struct fp_net *fpn, const struct net_device *dev,
+		      unsigned long flag, bool on)
+{
+	ASSERT_RTNL();
+	if (fp_br_may(fpn, dev, flag) == on)
+		return false;
+	if (!on) {
+		xa_erase(&fpn->br_fwd, dev->ifindex);
+	} else if (xa_err(xa_store(&fpn->br_fwd, dev->ifindex,
+				   xa_mk_value(flag), GFP_KERNEL))) {
+		net_warn_ratelimited("fastpath: %s: no memory to follow its bridge state, left to the stack\n",
+				     dev->name);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Reads the state of a bridge or port already there: when fastpath is
+ * loaded (the netdev notifier's replay), or after a change the bridge
+ * reports before applying.  The bridge module's accessors are looked up,
+ * not linked against, so that fastpath.ko loads without bridge.ko: a
+ * bridge device or port means it is loaded.  RTNL held.
+ */
+static bool fp_br_read(struct fp_net *fpn, struct net_device *dev)
+{
+	bool changed = false;
+
+	if (netif_is_bridge_port(dev)) {
+		u8 (*stp_state)(const struct net_device *dev);
+
+		stp_state = symbol_get(br_port_get_stp_state);
+		if (stp_state) {
+			changed = fp_br_set(fpn, dev, FP_BR_PORT_FORWARDING,
+					    stp_state(dev) == BR_STATE_FORWARDING);
+			symbol_put(br_port_get_stp_state);
+		}
+	} else if (netif_is_bridge_master(dev)) {
+		bool (*mst_enabled)(const struct net_device *dev);
+
+		mst_enabled = symbol_get(br_mst_enabled);
+		if (mst_enabled) {
+			changed = fp_br_set(fpn, dev, FP_BR_PORT_STATES,
+					    !mst_enabled(dev));
+			symbol_put(br_mst_enabled);
+		}
+	}
+	return changed;
+}
+
+/* A device appeared (a new bridge, or one there at load) or went away. */
+void fp_br_dev_event(struct fp_net *fpn, struct net_device *dev,
+		     unsigned long event)
+{
+	if (event == NETDEV_REGISTER)
+		fp_br_read(fpn, dev);
+	else if (event == NETDEV_UNREGISTER)
+		xa_erase(&fpn->br_fwd, dev->ifindex);
+}
+
+/* MST turned off (see below): read once the bridge applied it. */
+static void fp_br_reread_work(struct work_struct *work)
+{
+	struct fp_net *fpn = container_of(work, struct fp_net, br_reread);
+	struct net_device *dev;
+	bool changed = false;
+
+	rtnl_lock();
+	for_each_netdev(fpn->net, dev)
+		if (netif_is_bridge_master(dev))
+			changed |= fp_br_read(fpn, dev);
+	rtnl_unlock();
+	if (changed)
+		fp_nh_refresh_all(fpn);
+}
+
+static int fp_br_switchdev_event(struct notifier_block *nb,
+				 unsigned long event, void *ptr)
+{
+	const struct switchdev_notifier_port_attr_info *info;
+	const struct switchdev_attr *attr;
+	struct fp_net *fpn;
+	bool changed;
+
+	if (event != SWITCHDEV_PORT_ATTR_SET)
+		return NOTIFY_DONE;
+	info = ptr;
+	attr = info->attr;
+	/* A port's last state can come after it was unregistered. */
+	if (!attr->orig_dev || attr->orig_dev->reg_state != NETREG_REGISTERED)
+		return NOTIFY_DONE;
+	fpn = fp_pernet(dev_net(attr->orig_dev));
+	switch (attr->id) {
+	case SWITCHDEV_ATTR_ID_PORT_STP_STATE:
+		/* MRP reports its ring ports here too, mapped to these. */
+		changed = fp_br_set(fpn, attr->orig_dev, FP_BR_PORT_FORWARDING,
+				    attr->u.stp_state == BR_STATE_FORWARDING);
+		break;
+	case SWITCHDEV_ATTR_ID_BRIDGE_MST:
+		/*
+		 * Reported before the bridge applies it, and a switchdev
+		 * driver may still refuse: on is taken at once, and either
+		 * way the mode is read again once the bridge has it.
+		 */
+		queue_work(system_power_efficient_wq, &fpn->br_reread);
+		changed = attr->u.mst &&
+			  fp_br_set(fpn, attr->orig_dev, FP_BR_PORT_STATES,
+				    false);
+		break;
+	default:
+		return NOTIFY_DONE;
+	}
+	/* The next hops through it are resolved again at once. */
+	if (changed)
+		fp_nh_refresh_all(fpn);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block fp_br_switchdev_nb = {
+	.notifier_call = fp_br_switchdev_event,
+};
+
+void fp_br_init(struct fp_net *fpn)
+{
+	xa_init(&fpn->br_fwd);
+	INIT_WORK(&fpn->br_reread, fp_br_reread_work);
+}
+
+/* Every device of the netns is gone, or fastpath is unloaded. */
+void fp_br_exit(struct fp_net *fpn)
+{
+	cancel_work_sync(&fpn->br_reread);
+	xa_destroy(&fpn->br_fwd);
+}
+
+int fp_br_notifier_init(void)
+{
+	return register_switchdev_blocking_notifier(&fp_br_switchdev_nb);
+}
+
+void fp_br_notifier_exit(void)
+{
+	unregister_switchdev_blocking_notifier(&fp_br_switchdev_nb);
+}
+
+/*
+ * RCU read side.  fpn NULL: the path the bridges' FDBs give, whatever the
+ * states of their ports (enough to find a PPPoE session's device).
+ */
+static int fp_l2_walk(struct fp_net *fpn, struct net_device *dev,
+		      const u8 *daddr, struct fp_walk *w)
 {
 	struct net_device_path_ctx ctx = { .dev = dev };
 	int err;
@@ -63,9 +249,20 @@ static int fp_l2_walk(struct net_device *dev, const u8 *daddr,
 		p = &w->path[w->n];
 		memset(p, 0, sizeof(*p));
 		/*
+		 * Ports' states not followed (MST, no switchdev to report
+		 * them, a bridge under a VLAN device moved to this netns):
+		 * UPPER, through the bridge.
+		 */
+		if (fpn && netif_is_bridge_master(cur) &&
+		    (!IS_ENABLED(CONFIG_NET_SWITCHDEV) ||
+		     !net_eq(dev_net(cur), fpn->net) ||
+		     !fp_br_may(fpn, cur, FP_BR_PORT_STATES)))
+			return -EOPNOTSUPP;
+		/*
 		 * A bridge fails here without an FDB entry for daddr (the
-		 * stack would flood) or the VLAN on the port: -ENOENT.  Its
-		 * -ENOSPC (more tags than a walk holds) is not one of those.
+		 * stack would flood) or the VLAN on the port, and below with
+		 * the port not forwarding: -ENOENT.  Its -ENOSPC (more tags than a
+		 * walk holds) is not one of those.
 		 */
 		err = cur->netdev_ops->ndo_fill_forward_path(&ctx, p);
 		if (err < 0)
@@ -73,6 +270,9 @@ static int fp_l2_walk(struct net_device *dev, const u8 *daddr,
 			       -ENOENT : -EOPNOTSUPP;
 		if (!ctx.dev || ctx.dev == cur)
 			return -EINVAL;
+		if (fpn && p->type == DEV_PATH_BRIDGE &&
+		    !fp_br_may(fpn, ctx.dev, FP_BR_PORT_FORWARDING))
+			return -ENOENT;
 		w->n++;
 	}
 	/* The path gives const devices; the lowest is transmitted on. */
@@ -259,7 +459,7 @@ int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
 	memset(l2, 0, sizeof(*l2));
 	if (!netif_running(dev))
 		return -ENETDOWN;
-	err = fp_l2_walk(dev, daddr, &w);
+	err = fp_l2_walk(fpn, dev, daddr, &w);
 	/* A bridge, under dev or dev itself, would flood or drop. */
 	if (err == -ENOENT)
 		return err;
@@ -407,7 +607,7 @@ void fp_pppoe_attach(struct fp_dev *fpd)
 		return;
 	rcu_read_lock();
 	/* Resolves only once the channel is connected. */
-	if (fp_l2_walk(dev, any, &w) || !w.n ||
+	if (fp_l2_walk(NULL, dev, any, &w) || !w.n ||
 	    w.path[0].type != DEV_PATH_PPPOE) {
 		rcu_read_unlock();
 		return;

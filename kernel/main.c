@@ -100,6 +100,7 @@ static int __net_init fp_net_init(struct net *net)
 	/* Dumps treat a generation of 0 as none: the first change must count. */
 	fpn->gen = 1;
 	INIT_LIST_HEAD(&fpn->devs);
+	fp_br_init(fpn);
 	fpn->stats = netdev_alloc_pcpu_stats(struct fp_pcpu_stats);
 	if (!fpn->stats)
 		return -ENOMEM;
@@ -134,6 +135,7 @@ static void __net_exit fp_net_exit_batch(struct list_head *net_exit_list)
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		struct fp_net *fpn = fp_pernet(net);
 
+		fp_br_exit(fpn);
 		fp_flow_table_free(fpn);
 		free_percpu(fpn->stats);
 	}

@@ -2,7 +2,8 @@
 # A bridged LAN: the fast path takes the ports' packets after the bridge's
 # own receive path and transmits on the port the FDB gives, with the tag a
 # VLAN-aware bridge would put there; an FDB move (a host re-plugged behind
-# the other port) and a removed port are followed.
+# the other port) and a removed port are followed, and a port that STP
+# keeps from forwarding is not transmitted on.
 #
 #   c (one MAC on both legs)        r                                       s
 #   c0 10.0.1.2/24 ----------- p1 --+
@@ -15,6 +16,8 @@
 #   k (hairpin test)       hk -- k0 10.0.7.2/24, fd00:7::2/64: routed by r
 #                          back out of br-lan (10.0.7.1, fd00:7::1)
 #
+# br-lan runs STP in one test only; forward_delay 0 arms no timer that would
+# take a port another test sets to learning on to forwarding.
 # fastpath on br-lan, br-lan.20 and r1 only (never on a port); masquerade
 # out of r1.  c moves between its legs by moving its address: the bridge
 # then learns its MAC behind the other port.  The last tests turn
@@ -46,7 +49,7 @@ setup_file() {
 		echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore'
 	ip -n "$NS_R" -b - <<-EOF
 	link set lo up
-	link add br-lan type bridge
+	link add br-lan type bridge forward_delay 0
 	link add p1 type veth peer name c0 netns $NS_C
 	link add p2 type veth peer name hp netns $NS_H
 	link add r1 type veth peer name s0 netns $NS_S
@@ -104,9 +107,29 @@ teardown_file() {
 }
 
 teardown() {
-	# A failed test must not leave a stream running (bats would wait for it).
+	# A failed test must not leave a stream running (bats would wait for
+	# it), nor its counters, nor STP or a port out of forwarding.
 	ip netns pids "$NS_C" | xargs -r kill
 	ip netns pids "$NS_H" | xargs -r kill
+	[ -z "${UDP_SENDER:-}" ] || kill "$UDP_SENDER" 2>/dev/null
+	c nft delete table netdev fp52 2>/dev/null
+	[ -z "${P1_STATE_SET:-}" ] || bridge -n "$NS_R" link set dev p1 state 3
+	if [ ! -d /sys/module/fastpath ]; then
+		insmod "$FASTPATH_KO"
+		fpctl -n "$NS_R" enable dev br-lan
+		fpctl -n "$NS_R" enable dev r1
+	fi
+	# Stopping STP leaves the topology change it detected (FDB entries
+	# ageing in forward_delay, 0 here) to run out; a bridge going down
+	# ends it.
+	if [ -n "${STP_STARTED:-}" ]; then
+		ip -n "$NS_R" -b - <<-EOF
+		link set br-lan type bridge stp_state 0
+		link set br-lan type bridge forward_delay 0
+		link set br-lan down
+		link set br-lan up
+		EOF
+	fi
 	return 0
 }
 
@@ -154,6 +177,133 @@ nft_packets() {
 	text=$(in_ns "$1" nft list counter "$2" "$3" "$4") || return 1
 	[[ $text =~ packets\ ([0-9]+) ]] || fail "no packet count in: $text"
 	echo "${BASH_REMATCH[1]}"
+}
+
+# c echoes UDP on port 7300; s sends to it from port 7301 at 50 datagrams/s
+# whatever comes back (c's echoes make the connection, and stop where the
+# bridge stops them), counted on c0; returns once the fast path carries it.
+stream_7301_start() {
+	c nft -f - <<-EOF
+	table netdev fp52 {
+		counter c0 {}
+		chain c0 { type filter hook ingress device c0 priority 0; udp sport 7301 counter name c0; }
+	}
+	EOF
+	c socat UDP-LISTEN:7300,reuseaddr EXEC:cat 3>&- &
+	wait_listen "$NS_C" udp 7300
+	# ip netns exec execs python: $! is the sender, which teardown kills.
+	ip netns exec "$NS_S" python3 -c 'import socket, time
+sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sk.bind(("", 7301))
+while True:
+    sk.sendto(b"x", ("10.0.1.2", 7300))
+    time.sleep(0.02)' 3>&- &
+	UDP_SENDER=$!
+	wait_7301_offloaded "the stream never went on the fast path"
+}
+
+# Datagrams of the stream that reach c0 in 2 s.
+stream_7301_in_2s() {
+	local rx0
+	rx0=$(nft_packets "$NS_C" netdev fp52 c0)
+	sleep 2
+	echo $(($(nft_packets "$NS_C" netdev fp52 c0) - rx0))
+}
+
+# The s->c direction of the stream is on the fast path.
+stream_7301_offloaded() {
+	fpctl -n "$NS_R" -j flow show sport 7301 | jq -e '.[0].orig.offloaded' >/dev/null
+}
+
+# The stream reaches c at full rate, transmitted on p1 directly: the
+# bridge's own transmit path (and its counter) sees nothing of it.
+stream_7301_direct() {
+	local tx0 rx tx
+	tx0=$(ip -n "$NS_R" -j -s link show br-lan | jq '.[0].stats64.tx.packets')
+	rx=$(stream_7301_in_2s)
+	tx=$(($(ip -n "$NS_R" -j -s link show br-lan | jq '.[0].stats64.tx.packets') - tx0))
+	echo "# 2 s forwarding: $rx datagrams reached c, br-lan transmitted $tx packets" >&3
+	[ "$rx" -gt 20 ] || fail "only $rx datagrams reached c in 2 s"
+	[ "$tx" -lt 10 ] || fail "br-lan transmitted $tx packets: the stream went through the bridge"
+}
+
+wait_7301_offloaded() {
+	local i
+	for i in $(seq 1 50); do
+		stream_7301_offloaded && return 0
+		sleep 0.2
+	done
+	fail "$1: $(fpctl -n "$NS_R" flow show)"
+}
+
+@test "bridge: p1 not forwarding (STP state) under a UDP stream to c, also across a reload: nothing leaves through it" {
+	local learning reloaded
+	stream_7301_start
+	# The FDB keeps c's MAC behind p1: only the port state stops the
+	# bridge.  Learning, as a user-space STP daemon sets it on the way to
+	# forwarding: it forwards no more than blocking does, which, without
+	# STP running, the bridge turns straight back to forwarding.
+	P1_STATE_SET=1
+	bridge -n "$NS_R" link set dev p1 state 2
+	run -0 bridge -n "$NS_R" link show dev p1
+	assert_output --partial " state learning "
+	sleep 1
+	learning=$(stream_7301_in_2s)
+	run -0 bridge -n "$NS_R" fdb show br br-lan dev p1
+	assert_output --partial "$C_MAC "
+	# Loaded with p1 learning already: the stack still routes s's
+	# datagrams to br-lan, where the fast path must not learn them.
+	rmmod fastpath
+	insmod "$FASTPATH_KO"
+	fpctl -n "$NS_R" enable dev br-lan
+	fpctl -n "$NS_R" enable dev r1
+	sleep 1
+	reloaded=$(stream_7301_in_2s)
+	run -0 bridge -n "$NS_R" link show dev p1
+	assert_output --partial " state learning "
+	bridge -n "$NS_R" link set dev p1 state 3
+	wait_7301_offloaded "the stream did not go back on the fast path"
+	echo "# 2 s with p1 learning: $learning datagrams reached c; after a reload: $reloaded" >&3
+	assert_equal "$learning" 0
+	assert_equal "$reloaded" 0
+	stream_7301_direct
+	# p2, forwarding throughout, is known from the states read at load:
+	# the FDB move test below goes through it on the fast path.
+}
+
+@test "bridge: kernel STP, p1 back from down under a UDP stream to c: nothing leaves through it until STP forwards" {
+	local rx0 rx last state pinger
+	stream_7301_start
+	# Outside the first netns the bridge runs STP itself.  Its ports stay
+	# forwarding, until one comes back from down: it listens, then learns
+	# (c's pings put c's MAC behind it again), for the forward delay (2 s)
+	# each, before it forwards.
+	STP_STARTED=1
+	ip -n "$NS_R" link set br-lan type bridge stp_state 1 forward_delay 200
+	ip netns exec "$NS_C" ping -q -i 0.1 10.0.1.1 >/dev/null 3>&- &
+	pinger=$!
+	ip -n "$NS_R" link set p1 down
+	ip -n "$NS_R" link set p1 up
+	rx0=$(nft_packets "$NS_C" netdev fp52 c0)
+	last=$rx0
+	# The count is kept only if p1 still did not forward after it.
+	for _ in $(seq 1 100); do
+		state=$(bridge -n "$NS_R" link show dev p1)
+		[[ $state != *" state forwarding "* ]] || break
+		rx=$(nft_packets "$NS_C" netdev fp52 c0)
+		state=$(bridge -n "$NS_R" link show dev p1)
+		[[ $state == *" state forwarding "* ]] || last=$rx
+		sleep 0.1
+	done
+	[[ $state == *" state forwarding "* ]] || fail "p1 never forwarded: $state"
+	run -0 bridge -n "$NS_R" fdb show br br-lan dev p1
+	assert_output --partial "$C_MAC "
+	# r's echo replies would count on br-lan.
+	kill "$pinger"
+	wait_7301_offloaded "the stream did not go back on the fast path"
+	echo "# while p1 listened and learned: $((last - rx0)) datagrams reached c" >&3
+	assert_equal "$((last - rx0))" 0
+	stream_7301_direct
 }
 
 @test "bridge: c moves behind p2 during a transfer (FDB move), the fast path follows it" {

@@ -64,6 +64,8 @@ setup_file() {
 	export EVENTS_LIVE=$FASTPATH_TOP/build/soak/$KVER.events
 	mkdir -p "${EVENTS_LIVE%/*}"
 	: >"$EVENTS_LIVE"
+	# Never written: reading it waits out a timeout without a fork.
+	mkfifo "$SOAK/tick"
 	# Built on the host by tests/soak/run: make under TCG takes minutes on
 	# the debug kernel.
 	local helper
@@ -122,20 +124,24 @@ event() {
 
 # Wait up to $2 s for background job $1; after that run "${@:3}" (if any)
 # and kill it.  Returns its exit status, or 124 when it had to be killed.
+# Polled, once a second (no fork: an exec costs half a second on the debug
+# kernel): bash 5.2's `wait -n PID DOG` went on waiting for the watchdog
+# after the job had ended (a debug-kernel soak's netns-delete fault logged
+# its last event, then was reported stuck at its timeout with no process
+# of it left).  The shell reaps a job that ends; `wait` then returns its
+# saved status.
 wait_bounded() {
-	local pid=$1 dog done_pid rc=0
-	sleep "$2" &
-	dog=$!
-	wait -n -p done_pid "$pid" "$dog" || rc=$?
-	if [ "$done_pid" = "$dog" ]; then
-		"${@:3}"
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		return 124
-	fi
-	kill "$dog" 2>/dev/null || true
-	wait "$dog" 2>/dev/null || true
-	return "$rc"
+	local pid=$1 end=$((SECONDS + $2))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			"${@:3}"
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			return 124
+		fi
+		read -rt 1 <>"$SOAK/tick" || true
+	done
+	wait "$pid"
 }
 
 pick() {

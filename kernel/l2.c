@@ -261,8 +261,8 @@ static int fp_l2_walk(struct fp_net *fpn, struct net_device *dev,
 		/*
 		 * A bridge fails here without an FDB entry for daddr (the
 		 * stack would flood) or the VLAN on the port, and below with
-		 * the port not forwarding: -ENOENT.  Its -ENOSPC (more tags than a
-		 * walk holds) is not one of those.
+		 * the port not forwarding: -ENOENT.  Its -ENOSPC (more tags
+		 * than a walk holds) is not one of those.
 		 */
 		err = cur->netdev_ops->ndo_fill_forward_path(&ctx, p);
 		if (err < 0)

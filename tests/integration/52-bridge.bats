@@ -111,7 +111,7 @@ teardown() {
 	# it), nor its counters, nor STP or a port out of forwarding.
 	ip netns pids "$NS_C" | xargs -r kill
 	ip netns pids "$NS_H" | xargs -r kill
-	[ -z "${UDP_SENDER:-}" ] || kill "$UDP_SENDER" 2>/dev/null
+	pkill -f 'udp-send 10.0.1.2 7300 ' || true
 	c nft delete table netdev fp52 2>/dev/null
 	[ -z "${P1_STATE_SET:-}" ] || bridge -n "$NS_R" link set dev p1 state 3
 	if [ ! -d /sys/module/fastpath ]; then
@@ -189,16 +189,11 @@ stream_7301_start() {
 		chain c0 { type filter hook ingress device c0 priority 0; udp sport 7301 counter name c0; }
 	}
 	EOF
-	c socat UDP-LISTEN:7300,reuseaddr EXEC:cat 3>&- &
+	nettool "$NS_C" udp-echo 7300 >/dev/null 2>&1 3>&- &
 	wait_listen "$NS_C" udp 7300
-	# ip netns exec execs python: $! is the sender, which teardown kills.
-	ip netns exec "$NS_S" python3 -c 'import socket, time
-sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sk.bind(("", 7301))
-while True:
-    sk.sendto(b"x", ("10.0.1.2", 7300))
-    time.sleep(0.02)' 3>&- &
-	UDP_SENDER=$!
+	# Without waiting for echoes; teardown stops it (it ends in a minute).
+	nettool "$NS_S" udp-send 10.0.1.2 7300 3000:echo=0,rate=50 --sport 7301 \
+		>/dev/null 2>&1 3>&- &
 	wait_7301_offloaded "the stream never went on the fast path"
 }
 
@@ -216,7 +211,8 @@ stream_7301_offloaded() {
 }
 
 # The stream reaches c at full rate, transmitted on p1 directly: the
-# bridge's own transmit path (and its counter) sees nothing of it.
+# bridge's own transmit path (and its counter) sees nothing of it, only r's
+# own few packets (a 6.1 run counted 13 in 2 s after STP, the stream 106).
 stream_7301_direct() {
 	local tx0 rx tx
 	tx0=$(ip -n "$NS_R" -j -s link show br-lan | jq '.[0].stats64.tx.packets')
@@ -224,7 +220,7 @@ stream_7301_direct() {
 	tx=$(($(ip -n "$NS_R" -j -s link show br-lan | jq '.[0].stats64.tx.packets') - tx0))
 	echo "# 2 s forwarding: $rx datagrams reached c, br-lan transmitted $tx packets" >&3
 	[ "$rx" -gt 20 ] || fail "only $rx datagrams reached c in 2 s"
-	[ "$tx" -lt 10 ] || fail "br-lan transmitted $tx packets: the stream went through the bridge"
+	[ "$tx" -lt $((rx / 4)) ] || fail "br-lan transmitted $tx packets: the stream went through the bridge"
 }
 
 wait_7301_offloaded() {

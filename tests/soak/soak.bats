@@ -64,6 +64,7 @@ setup_file() {
 	export EVENTS_LIVE=$FASTPATH_TOP/build/soak/$KVER.events
 	mkdir -p "${EVENTS_LIVE%/*}"
 	: >"$EVENTS_LIVE"
+	: >"$EVENTS_LIVE.progress"
 	# Never written: reading it waits out a timeout without a fork.
 	mkfifo "$SOAK/tick"
 	# Built on the host by tests/soak/run: make under TCG takes minutes on
@@ -580,6 +581,30 @@ action_stuck() {
 	sleep 60
 }
 
+# The bytes s has received on each protected stream, before each fault: a
+# stream that stops growing after a fault was cut or black-holed by it.
+# One line per fault to $SOAK/progress and its copy in the checkout; while
+# a stream stands still, what r holds for it goes there too.
+progress() {
+	local line port bytes prev
+	prev=$(tail -n 1 "$SOAK/progress" 2>/dev/null || :)
+	line="$SECONDS $1$(in_ns "$NS_S" ss -tinHO state established '( sport = :5001 or sport = :5002 )' |
+		awk '{ port = $3; sub(/.*:/, "", port)
+			for (i = 4; i <= NF; i++)
+				if (sub(/^bytes_received:/, "", $i)) printf " %s=%s", port, $i }')"
+	echo "$line" >>"$SOAK/progress"
+	echo "$line" >>"$EVENTS_LIVE.progress"
+	for port in 5001 5002; do
+		bytes=$(grep -o " $port=[0-9]*" <<<"$line") || continue
+		[ "$bytes" = "$(grep -o " $port=[0-9]*" <<<"$prev")" ] || continue
+		{
+			echo "--- port $port stands still: r's conntrack entries and fastpath flows"
+			in_ns "$NS_R" conntrack -L -p tcp --dport "$port" 2>&1
+			fpctl -n "$NS_R" flow show proto tcp dport "$port" 2>&1
+		} | tee -a "$SOAK/progress" >>"$EVENTS_LIVE.progress"
+	done
+}
+
 summary() {
 	echo "soak: $faults_took s of faults ($rounds rounds, at least $SOAK_DURATION s) on $(uname -r)," \
 		"floods of $FLOWS flows at up to $SOAK_PPS pps each"
@@ -610,12 +635,14 @@ summary() {
 	while ((rounds == 0 || SECONDS < end)); do
 		for action in $(shuf -e "${ACTIONS[@]}"); do
 			((rounds == 0 || SECONDS < end)) || break
+			progress "$action"
 			run_action "$action"
 			nap 10
 		done
 		rounds=$((rounds + 1))
 	done
 	local faults_took=$((SECONDS - end + SOAK_DURATION))
+	progress end
 
 	touch "$SOAK/stop"
 	flood_stop "$NS_C"
@@ -639,6 +666,8 @@ summary() {
 		cat "$f"
 	done
 	cat "$SOAK"/prot*.err
+	grep -qx 'prot4 intact 1' "$SOAK/events" && grep -qx 'prot6 intact 1' "$SOAK/events" ||
+		cat "$SOAK/progress"
 
 	# What must hold: the protected streams and transfers intact, nothing
 	# that completed corrupt, and every fault done at least once, never

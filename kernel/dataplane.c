@@ -4,7 +4,8 @@
  *
  * Runs at netdev ingress of enabled devices, under RCU with BHs off, and
  * neither locks, allocates (unless the skb must be unshared) nor touches
- * shared state other than the flow's own counters.  A packet it does not
+ * shared state other than the flow's own counters (and conntrack's, when
+ * it counts: nf_conntrack_acct).  A packet it does not
  * forward leaves untouched (NF_ACCEPT) for the normal stack, counted by
  * reason.
  *
@@ -19,6 +20,7 @@
 #include <net/checksum.h>
 #include <net/dst.h>
 #include <net/ip.h>
+#include <net/netfilter/nf_conntrack_acct.h>
 
 #include "fastpath.h"
 
@@ -302,6 +304,23 @@ static void fp_stats_add_fast(struct fp_pcpu_stats __percpu *stats,
 	u64_stats_update_end(&s->syncp);
 }
 
+/* Under BH, as every receive: the owner's updates cannot nest. */
+static void fp_dir_count(struct fp_dir *d, unsigned int len)
+{
+	if (likely(d->owner == smp_processor_id())) {
+		u64_stats_update_begin(&d->syncp);
+		u64_stats_inc(&d->packets);
+		u64_stats_add(&d->bytes, len);
+		u64_stats_update_end(&d->syncp);
+	} else {
+		atomic64_inc(&d->stray_packets);
+		atomic64_add(len, &d->stray_bytes);
+	}
+	/* As the stack's own conntrack hook would have, live. */
+	if (d->acct)
+		nf_ct_acct_add(fp_dir_flow(d)->ct, d->index, 1, len);
+}
+
 /* Puts the next hop's header in front and sends; always consumes skb. */
 unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 		     struct sk_buff *skb, unsigned int len)
@@ -321,8 +340,7 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 		u64_stats_add(&s->tx_bytes, len);
 		u64_stats_update_end(&s->syncp);
 	}
-	atomic64_inc(&d->packets);
-	atomic64_add(len, &d->bytes);
+	fp_dir_count(d, len);
 	if (READ_ONCE(d->last_used) != now)
 		WRITE_ONCE(d->last_used, now);
 

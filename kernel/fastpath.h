@@ -169,12 +169,18 @@ struct fp_dir {
 	struct dst_entry *dst;		/* held: route validity */
 	atomic64_t egress;		/* mark and priority the stack gave
 					 * verified packets: fp_egress() */
-	/* written by packets; then the GC's and learning's side */
-	atomic64_t packets ____cacheline_aligned;
-	atomic64_t bytes;
+	/*
+	 * Written by packets; then the GC's and learning's side.  The CPU
+	 * that offloaded the direction, the one its packets normally arrive
+	 * on (RSS, RPS), counts them without a locked operation; packets on
+	 * any other CPU are counted with atomics.  fp_dir_counters() adds up.
+	 */
+	u64_stats_t packets ____cacheline_aligned;	/* by CPU owner */
+	u64_stats_t bytes;
+	struct u64_stats_sync syncp;
+	atomic64_t stray_packets;	/* by other CPUs */
+	atomic64_t stray_bytes;
 	unsigned long last_used;	/* jiffies */
-	u64 synced_packets;		/* GC: already added to ct acct */
-	u64 synced_bytes;
 	u32 retry_at;			/* jiffies: refused or rejected until */
 	u32 why_detail;
 	u32 rx_priority;		/* as rx_mark (a VLAN's ingress map) */
@@ -184,6 +190,8 @@ struct fp_dir {
 	u8 why_gen;			/* fp_net.learn_gen when refused */
 	u8 index;			/* in fp_flow.dir[] */
 	u8 verified;			/* verification passed once */
+	u8 acct;			/* add packets to conntrack's counters */
+	u16 owner;			/* CPU */
 };
 
 enum fp_flow_flags {
@@ -350,6 +358,7 @@ struct fp_net {
 	struct fp_ruleset __rcu *rules;
 	struct delayed_work gc;
 	unsigned long stats_sent;	/* jiffies of the last FLOW_STATS_NTF round */
+	unsigned long gc_began;		/* jiffies: the GC's last pass began */
 	/* l2.c: forwarding bridge ports, bridges without MST */
 	struct xarray br_fwd;		/* a flag by ifindex: RTNL, RCU readers */
 	struct work_struct br_reread;	/* the bridges' MST modes, read again */
@@ -518,6 +527,21 @@ static inline u32 fp_ct_mark(const struct nf_conn *ct)
 static inline struct fp_flow *fp_dir_flow(const struct fp_dir *d)
 {
 	return container_of(d, struct fp_flow, dir[d->index]);
+}
+
+/* What a direction forwarded, from any context: exact. */
+static inline void fp_dir_counters(const struct fp_dir *d, u64 *packets,
+				   u64 *bytes)
+{
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&d->syncp);
+		*packets = u64_stats_read(&d->packets);
+		*bytes = u64_stats_read(&d->bytes);
+	} while (u64_stats_fetch_retry(&d->syncp, start));
+	*packets += atomic64_read(&d->stray_packets);
+	*bytes += atomic64_read(&d->stray_bytes);
 }
 
 /* nh.c: next hops.  Writers hold fp_net.lock. */

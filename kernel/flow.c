@@ -114,34 +114,11 @@ static void fp_ct_tcp_fixup(struct nf_conn *ct)
 	spin_unlock_bh(&ct->lock);
 }
 
-/* Adds the fast-path traffic not yet accounted to the conntrack counters. */
-static void fp_flow_sync_acct(struct fp_flow *flow)
-{
-	struct nf_conn_acct *acct = nf_conn_acct_find(flow->ct);
-	int i;
-
-	for (i = 0; i < IP_CT_DIR_MAX; i++) {
-		struct fp_dir *d = &flow->dir[i];
-		u64 packets = atomic64_read(&d->packets);
-		u64 bytes = atomic64_read(&d->bytes);
-
-		if (acct) {
-			atomic64_add(packets - d->synced_packets,
-				     &acct->counter[i].packets);
-			atomic64_add(bytes - d->synced_bytes,
-				     &acct->counter[i].bytes);
-		}
-		d->synced_packets = packets;
-		d->synced_bytes = bytes;
-	}
-}
-
 static void fp_flow_free_rcu(struct rcu_head *head)
 {
 	struct fp_flow *flow = container_of(head, struct fp_flow, rcu);
 	int i;
 
-	fp_flow_sync_acct(flow);
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		if (flow->dir[i].state != FP_DIR_OFFLOADED)
 			continue;
@@ -240,6 +217,7 @@ static struct fp_flow *fp_flow_create(struct fp_net *fpn, struct nf_conn *ct)
 		return ERR_PTR(-ENOMEM);
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		fp_dir_set_tuple(&flow->dir[i], ct, i);
+		u64_stats_init(&flow->dir[i].syncp);
 		flow->dir[i].last_used = jiffies;
 	}
 	flow->ct = ct;
@@ -346,6 +324,13 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	d->rx_priority = l->rx_priority;
 	d->ct_mark = fp_ct_mark(flow->ct);
 	d->verified = l->hold == FP_HOLD_NONE;
+	d->acct = !!nf_conn_acct_find(flow->ct);
+	/*
+	 * Learning runs where this direction's packets arrive; any CPU is
+	 * correct, the others count with atomics.
+	 */
+	BUILD_BUG_ON(NR_CPUS - 1 > U16_MAX);
+	d->owner = raw_smp_processor_id();
 	d->last_used = jiffies;
 	d->hold = l->hold;
 	/*
@@ -549,10 +534,13 @@ static u32 fp_ct_timeout(struct nf_conn *ct)
 	return timeouts[UDP_CT_REPLIED];
 }
 
-/* Keeps ct alive for the traffic it did not see; never shortens it. */
-static void fp_ct_refresh(struct nf_conn *ct)
+/*
+ * Keeps ct alive for the traffic it did not see, as long as the stack would
+ * have from the last packet (jiffies last_used); never shortens it.
+ */
+static void fp_ct_refresh(struct nf_conn *ct, unsigned long last_used)
 {
-	u32 expires = nfct_time_stamp + fp_ct_timeout(ct);
+	u32 expires = (u32)last_used + fp_ct_timeout(ct);
 
 	if (!nf_ct_is_dying(ct) && (s32)(expires - READ_ONCE(ct->timeout)) > 0)
 		WRITE_ONCE(ct->timeout, expires);
@@ -604,40 +592,51 @@ static bool fp_flow_refusals_stale(struct fp_net *fpn, struct fp_flow *flow)
 	return true;
 }
 
-/* GC side of a live flow: conntrack, neighbours and listeners catch up. */
+/* What one pass of the GC does besides expiring flows. */
+struct fp_gc_pass {
+	unsigned long recent;	/* jiffies: a flow used since has moved */
+	bool notify;		/* send FLOW_STATS_NTF */
+	bool verify;		/* verify every direction again */
+};
+
+/*
+ * GC side of a live flow: conntrack, neighbours and listeners catch up with
+ * a flow that forwarded lately.  Idempotent: a flow seen as moved by two
+ * passes gets the same conntrack timeout from both.
+ */
 static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
-			    bool notify)
+			    const struct fp_gc_pass *pass)
 {
-	u64 total = 0;
+	unsigned long last = pass->recent;
 	bool moved = false;
+	u64 total = 0, packets, bytes;
 	int i;
 
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		struct fp_dir *d = &flow->dir[i];
-		u64 packets = atomic64_read(&d->packets);
+		unsigned long used = READ_ONCE(d->last_used);
 
-		if (packets != d->synced_packets && fp_dir_offloaded(d)) {
+		if (fp_dir_offloaded(d) && !time_before(used, pass->recent)) {
 			/* Only the GC writes it: no shared line per packet. */
 			d->nh->used = 1;
 			moved = true;
+			if (time_after(used, last))
+				last = used;
 		}
+	}
+	if (moved)
+		fp_ct_refresh(flow->ct, last);
+	if (!pass->notify)
+		return;
+	for (i = 0; i < IP_CT_DIR_MAX; i++) {
+		fp_dir_counters(&flow->dir[i], &packets, &bytes);
 		total += packets;
 	}
-	if (moved) {
-		fp_flow_sync_acct(flow);
-		fp_ct_refresh(flow->ct);
-	}
-	if (notify && total != flow->notified_packets) {
+	if (total != flow->notified_packets) {
 		flow->notified_packets = total;
 		fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_STATS_NTF, 0);
 	}
 }
-
-/* What one pass of the GC does besides expiring flows. */
-struct fp_gc_pass {
-	bool notify;		/* send FLOW_STATS_NTF */
-	bool verify;		/* verify every direction again */
-};
 
 static void fp_gc_one(struct fp_net *fpn, struct fp_flow *flow, void *arg)
 {
@@ -655,7 +654,7 @@ static void fp_gc_one(struct fp_net *fpn, struct fp_flow *flow, void *arg)
 		fp_flow_remove(fpn, flow, reason);
 		return;
 	}
-	fp_flow_refresh(fpn, flow, pass->notify);
+	fp_flow_refresh(fpn, flow, pass);
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		struct fp_dir *d = &flow->dir[i];
 
@@ -672,6 +671,12 @@ static void fp_gc_work(struct work_struct *work)
 	unsigned long interval = msecs_to_jiffies(READ_ONCE(fpn->cfg.stats_interval));
 	bool listeners = fp_nl_has_listeners(fpn);
 	struct fp_gc_pass pass = {
+		/*
+		 * A packet stores the time it read at its start: one that
+		 * read it before the previous pass began may store it after
+		 * the pass saw the flow.
+		 */
+		.recent = fpn->gc_began - FP_GC_INTERVAL,
 		.notify = listeners &&
 			  time_after_eq(jiffies, fpn->stats_sent + interval),
 		.verify = fp_verify_due(fpn),
@@ -685,6 +690,7 @@ static void fp_gc_work(struct work_struct *work)
 	 */
 	if (pass.verify)
 		synchronize_rcu();
+	fpn->gc_began = jiffies;
 	fp_flow_walk(fpn, fp_gc_one, &pass);
 	fp_nh_gc(fpn);
 	if (pass.notify)
@@ -708,6 +714,7 @@ int fp_flow_table_init(struct fp_net *fpn)
 	err = fp_nh_table_init(fpn);
 	if (err)
 		goto err_by_ct;
+	fpn->gc_began = jiffies;
 	INIT_DELAYED_WORK(&fpn->gc, fp_gc_work);
 	queue_delayed_work(system_power_efficient_wq, &fpn->gc, FP_GC_INTERVAL);
 	return 0;

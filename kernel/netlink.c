@@ -705,18 +705,19 @@ static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 {
 	struct fp_explain_dir ex = {};
 	struct nlattr *nest;
+	u64 packets, bytes;
 
 	nest = nla_nest_start(skb, type);
 	if (!nest)
 		return -EMSGSIZE;
 	fp_explain_learned(dir, &ex);
+	fp_dir_counters(dir, &packets, &bytes);
 	if (fp_nl_tuple_addrs(skb, flow->family, dir) ||
 	    fp_nl_tuple_why(skb, &ex) ||
-	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_PACKETS,
-			      atomic64_read(&dir->packets),
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_PACKETS, packets,
 			      FASTPATH_A_TUPLE_PAD) ||
-	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_BYTES,
-			      atomic64_read(&dir->bytes), FASTPATH_A_TUPLE_PAD) ||
+	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_BYTES, bytes,
+			      FASTPATH_A_TUPLE_PAD) ||
 	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_IDLE_MS,
 			      jiffies64_to_msecs(jiffies -
 						 READ_ONCE(dir->last_used)),

@@ -22,7 +22,10 @@ set grid ytics
 set yrange [0:*]
 set key top left
 set xtics nomirror
-if (system("grep -c -e PPPoE -e bridge '".datafile."'") > 0) set xtics rotate by -20 left
+if (system("grep -c -e PPPoE -e bridge '".datafile."'") > 0) {
+	set xtics rotate by -20 left
+	set rmargin 16
+}
 ncols = system("head -n1 '".datafile."' | wc -w") + 0
 plot for [i=2:ncols] datafile using i:xtic(1) title columnheader(i), \
      1 with lines lc rgb "black" dt 2 notitle

@@ -5,9 +5,8 @@
  * Runs at netdev ingress of enabled devices, under RCU with BHs off, and
  * neither locks, allocates (unless the skb must be unshared) nor touches
  * shared state other than the flow's own counters (and conntrack's, when
- * it counts: nf_conntrack_acct).  A packet it does not
- * forward leaves untouched (NF_ACCEPT) for the normal stack, counted by
- * reason.
+ * it counts: nf_conntrack_acct).  A packet it does not forward leaves
+ * untouched (NF_ACCEPT) for the normal stack, counted by reason.
  *
  * The header rewrite is written once, for the packet and for the copy of
  * its headers that verification predicts the stack's output from (verify.c):

@@ -180,10 +180,15 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		*exc = fp_rx_held(skb, d, rx, hold);
 		return NULL;
 	}
-	/* Unshared headers are the rule: no call then. */
+	/*
+	 * Unshared headers and room for the next hop's header are the rule:
+	 * no call then.  Only what is pushed is asked for: a receiver's
+	 * headroom may be short of FP_L2_MAX (AF_PACKET leaves a frame 2
+	 * bytes), and a copy of every packet would cost more than the rest.
+	 */
 	if (unlikely((skb_cloned(skb) &&
 		      skb_ensure_writable(skb, rx->thoff + l4len)) ||
-		     skb_cow_head(skb, FP_L2_MAX))) {
+		     skb_cow_head(skb, READ_ONCE(d->nh->l2.hlen)))) {
 		*exc = FP_EXC_COUNT;
 		return NULL;
 	}
@@ -266,9 +271,10 @@ static void fp_read_l2(const struct fp_nh *nh, struct fp_l2 *l2)
 /*
  * Puts the header in front and picks the device to send on.  A GSO packet
  * out of a PPPoE session goes to the PPP device, which segments it as the
- * stack would: PPPoE frames cannot be segmented below it.
+ * stack would: PPPoE frames cannot be segmented below it.  False: skb
+ * freed, no memory for a header that grew since fp_rx_flow() made room.
  */
-static void fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
+static bool fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
 		       unsigned int len)
 {
 	struct fp_l2 l2;
@@ -278,7 +284,11 @@ static void fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
 	if (unlikely(l2.pppoe_len && skb_is_gso(skb))) {
 		skb_reset_mac_header(skb);
 		skb->dev = nh->dev;
-		return;
+		return true;
+	}
+	if (unlikely(skb_cow_head(skb, l2.hlen))) {
+		kfree_skb(skb);
+		return false;
 	}
 	hdr = __skb_push(skb, l2.hlen);
 	memcpy(hdr, l2.hdr, l2.hlen);
@@ -290,6 +300,7 @@ static void fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
 	if (l2.vlan_proto)
 		__vlan_hwaccel_put_tag(skb, l2.vlan_proto, l2.vlan_tci);
 	skb->dev = l2.dev;
+	return true;
 }
 
 static void fp_stats_add_fast(struct fp_pcpu_stats __percpu *stats,
@@ -353,7 +364,7 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	skb_forward_csum(skb);
 	skb_clear_tstamp(skb);
 	skb_dst_drop(skb);
-	fp_push_l2(skb, nh, len);
-	dev_queue_xmit(skb);
+	if (likely(fp_push_l2(skb, nh, len)))
+		dev_queue_xmit(skb);
 	return NF_STOLEN;
 }

@@ -340,7 +340,8 @@ static void fp_dev_sessions(struct fp_net *fpn, struct net_device *dev,
 		case NETDEV_GOING_DOWN:
 		case NETDEV_DOWN:
 		case NETDEV_UNREGISTER:
-			if (fpd->dev == dev || fpd->pppoe.lower == dev)
+			if (fpd->dev == dev || fpd->pppoe.lower == dev ||
+			    fpd->pppoe.vlan == dev)
 				fp_pppoe_detach(fpd);
 			break;
 		}

@@ -291,12 +291,19 @@ struct fp_net;
  * The PPPoE session a PPP device runs over, while it is connected: its
  * session frames are matched on the device below (the Ethernet or VLAN
  * device the session was set up on), before the PPPoE socket and the
- * second pass through the backlog.  Constant while the hook is registered.
+ * second pass through the backlog.  A session on a VLAN device of an
+ * Ethernet device is matched on the Ethernet device, by its tag, before
+ * the VLAN device's receive round too.  Constant while the hook is
+ * registered.
  */
 struct fp_pppoe {
-	struct net_device *lower;	/* held; NULL: no session hook */
+	struct net_device *lower;	/* held, hooked; NULL: no session hook */
 	netdevice_tracker tracker;
+	struct net_device *vlan;	/* held; the session's, lower's upper */
+	netdevice_tracker vlan_tracker;
 	struct nf_hook_ops ops;
+	__be16 vlan_proto;
+	u16 vid;
 	__be16 sid;
 	u8 remote[ETH_ALEN];		/* the access concentrator */
 	u8 compressed;			/* compression seen: UPPER only */

@@ -23,8 +23,10 @@
  * untagged the frame, or passed it through the bridge, by then).  A PPPoE
  * session's frames would go through the PPPoE socket and a second pass
  * through the backlog before the PPP device's hook sees them: they are
- * matched on the device the session runs over instead, decapsulated there,
- * and put back exactly as they came when the fast path leaves them.
+ * matched on the device the session runs over instead (on a VLAN device's
+ * Ethernet device, by tag, sparing the VLAN device's receive round too),
+ * decapsulated there, and put back exactly as they came when the fast path
+ * leaves them.
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
@@ -505,13 +507,23 @@ static void fp_pppoe_compressed(struct fp_dev *fpd)
 	fp_gc_kick(fpd->fpn);
 }
 
-/* Does anyone else look at the PPP device's received packets? */
-static bool fp_pppoe_upper_hooked(const struct net_device *ppp)
+/*
+ * Would the stack's receive of dev do anything with a packet but pass it
+ * on?  Generic XDP, tc ingress, an rx_handler (a bridge or macvlan taking
+ * the frame) or a netdev ingress hook other than fastpath's own.
+ */
+static bool fp_rx_foreign(const struct net_device *dev)
 {
-	const struct nf_hook_entries *e = rcu_dereference(ppp->nf_hooks_ingress);
+	const struct nf_hook_entries *e = rcu_dereference(dev->nf_hooks_ingress);
+	unsigned int i;
 
-	/* Our own hook on it is one entry. */
-	return fp_tc_ingress(ppp) || (e && e->num_hook_entries > 1);
+	if (rcu_access_pointer(dev->xdp_prog) || fp_tc_ingress(dev) ||
+	    rcu_access_pointer(dev->rx_handler))
+		return true;
+	for (i = 0; e && i < e->num_hook_entries; i++)
+		if (e->hooks[i].hook != fp_ingress)
+			return true;
+	return false;
 }
 
 /* The length of the IP packet a PPP frame carries (0: not IP). */
@@ -529,10 +541,11 @@ static unsigned int fp_pppoe_ip_len(struct sk_buff *skb, __be16 ppp_proto)
 }
 
 /*
- * Netdev ingress of the device the session runs over.  Only a frame that
- * pppoe_rcv() and the IP layer would take whole, one IP packet, is
- * decapsulated; a packet the fast path leaves gets its PPPoE header back
- * and goes on to pppoe_rcv(), to be counted by the PPP device's own hook.
+ * Netdev ingress of the device the session runs over, or of the Ethernet
+ * device under its VLAN device.  Only a frame that pppoe_rcv() and the IP
+ * layer would take whole, one IP packet, is decapsulated; a packet the
+ * fast path leaves gets its PPPoE header (and tag) back and goes on to
+ * pppoe_rcv(), to be counted by the PPP device's own hook.
  */
 static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
@@ -544,8 +557,13 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	int nhoff, thoff;
 	enum fp_exception exc;
 	__be16 ppp_proto;
+	u32 priority;
+	u16 tci;
 
-	if (skb->protocol != htons(ETH_P_PPP_SES) || skb_vlan_tag_present(skb) ||
+	if (skb->protocol != htons(ETH_P_PPP_SES) ||
+	    skb_vlan_tag_present(skb) != !!s->vlan ||
+	    (s->vlan && (skb->vlan_proto != s->vlan_proto ||
+			 skb_vlan_tag_get_id(skb) != s->vid)) ||
 	    !pskb_may_pull(skb, PPPOE_SES_HLEN + sizeof(struct iphdr)))
 		return NF_ACCEPT;
 	ph = (const struct pppoe_hdr *)skb->data;
@@ -571,11 +589,21 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	len = fp_pppoe_ip_len(skb, ppp_proto);
 	ph = (const struct pppoe_hdr *)skb->data;
 	if (!len || ntohs(ph->length) != len + FP_PPP_PROTO_LEN ||
-	    skb->len < PPPOE_SES_HLEN + len || fp_pppoe_upper_hooked(fpd->dev))
+	    skb->len < PPPOE_SES_HLEN + len || fp_rx_foreign(fpd->dev) ||
+	    (s->vlan && (!(READ_ONCE(s->vlan->flags) & IFF_UP) ||
+			 fp_rx_foreign(s->vlan))))
 		return NF_ACCEPT;
 
 	nhoff = skb_network_offset(skb);
 	thoff = skb_transport_offset(skb);
+	priority = skb->priority;
+	tci = skb->vlan_tci;
+	if (s->vlan) {
+		/* As vlan_do_receive(), which would come next. */
+		skb->priority = vlan_dev_priv(s->vlan)->ingress_priority_map[
+			(tci >> VLAN_PRIO_SHIFT) & 0x7];
+		__vlan_hwaccel_clear_tag(skb);
+	}
 	skb_pull_rcsum(skb, PPPOE_SES_HLEN);
 	skb_reset_network_header(skb);
 	if (ppp_proto == htons(PPP_IP)) {
@@ -591,6 +619,10 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	skb->protocol = htons(ETH_P_PPP_SES);
 	skb_set_network_header(skb, nhoff);
 	skb_set_transport_header(skb, thoff);
+	if (s->vlan) {
+		__vlan_hwaccel_put_tag(skb, s->vlan_proto, tci);
+		skb->priority = priority;
+	}
 	return NF_ACCEPT;
 }
 
@@ -616,6 +648,16 @@ void fp_pppoe_attach(struct fp_dev *fpd)
 	s->sid = htons(w.path[0].encap.id);
 	ether_addr_copy(s->remote, w.path[0].encap.h_dest);
 	s->compressed = 0;
+	s->vlan = NULL;
+	/* One tag, out of band on the Ethernet device under it. */
+	if (w.n == 2 && w.path[1].type == DEV_PATH_VLAN &&
+	    net_eq(dev_net(w.lowest), dev_net(dev))) {
+		s->vlan = lower;
+		s->vlan_proto = w.path[1].encap.proto;
+		s->vid = w.path[1].encap.id;
+		netdev_hold(s->vlan, &s->vlan_tracker, GFP_ATOMIC);
+		lower = w.lowest;
+	}
 	netdev_hold(lower, &s->tracker, GFP_ATOMIC);
 	rcu_read_unlock();
 
@@ -629,6 +671,8 @@ void fp_pppoe_attach(struct fp_dev *fpd)
 	};
 	if (nf_register_net_hook(dev_net(lower), &s->ops)) {
 		netdev_put(lower, &s->tracker);
+		netdev_put(s->vlan, &s->vlan_tracker);
+		s->vlan = NULL;
 		netdev_warn(dev, "fastpath: cannot hook the PPPoE session on %s\n",
 			    lower->name);
 		return;
@@ -651,5 +695,7 @@ void fp_pppoe_detach(struct fp_dev *fpd)
 	/* Packets in the hook read the session and the PPP device. */
 	synchronize_net();
 	netdev_put(lower, &s->tracker);
+	netdev_put(s->vlan, &s->vlan_tracker);
+	s->vlan = NULL;
 	fp_nh_refresh_all(fpd->fpn);
 }

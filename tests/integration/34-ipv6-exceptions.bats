@@ -3,7 +3,7 @@
 # datagrams with a hop-by-hop or destination options header and fragmented
 # datagrams on a learned flow (ext_header / fragment), link-local and
 # multicast destinations (not_unicast), traffic to the router itself (never
-# learned).
+# learned), BIG TCP packets (big_packet).
 #
 #   c                         r                                       s
 #   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
@@ -104,3 +104,30 @@ learned_udp_flow() {
 	run -0 v6_flows family 6 dport 5004
 	jq -e 'length == 0' <<<"$output" || fail "flow to the router listed: $output"
 }
+
+@test "BIG TCP: GSO packets over 64 KiB from c are left to the stack (big_packet), the transfer intact" {
+	local big bad fast
+	# c's TCP builds GSO packets of up to 185,000 bytes (IPv6 BIG TCP),
+	# which the veth hands to r0 whole, with a payload length of 0; at
+	# least 120 segments a packet, or TCG's pacing rate keeps them small.
+	ip -n "$NS_C" link set c0 gso_max_size 185000
+	c sysctl -qw net.ipv4.tcp_min_tso_segs=120
+	big=$(fp_exc big_packet)
+	bad=$(fp_exc bad_header)
+	fast=$(v6_stat fast_packets)
+	v6_payload 8192 "$BATS_TEST_TMPDIR/payload"
+	tcp_receiver "$NS_S" 5005 fd00:2::2 "$BATS_TEST_TMPDIR/recv"
+	in_ns "$NS_C" timeout 60 socat -u "OPEN:$BATS_TEST_TMPDIR/payload" "TCP:[fd00:2::2]:5005"
+	wait "$V6_BG_LAST"
+	ip -n "$NS_C" link set c0 gso_max_size 65536
+	c sysctl -qw net.ipv4.tcp_min_tso_segs=2
+	same_file "$BATS_TEST_TMPDIR/payload" "$BATS_TEST_TMPDIR/recv"
+	big=$(($(fp_exc big_packet) - big))
+	bad=$(($(fp_exc bad_header) - bad))
+	fast=$(($(v6_stat fast_packets) - fast))
+	echo "# big_packet $big, bad_header $bad, fast path $fast" >&3
+	[ "$big" -ge 1 ] || fail "no big_packet exception: c sent no GSO packet over 64 KiB"
+	[ "$bad" -eq 0 ] || fail "$bad packets counted as bad headers"
+	[ "$fast" -ge 100 ] || fail "only $fast packets of the transfer on the fast path"
+}
+

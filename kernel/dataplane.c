@@ -182,13 +182,14 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	}
 	/*
 	 * Unshared headers and room for the next hop's header are the rule:
-	 * no call then.  Only what is pushed is asked for: a receiver's
-	 * headroom may be short of FP_L2_MAX (AF_PACKET leaves a frame 2
-	 * bytes), and a copy of every packet would cost more than the rest.
+	 * no call then.  Only what transmitting needs is asked for: a
+	 * receiver's headroom may be short of FP_L2_MAX (AF_PACKET leaves a
+	 * frame 2 bytes), and a copy of every packet would cost more than
+	 * the rest.
 	 */
 	if (unlikely((skb_cloned(skb) &&
 		      skb_ensure_writable(skb, rx->thoff + l4len)) ||
-		     skb_cow_head(skb, READ_ONCE(d->nh->l2.hlen)))) {
+		     skb_cow_head(skb, READ_ONCE(d->nh->l2.room)))) {
 		*exc = FP_EXC_COUNT;
 		return NULL;
 	}
@@ -272,7 +273,8 @@ static void fp_read_l2(const struct fp_nh *nh, struct fp_l2 *l2)
  * Puts the header in front and picks the device to send on.  A GSO packet
  * out of a PPPoE session goes to the PPP device, which segments it as the
  * stack would: PPPoE frames cannot be segmented below it.  False: skb
- * freed, no memory for a header that grew since fp_rx_flow() made room.
+ * dropped, no memory for a header that grew since fp_rx_flow() made room
+ * (a rewrite of the next hop in between), as the stack drops then.
  */
 static bool fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
 		       unsigned int len)
@@ -286,8 +288,9 @@ static bool fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
 		skb->dev = nh->dev;
 		return true;
 	}
-	if (unlikely(skb_cow_head(skb, l2.hlen))) {
-		kfree_skb(skb);
+	if (unlikely(skb_cow_head(skb, l2.room))) {
+		dev_core_stats_tx_dropped_inc(l2.dev);
+		kfree_skb_reason(skb, SKB_DROP_REASON_NOMEM);
 		return false;
 	}
 	hdr = __skb_push(skb, l2.hlen);
@@ -340,6 +343,19 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	const struct fp_nh *nh = d->nh;
 	unsigned long now = jiffies;
 
+	/* What egress qdiscs classify on, as the stack left it (verified). */
+	skb->mark = fp_egress_mark(egress);
+	skb->priority = fp_egress_priority(egress);
+	/*
+	 * As ip_forward(): a received checksum and timestamp do not apply,
+	 * and the route is the stack's business (a tunnel's metadata dst).
+	 */
+	skb_forward_csum(skb);
+	skb_clear_tstamp(skb);
+	skb_dst_drop(skb);
+	if (unlikely(!fp_push_l2(skb, nh, len)))
+		return NF_STOLEN;
+
 	fp_stats_add_fast(fpd->stats, len);
 	tx_stats = rcu_dereference(nh->tx_stats);
 	if (tx_stats) {
@@ -353,18 +369,6 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	fp_dir_count(d, len);
 	if (READ_ONCE(d->last_used) != now)
 		WRITE_ONCE(d->last_used, now);
-
-	/* What egress qdiscs classify on, as the stack left it (verified). */
-	skb->mark = fp_egress_mark(egress);
-	skb->priority = fp_egress_priority(egress);
-	/*
-	 * As ip_forward(): a received checksum and timestamp do not apply,
-	 * and the route is the stack's business (a tunnel's metadata dst).
-	 */
-	skb_forward_csum(skb);
-	skb_clear_tstamp(skb);
-	skb_dst_drop(skb);
-	if (likely(fp_push_l2(skb, nh, len)))
-		dev_queue_xmit(skb);
+	dev_queue_xmit(skb);
 	return NF_STOLEN;
 }

@@ -323,7 +323,9 @@ static void fp_dev_gone(struct fp_net *fpn, struct net_device *dev)
 /*
  * The PPPoE sessions of enabled PPP devices follow their devices: hooked
  * once the PPP device is up (its channel connected), unhooked when it or
- * the device the session runs over goes down or away.
+ * a device the session runs over goes down or away, and when pppoe ends
+ * the session.  A device under a session that outlived it coming back
+ * (pppd's loose_binding) hooks the session again.
  */
 static void fp_dev_sessions(struct fp_net *fpn, struct net_device *dev,
 			    unsigned long event)
@@ -334,8 +336,14 @@ static void fp_dev_sessions(struct fp_net *fpn, struct net_device *dev,
 		switch (event) {
 		case NETDEV_UP:
 		case NETDEV_CHANGE:
-			if (fpd->dev == dev)
-				fp_pppoe_attach(fpd);
+			/* Also a device under a session that outlived it. */
+			fp_pppoe_attach(fpd);
+			break;
+		case NETDEV_CHANGEADDR:
+		case NETDEV_CHANGEMTU:
+			/* pppoe ends the session on these of its device. */
+			if ((fpd->pppoe.vlan ?: fpd->pppoe.lower) == dev)
+				fp_pppoe_detach(fpd);
 			break;
 		case NETDEV_GOING_DOWN:
 		case NETDEV_DOWN:

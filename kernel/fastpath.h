@@ -240,7 +240,7 @@ struct fp_l2 {
 	u8 hlen;			/* bytes of hdr pushed */
 	u8 pppoe_len;			/* PPPoE length field offset, 0: none */
 	u8 mode;			/* enum fastpath_xmit_mode */
-	u8 pad;
+	u8 room;			/* headroom to transmit: fp_l2_resolve() */
 	u8 hdr[FP_L2_MAX];
 };
 

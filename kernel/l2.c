@@ -467,15 +467,23 @@ int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
 		return err;
 	if (err) {
 		fp_l2_upper(dev, proto, daddr, l2);
-		return 0;
+	} else {
+		if (!netif_running(w.lowest))
+			return -ENETDOWN;
+		/* A device with none below is its own lowest: DIRECT. */
+		if (!fp_l2_direct(fpn, &w, proto, l2)) {
+			memset(l2, 0, sizeof(*l2));
+			fp_l2_upper(dev, proto, daddr, l2);
+		}
 	}
-	if (!netif_running(w.lowest))
-		return -ENETDOWN;
-	/* A device with none below is its own lowest: DIRECT. */
-	if (!fp_l2_direct(fpn, &w, proto, l2)) {
-		memset(l2, 0, sizeof(*l2));
-		fp_l2_upper(dev, proto, daddr, l2);
-	}
+	/*
+	 * The header, a tag the device may not insert itself (the stack
+	 * pushes it in front then) and what the device asks for: made once
+	 * at the fast path's ingress, not again on the way out.
+	 */
+	l2->room = min_t(unsigned int, U8_MAX,
+			 l2->hlen + (l2->vlan_proto ? VLAN_HLEN : 0) +
+			 l2->dev->needed_headroom);
 	return 0;
 }
 
@@ -510,8 +518,12 @@ static void fp_pppoe_compressed(struct fp_dev *fpd)
 /*
  * Would the stack's receive of dev do anything with a packet but pass it
  * on?  Generic XDP, tc ingress, an rx_handler (a bridge or macvlan taking
- * the frame) or a netdev ingress hook other than fastpath's own.
+ * the frame) or a netdev ingress hook other than fastpath's own (an
+ * enablement's, or another session's).
  */
+static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state);
+
 static bool fp_rx_foreign(const struct net_device *dev)
 {
 	const struct nf_hook_entries *e = rcu_dereference(dev->nf_hooks_ingress);
@@ -521,7 +533,8 @@ static bool fp_rx_foreign(const struct net_device *dev)
 	    rcu_access_pointer(dev->rx_handler))
 		return true;
 	for (i = 0; e && i < e->num_hook_entries; i++)
-		if (e->hooks[i].hook != fp_ingress)
+		if (e->hooks[i].hook != fp_ingress &&
+		    e->hooks[i].hook != fp_pppoe_ingress)
 			return true;
 	return false;
 }
@@ -554,9 +567,10 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	const struct fp_pppoe *s = &fpd->pppoe;
 	const struct pppoe_hdr *ph;
 	unsigned int verdict, len;
-	int nhoff, thoff;
+	int nhoff, thoff, iif;
 	enum fp_exception exc;
 	__be16 ppp_proto;
+	u8 pkt_type;
 	u32 priority;
 	u16 tci;
 
@@ -594,16 +608,31 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 			 fp_rx_foreign(s->vlan))))
 		return NF_ACCEPT;
 
+	/* vlan_do_receive() would take a frame to the VLAN device's MAC. */
+	pkt_type = skb->pkt_type;
+	if (s->vlan && pkt_type == PACKET_OTHERHOST &&
+	    ether_addr_equal_64bits(eth_hdr(skb)->h_dest, s->vlan->dev_addr))
+		skb->pkt_type = PACKET_HOST;
+	/* pppoe_rcv_core() drops the others. */
+	if (skb->pkt_type == PACKET_OTHERHOST) {
+		skb->pkt_type = pkt_type;
+		return NF_ACCEPT;
+	}
+
 	nhoff = skb_network_offset(skb);
 	thoff = skb_transport_offset(skb);
 	priority = skb->priority;
 	tci = skb->vlan_tci;
+	iif = skb->skb_iif;
 	if (s->vlan) {
 		/* As vlan_do_receive(), which would come next. */
 		skb->priority = vlan_dev_priv(s->vlan)->ingress_priority_map[
 			(tci >> VLAN_PRIO_SHIFT) & 0x7];
 		__vlan_hwaccel_clear_tag(skb);
 	}
+	/* As the PPP device's receive leaves the packet it forwards. */
+	skb->pkt_type = PACKET_HOST;
+	skb->skb_iif = fpd->dev->ifindex;
 	skb_pull_rcsum(skb, PPPOE_SES_HLEN);
 	skb_reset_network_header(skb);
 	if (ppp_proto == htons(PPP_IP)) {
@@ -619,10 +648,11 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	skb->protocol = htons(ETH_P_PPP_SES);
 	skb_set_network_header(skb, nhoff);
 	skb_set_transport_header(skb, thoff);
-	if (s->vlan) {
+	if (s->vlan)
 		__vlan_hwaccel_put_tag(skb, s->vlan_proto, tci);
-		skb->priority = priority;
-	}
+	skb->priority = priority;
+	skb->pkt_type = pkt_type;
+	skb->skb_iif = iif;
 	return NF_ACCEPT;
 }
 
@@ -645,6 +675,11 @@ void fp_pppoe_attach(struct fp_dev *fpd)
 		return;
 	}
 	lower = (struct net_device *)fp_walk_below(&w, 0);
+	/* Its events would go to another namespace's fastpath. */
+	if (!net_eq(dev_net(lower), dev_net(dev))) {
+		rcu_read_unlock();
+		return;
+	}
 	s->sid = htons(w.path[0].encap.id);
 	ether_addr_copy(s->remote, w.path[0].encap.h_dest);
 	s->compressed = 0;

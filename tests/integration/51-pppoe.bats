@@ -160,21 +160,31 @@ prio_class_packets() {
 	r tc -s class show dev r0 | awk -v c="$1" '$1 == "class" && $3 == c { getline; print $4 }'
 }
 
-@test "pppoe over VLAN: frames are taken on wan0 before wan0.7's receive, its ingress-qos-map applied per packet" {
-	local rx0 class0
+@test "pppoe over VLAN with its own MAC: frames taken on wan0 before wan0.7's receive, its ingress-qos-map applied per packet" {
+	local rx0 class0 other0
 	touch "$BATS_FILE_TMPDIR/qos-maps"
+	# A VLAN device with a MAC of its own (as ISPs often want): its
+	# session's frames are PACKET_OTHERHOST on wan0, which the VLAN
+	# receive would take as its own.
+	ppp_down
+	r ip link set wan0.7 address 02:00:00:00:07:07
+	ppp_up wan0.7
 	# IPv4 forwarding keeps the received priority only with this off:
-	# then wan0.7's map decides what r0's qdisc sees.
+	# then wan0.7's map decides what r0's qdisc sees.  Unmapped, a
+	# packet would go to class 1:2 (prio's default band).
 	r sysctl -qw net.ipv4.ip_forward_update_priority=0
-	r ip link set wan0.7 type vlan ingress-qos-map 0:65538 1:65539
+	r ip link set wan0.7 type vlan ingress-qos-map 0:65537 1:65539
 	r tc qdisc add dev r0 root handle 1: prio
 	rx0=$(r ip -j -s link show wan0.7 | jq '.[0].stats64.rx.packets')
-	class0=$(prio_class_packets 1:2)
-	# The echoes s->c arrive with PCP 0: priority 1:2.
+	class0=$(prio_class_packets 1:1)
+	other0=$(prio_class_packets 1:2)
+	# The echoes s->c arrive with PCP 0: priority 1:1.
 	MIN_PACKETS=250 transfer_via ppp0 r0 \
 		nettool "$NS_C" udp-send 100.64.0.1 7000 300:size=1200 --sport 4101
-	[ "$(($(prio_class_packets 1:2) - class0))" -ge 300 ] ||
-		fail "only $(($(prio_class_packets 1:2) - class0)) echoes in class 1:2"
+	[ "$(($(prio_class_packets 1:1) - class0))" -ge 300 ] ||
+		fail "only $(($(prio_class_packets 1:1) - class0)) echoes in class 1:1"
+	[ "$(($(prio_class_packets 1:2) - other0))" -lt 10 ] ||
+		fail "$(($(prio_class_packets 1:2) - other0)) packets unmapped (class 1:2)"
 	# wan0.7's own receive counted none of the fast ones.
 	[ "$(($(r ip -j -s link show wan0.7 | jq '.[0].stats64.rx.packets') - rx0))" -lt 30 ] ||
 		fail "wan0.7 received $(($(r ip -j -s link show wan0.7 | jq '.[0].stats64.rx.packets') - rx0)) frames"

@@ -477,13 +477,14 @@ int fp_l2_resolve(struct fp_net *fpn, struct net_device *dev, u8 family,
 		}
 	}
 	/*
-	 * The header, a tag the device may not insert itself (the stack
-	 * pushes it in front then) and what the device asks for: made once
-	 * at the fast path's ingress, not again on the way out.
+	 * Made once at the fast path's ingress, not again on the way out:
+	 * the header and a tag the device may not insert itself (the stack
+	 * pushes it in front then), or what the stack reserves for the
+	 * device (a PPP device's own headers, in UPPER mode), if more.
 	 */
 	l2->room = min_t(unsigned int, U8_MAX,
-			 l2->hlen + (l2->vlan_proto ? VLAN_HLEN : 0) +
-			 l2->dev->needed_headroom);
+			 max_t(unsigned int, LL_RESERVED_SPACE(l2->dev),
+			       l2->hlen + (l2->vlan_proto ? VLAN_HLEN : 0)));
 	return 0;
 }
 

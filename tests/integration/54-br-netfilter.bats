@@ -20,6 +20,16 @@
 bats_require_minimum_version 1.5.0
 load ../lib/topo
 
+# Host netns $1 on the bridged subnet: device $2, addresses .$3 and ::$3.
+bridged_host() {
+	ip -n "$1" -b - <<-EOF
+	link set lo up
+	addr add 10.0.5.$3/24 dev $2
+	addr add fd00:5::$3/64 dev $2 nodad
+	link set $2 up
+	EOF
+}
+
 setup_file() {
 	topo_teardown
 	require ip nft conntrack python3
@@ -40,18 +50,8 @@ setup_file() {
 	link set br0 up
 	EOF
 	r sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
-	ip -n "$NS_C" -b - <<-EOF
-	link set lo up
-	addr add 10.0.5.2/24 dev c0
-	addr add fd00:5::2/64 dev c0 nodad
-	link set c0 up
-	EOF
-	ip -n "$NS_S" -b - <<-EOF
-	link set lo up
-	addr add 10.0.5.3/24 dev s0
-	addr add fd00:5::3/64 dev s0 nodad
-	link set s0 up
-	EOF
+	bridged_host "$NS_C" c0 2
+	bridged_host "$NS_S" s0 3
 	fpctl -n "$NS_R" enable dev p1
 	fpctl -n "$NS_R" enable dev p2
 	nettool "$NS_S" udp-echo 7000 --log "$BATS_FILE_TMPDIR/echo4.log" >/dev/null 2>&1 3>&- &

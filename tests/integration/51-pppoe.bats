@@ -149,9 +149,13 @@ ppp_session() {
 }
 
 @test "pppoe over VLAN: frames identical with fastpath on and off" {
-	L2_MTU=1492 l2_on_off "r0 ppp0" "$NS_S/isp0" 100.64.0.1
+	# isp0: c->s, pushed by the fast path; c0: the echoes s->c, taken
+	# from the session on wan0 by the fast path.
+	L2_MTU=1492 l2_on_off "r0 ppp0" "$NS_S/isp0 $NS_C/c0" 100.64.0.1
 	nettool "$NS_C" frames-check --exact 4001 --echo-src 100.64.0.1 --tcp \
 		"$BATS_FILE_TMPDIR"/{fast,slow}-isp0.pcap
+	nettool "$NS_C" frames-check --exact 4001 --echo-src 100.64.0.1 --tcp \
+		"$BATS_FILE_TMPDIR"/{fast,slow}-c0.pcap
 }
 
 # Packets r0's prio qdisc (handle 1:) put in class $1: a priority of 1:N

@@ -288,7 +288,9 @@ static bool fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
 		skb->dev = nh->dev;
 		return true;
 	}
-	if (unlikely(skb_cow_head(skb, l2.room))) {
+	/* fp_rx_flow() unshared the header: only a grown header needs more. */
+	if (unlikely(skb_headroom(skb) < l2.room &&
+		     skb_cow_head(skb, l2.room))) {
 		dev_core_stats_tx_dropped_inc(l2.dev);
 		kfree_skb_reason(skb, SKB_DROP_REASON_NOMEM);
 		return false;

@@ -684,7 +684,6 @@ void fp_pppoe_attach(struct fp_dev *fpd)
 	s->sid = htons(w.path[0].encap.id);
 	ether_addr_copy(s->remote, w.path[0].encap.h_dest);
 	s->compressed = 0;
-	s->vlan = NULL;
 	/* One tag, out of band on the Ethernet device under it. */
 	if (w.n == 2 && w.path[1].type == DEV_PATH_VLAN &&
 	    net_eq(dev_net(w.lowest), dev_net(dev))) {

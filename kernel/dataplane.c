@@ -23,27 +23,108 @@
 
 #include "fastpath.h"
 
-unsigned int fp_ingress(void *priv, struct sk_buff *skb,
-			const struct nf_hook_state *state)
+unsigned int fp_rx(struct fp_dev *fpd, struct sk_buff *skb,
+		   enum fp_exception *exc, int port)
 {
-	struct fp_dev *fpd = priv;
-	enum fp_exception exc = FP_EXC_UNSUPPORTED;
-	unsigned int verdict = NF_ACCEPT;
-
+	*exc = FP_EXC_UNSUPPORTED;
 	/* A VLAN tag still in the skb means the packet is not ours yet. */
 	if (likely(!skb_vlan_tag_present(skb))) {
 		switch (skb->protocol) {
 		case htons(ETH_P_IP):
-			verdict = fp_ipv4_rx(fpd->fpn, fpd, skb, &exc);
-			break;
+			return fp_ipv4_rx(fpd->fpn, fpd, skb, exc, port);
 		case htons(ETH_P_IPV6):
-			verdict = fp_ipv6_rx(fpd->fpn, fpd, skb, &exc);
-			break;
+			return fp_ipv6_rx(fpd->fpn, fpd, skb, exc, port);
 		}
 	}
-	if (verdict == NF_STOLEN)
-		return verdict;
+	return NF_ACCEPT;
+}
+
+unsigned int fp_ingress(void *priv, struct sk_buff *skb,
+			const struct nf_hook_state *state)
+{
+	struct fp_dev *fpd = priv;
+	enum fp_exception exc;
+
+	if (fp_rx(fpd, skb, &exc, 0) == NF_STOLEN)
+		return NF_STOLEN;
 	return fp_exception(fpd->fpn, fpd, exc);
+}
+
+/*
+ * The last packet a bridge port hook of this CPU passed on to its bridge,
+ * which hands it to the bridge's own hook in the same call, unless it
+ * drops it or RPS queues it to another CPU: every frame addressed to the
+ * bridge leaves a note, a stale one is only trusted for the skb and the
+ * bridge it names, and what it leads to lasts an epoch at most
+ * (fp_port_may()).
+ */
+struct fp_port_seen {
+	const struct sk_buff *skb;
+	const struct fp_dev *fpd;
+	int port;
+};
+
+static DEFINE_PER_CPU(struct fp_port_seen, fp_port_seen);
+
+void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
+		  int port)
+{
+	struct fp_port_seen *n = this_cpu_ptr(&fp_port_seen);
+
+	n->skb = skb;
+	n->fpd = fpd;
+	n->port = port;
+}
+
+/* The bridge's epoch now: epochs of 2^shift jiffies, numbered mod 256. */
+static u8 fp_port_epoch(const struct fp_dev *fpd, unsigned int *shift)
+{
+	*shift = READ_ONCE(fpd->br_epoch_shift);
+	return jiffies >> *shift;
+}
+
+/*
+ * d's packet, about to be forwarded by fpd's own hook, came through the
+ * bridge from a port: the bridge has learned (refreshed) its source
+ * there.  Its next packets on that port skip the bridge for the rest of
+ * the epoch (none: a port that cannot take them).
+ */
+static void fp_port_seen_by_bridge(const struct fp_dev *fpd, struct fp_dir *d,
+				   const struct sk_buff *skb)
+{
+	struct fp_port_seen *n = this_cpu_ptr(&fp_port_seen);
+	struct fp_flow_port *p;
+	unsigned int shift;
+	u8 epoch;
+
+	if (likely(n->skb != skb) || n->fpd != fpd)
+		return;
+	n->skb = NULL;
+	p = &fp_dir_flow(d)->port[d->index];
+	epoch = fp_port_epoch(fpd, &shift);
+	if (READ_ONCE(p->id) != n->port)
+		WRITE_ONCE(p->id, n->port);
+	if (READ_ONCE(p->epoch) != epoch)
+		WRITE_ONCE(p->epoch, epoch);
+}
+
+/*
+ * May d's packet on bridge port port skip the bridge?  Only if the bridge
+ * saw one of its packets arrive there in this epoch: the first of each
+ * epoch goes through it, so that it refreshes (or moves) the source's
+ * FDB entry at least every two epochs (l2.c sizes them) while they flow.
+ * The epoch number wraps: a direction idle for an epoch goes through the
+ * bridge first.
+ */
+static bool fp_port_may(const struct fp_dev *fpd, const struct fp_dir *d,
+			int port)
+{
+	const struct fp_flow_port *p = &fp_dir_flow(d)->port[d->index];
+	unsigned int shift;
+	u8 epoch = fp_port_epoch(fpd, &shift);
+
+	return READ_ONCE(p->id) == port && READ_ONCE(p->epoch) == epoch &&
+	       time_before(jiffies, READ_ONCE(d->last_used) + (1UL << shift));
 }
 
 /* Counts a packet left to the stack; exc FP_EXC_COUNT gives no reason. */
@@ -92,10 +173,18 @@ static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
  * the direction to forward on, with the headers writable and room for the
  * link-layer header, or NULL and the reason to leave the packet to the
  * stack.
+ *
+ * port (its id among the bridge's ports, 0: none): the packet is on a
+ * port of fpd's bridge, which would pass it to fpd's device (l2.c).  It
+ * is forwarded only if fpd's hook would forward it there and the bridge
+ * saw the direction's packets arrive on this port in this epoch;
+ * otherwise it is left quietly, without a probe, a kill or a
+ * verification, to go through the bridge to fpd's hook, which does all
+ * of that.
  */
 struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 			  struct sk_buff *skb, struct fp_rx *rx,
-			  enum fp_exception *exc)
+			  enum fp_exception *exc, int port)
 {
 	unsigned int l4len = rx->key.proto == IPPROTO_TCP ?
 			     sizeof(struct tcphdr) : sizeof(struct udphdr);
@@ -124,8 +213,13 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	d = fp_flow_lookup(fpn, &rx->key);
 	if (!d) {
 		/* The stack may forward it: learning verifies against it. */
-		fp_probe_record(skb, NULL, rx);
+		if (!port)
+			fp_probe_record(skb, NULL, rx);
 		*exc = FP_EXC_NO_FLOW;
+		return NULL;
+	}
+	if (port && !fp_port_may(fpd, d, port)) {
+		*exc = FP_EXC_COUNT;
 		return NULL;
 	}
 	flow = fp_dir_flow(d);
@@ -133,7 +227,7 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	if (rx->key.proto == IPPROTO_TCP &&
 	    unlikely(tcp_flag_word(th) & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))) {
 		/* Conntrack must see the connection close. */
-		if (tcp_flag_word(th) & (TCP_FLAG_FIN | TCP_FLAG_RST))
+		if (!port && tcp_flag_word(th) & (TCP_FLAG_FIN | TCP_FLAG_RST))
 			fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_TCP_CLOSE);
 		*exc = FP_EXC_TCP_FLAGS;
 		return NULL;
@@ -154,12 +248,14 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		return NULL;
 	}
 	if (unlikely(READ_ONCE(d->nh->dead))) {
-		fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_NEIGH);
+		if (!port)
+			fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_NEIGH);
 		*exc = FP_EXC_STALE;
 		return NULL;
 	}
 	if (unlikely(!dst_check(d->dst, d->dst_cookie))) {
-		fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_ROUTE);
+		if (!port)
+			fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_ROUTE);
 		*exc = FP_EXC_STALE;
 		return NULL;
 	}
@@ -177,7 +273,7 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	if (unlikely(hold || rx->dsfield != READ_ONCE(d->rx_dsfield) ||
 		     skb->mark != READ_ONCE(d->rx_mark) ||
 		     skb->priority != READ_ONCE(d->rx_priority))) {
-		*exc = fp_rx_held(skb, d, rx, hold);
+		*exc = port ? FP_EXC_VERIFY : fp_rx_held(skb, d, rx, hold);
 		return NULL;
 	}
 	/*
@@ -192,6 +288,18 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		     skb_cow_head(skb, READ_ONCE(d->nh->l2.room)))) {
 		*exc = FP_EXC_COUNT;
 		return NULL;
+	}
+	if (port) {
+		/*
+		 * As the bridge's pass to fpd's device leaves it: received
+		 * there, and no longer marked as forwarded by a switch.
+		 */
+		skb->skb_iif = rx->key.iif;
+#ifdef CONFIG_NET_SWITCHDEV
+		skb->offload_fwd_mark = 0;
+#endif
+	} else {
+		fp_port_seen_by_bridge(fpd, d, skb);
 	}
 	return d;
 }

@@ -113,6 +113,7 @@ static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
 	fp_nh_set_tx_stats(fpn, dev, fpd->stats);
 	fpn->attached++;
 	fp_pppoe_attach(fpd);
+	fp_br_ports_attach(fpd);
 	return 0;
 }
 
@@ -122,6 +123,7 @@ static void fp_dev_detach(struct fp_dev *fpd)
 	struct net_device *dev = fpd->dev;
 	struct fp_net *fpn = fpd->fpn;
 
+	fp_br_ports_detach(fpd);
 	fp_pppoe_detach(fpd);
 	/*
 	 * A learner that found fpd before this point checks its ifindex
@@ -232,6 +234,7 @@ int fp_dev_enable(struct fp_net *fpn, const char *name,
 	}
 	strscpy(fpd->name, name, sizeof(fpd->name));
 	fpd->fpn = fpn;
+	INIT_LIST_HEAD(&fpd->br_ports);
 
 	first = list_empty(&fpn->devs);
 	if (first) {
@@ -382,6 +385,8 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 	case NETDEV_UNREGISTER:
 		/* Closed first: NETDEV_DOWN has flushed its flows. */
 		fp_dev_gone(fpn, dev);
+		/* A port leaves its bridge first; in case it did not. */
+		fp_br_port_event(fpn, dev, NULL);
 		break;
 	case NETDEV_DOWN:
 		fp_flow_flush(fpn, fp_match_dev, dev, FASTPATH_DEL_REASON_DEV);
@@ -409,6 +414,10 @@ static int fp_netdev_event(struct notifier_block *nb, unsigned long event,
 		if (info->master || !is_vlan_dev(info->upper_dev))
 			fp_flow_flush(fpn, fp_match_dev, dev,
 				      FASTPATH_DEL_REASON_DEV);
+		/* A port joined or left an enabled bridge: its hook follows. */
+		if (info->master && netif_is_bridge_master(info->upper_dev))
+			fp_br_port_event(fpn, dev, info->linking ?
+					 info->upper_dev : NULL);
 		break;
 	}
 	case NETDEV_CHANGEADDR:

@@ -210,7 +210,17 @@ struct fp_flow {
 	u32 id;				/* index in fp_net.flows */
 	struct rhash_head ct_node;	/* fp_net.by_ct */
 	unsigned long created;		/* jiffies */
-	u64 notified_packets;		/* for FLOW_STATS_NTF */
+	u32 notified_packets;		/* for FLOW_STATS_NTF, low 32 bits */
+	/*
+	 * Per direction (by index): the bridge port (l2.c) its packets were
+	 * last seen arriving on by the bridge, and in which of the bridge's
+	 * epochs (fp_dev.br_epoch_shift).  Written by packets that came
+	 * through the bridge and were forwarded by the bridge's hook.
+	 */
+	struct fp_flow_port {
+		u8 id;			/* 0: none */
+		u8 epoch;
+	} port[IP_CT_DIR_MAX];
 	struct rcu_head rcu;
 };
 
@@ -325,6 +335,9 @@ struct fp_dev {
 	struct fp_pcpu_stats __percpu *stats;
 	u64 retired_packets, retired_bytes;	/* moved to the netns's */
 	struct fp_pppoe pppoe;
+	/* A bridge: its ports' hooks (l2.c), RTNL */
+	struct list_head br_ports;
+	u8 br_epoch_shift;		/* log2 of an epoch's jiffies */
 	struct rcu_head rcu;
 };
 
@@ -592,6 +605,15 @@ void fp_br_dev_event(struct fp_net *fpn, struct net_device *dev,
 		     unsigned long event);
 int fp_br_notifier_init(void);
 void fp_br_notifier_exit(void);
+/*
+ * The ports of an enabled bridge, hooked to take established flows' packets
+ * before the bridge (RTNL): all of fpd's ports, none, or dev as it joins
+ * (upper set) or leaves (upper NULL) a bridge, or goes away.
+ */
+void fp_br_ports_attach(struct fp_dev *fpd);
+void fp_br_ports_detach(struct fp_dev *fpd);
+void fp_br_port_event(struct fp_net *fpn, struct net_device *dev,
+		      const struct net_device *upper);
 /* The PPPoE session under an enabled PPP device: early ingress (RTNL). */
 void fp_pppoe_attach(struct fp_dev *fpd);
 void fp_pppoe_detach(struct fp_dev *fpd);
@@ -640,12 +662,20 @@ unsigned int fp_ingress(void *priv, struct sk_buff *skb,
 			const struct nf_hook_state *state);
 /*
  * NF_STOLEN (forwarded), or NF_ACCEPT and why in *exc; the caller counts.
- * Received on fpd's device, or decapsulated for it.
+ * Received on fpd's device, or decapsulated for it; or, port the id of
+ * one of fpd's bridge ports (0: none), received on that port and
+ * forwarded only if the bridge would pass it to fpd's device, and left
+ * quietly otherwise (fp_rx_flow()).  fp_rx() picks the family.
  */
+unsigned int fp_rx(struct fp_dev *fpd, struct sk_buff *skb,
+		   enum fp_exception *exc, int port);
 unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb, enum fp_exception *exc);
+			struct sk_buff *skb, enum fp_exception *exc, int port);
 unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb, enum fp_exception *exc);
+			struct sk_buff *skb, enum fp_exception *exc, int port);
+/* Bridge port port (its id) passes skb on to fpd's bridge (fp_rx_flow()). */
+void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
+		  int port);
 static inline unsigned int fp_pass(enum fp_exception *exc,
 				   enum fp_exception why)
 {
@@ -664,7 +694,7 @@ struct fp_rx {
 };
 struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 			  struct sk_buff *skb, struct fp_rx *rx,
-			  enum fp_exception *exc);
+			  enum fp_exception *exc, int port);
 unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 		     struct sk_buff *skb, unsigned int len);
 /*

@@ -632,7 +632,8 @@ static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 		fp_dir_counters(&flow->dir[i], &packets, &bytes);
 		total += packets;
 	}
-	if (total != flow->notified_packets) {
+	/* Not 2^32 packets in one interval. */
+	if ((u32)total != flow->notified_packets) {
 		flow->notified_packets = total;
 		fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_STATS_NTF, 0);
 	}

@@ -29,7 +29,7 @@ void fp_ipv4_rewrite(struct iphdr *iph, void *l4, const struct fp_dir *d,
 }
 
 unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb, enum fp_exception *exc)
+			struct sk_buff *skb, enum fp_exception *exc, int port)
 {
 	struct fp_rx rx = { .key.family = AF_INET };
 	const struct iphdr *iph;
@@ -64,11 +64,14 @@ unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	rx.thoff = sizeof(*iph);
 	rx.ttl = iph->ttl;
 	rx.dsfield = iph->tos & ~INET_ECN_MASK;
-	/* Link-layer padding is not part of the packet. */
-	if (unlikely(pskb_trim_rcsum(skb, rx.len)))
+	/*
+	 * Link-layer padding is not part of the packet.  A bridge port
+	 * leaves a padded frame whole to the bridge, which counts it so.
+	 */
+	if (unlikely(rx.len < skb->len) && (port || pskb_trim_rcsum(skb, rx.len)))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);
 
-	d = fp_rx_flow(fpn, fpd, skb, &rx, exc);
+	d = fp_rx_flow(fpn, fpd, skb, &rx, exc, port);
 	if (!d)
 		return NF_ACCEPT;
 

@@ -33,7 +33,7 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 }
 
 unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
-			struct sk_buff *skb, enum fp_exception *exc)
+			struct sk_buff *skb, enum fp_exception *exc, int port)
 {
 	/* NULL when IPv6 is disabled at boot (ipv6.disable=1). */
 	const struct ipv6_devconf *all = fpn->net->ipv6.devconf_all;
@@ -77,10 +77,11 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	rx.thoff = sizeof(*ip6h);
 	rx.ttl = ip6h->hop_limit;
 	rx.dsfield = ipv6_get_dsfield(ip6h) & ~INET_ECN_MASK;
-	if (unlikely(pskb_trim_rcsum(skb, rx.len)))
+	/* Padding: as IPv4 does. */
+	if (unlikely(rx.len < skb->len) && (port || pskb_trim_rcsum(skb, rx.len)))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);
 
-	d = fp_rx_flow(fpn, fpd, skb, &rx, exc);
+	d = fp_rx_flow(fpn, fpd, skb, &rx, exc, port);
 	if (!d)
 		return NF_ACCEPT;
 

@@ -20,7 +20,18 @@
  * that does not forward fails, as the bridge would drop.
  *
  * Ingress: VLAN devices and bridges are hooked themselves (the stack has
- * untagged the frame, or passed it through the bridge, by then).  A PPPoE
+ * untagged the frame, or passed it through the bridge, by then).  An
+ * enabled bridge's ports are hooked too: a frame addressed to the bridge,
+ * which the bridge would pass up to it untouched (fp_br_port_direct()),
+ * is forwarded there if the bridge device's hook would forward it and the
+ * bridge has seen its direction arrive on this port in this epoch; any
+ * other is left to the bridge, quietly (fp_rx_flow()), for the bridge
+ * device's hook to handle and count.  The first packet of each epoch
+ * thus goes through the bridge, which keeps its FDB entry for the source
+ * fresh, and moves it when the source moves to another port: the bridge
+ * device's hook notes the port it came through (fp_port_seen_by_bridge()).
+ * The bridge device's receive counters and taps miss the packets taken on
+ * a port, as an upper device's do.  A PPPoE
  * session's frames would go through the PPPoE socket and a second pass
  * through the backlog before the PPP device's hook sees them: they are
  * matched on the device the session runs over instead (on a VLAN device's
@@ -144,17 +155,62 @@ void fp_br_dev_event(struct fp_net *fpn, struct net_device *dev,
 		xa_erase(&fpn->br_fwd, dev->ifindex);
 }
 
+/*
+ * The bridge's epochs (fp_port_may()): a power of two jiffies, at most a
+ * quarter of its ageing time, so that its FDB entries for the sources of
+ * flowing directions are refreshed every half of it, and at most half a
+ * second, so that they are every second, half the shortest forward delay,
+ * which is how long entries last during an STP topology change.  An
+ * ageing time of 0 (entries go at once) gives epochs of a jiffy.
+ */
+static u8 fp_br_epoch_shift(clock_t ageing)
+{
+	unsigned long t = min_t(unsigned long, clock_t_to_jiffies(ageing) / 4,
+				HZ / 2);
+
+	return t ? ilog2(t) : 0;
+}
+
+/* Reads the bridge's ageing time.  RTNL held. */
+static void fp_br_ageing_read(struct fp_dev *fpd)
+{
+	clock_t (*ageing_time)(const struct net_device *br_dev);
+
+	ageing_time = symbol_get(br_get_ageing_time);
+	if (!ageing_time)
+		return;
+	WRITE_ONCE(fpd->br_epoch_shift, fp_br_epoch_shift(ageing_time(fpd->dev)));
+	symbol_put(br_get_ageing_time);
+}
+
+/* The bridge's ageing time is about to change (switchdev). */
+static void fp_br_ageing(struct fp_net *fpn, const struct net_device *br,
+			 clock_t ageing)
+{
+	struct fp_dev *fpd;
+
+	rcu_read_lock();
+	fpd = fp_dev_find(fpn, br->ifindex);
+	if (fpd)
+		WRITE_ONCE(fpd->br_epoch_shift, fp_br_epoch_shift(ageing));
+	rcu_read_unlock();
+}
+
 /* MST turned off (see below): read once the bridge applied it. */
 static void fp_br_reread_work(struct work_struct *work)
 {
 	struct fp_net *fpn = container_of(work, struct fp_net, br_reread);
 	struct net_device *dev;
+	struct fp_dev *fpd;
 	bool changed = false;
 
 	rtnl_lock();
 	for_each_netdev(fpn->net, dev)
 		if (netif_is_bridge_master(dev))
 			changed |= fp_br_read(fpn, dev);
+	list_for_each_entry(fpd, &fpn->devs, list)
+		if (!list_empty(&fpd->br_ports))
+			fp_br_ageing_read(fpd);
 	rtnl_unlock();
 	if (changed)
 		fp_nh_refresh_all(fpn);
@@ -182,6 +238,14 @@ static int fp_br_switchdev_event(struct notifier_block *nb,
 		changed = fp_br_set(fpn, attr->orig_dev, FP_BR_PORT_FORWARDING,
 				    attr->u.stp_state == BR_STATE_FORWARDING);
 		break;
+	case SWITCHDEV_ATTR_ID_BRIDGE_AGEING_TIME:
+		/*
+		 * Reported before the bridge applies it, as MST: taken at
+		 * once, read again once the bridge has it.
+		 */
+		fp_br_ageing(fpn, attr->orig_dev, attr->u.ageing_time);
+		queue_work(system_power_efficient_wq, &fpn->br_reread);
+		return NOTIFY_DONE;
 	case SWITCHDEV_ATTR_ID_BRIDGE_MST:
 		/*
 		 * Reported before the bridge applies it, and a switchdev
@@ -516,28 +580,241 @@ static void fp_pppoe_compressed(struct fp_dev *fpd)
 	fp_gc_kick(fpd->fpn);
 }
 
-/*
- * Would the stack's receive of dev do anything with a packet but pass it
- * on?  Generic XDP, tc ingress, an rx_handler (a bridge or macvlan taking
- * the frame) or a netdev ingress hook other than fastpath's own (an
- * enablement's, or another session's).
- */
 static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state);
+static unsigned int fp_br_port_ingress(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state);
 
-static bool fp_rx_foreign(const struct net_device *dev)
+/*
+ * Has dev netdev ingress hooks other than fastpath's (an enablement's, a
+ * session's, a bridge port's)?
+ */
+static bool fp_nf_ingress_foreign(const struct net_device *dev)
 {
 	const struct nf_hook_entries *e = rcu_dereference(dev->nf_hooks_ingress);
 	unsigned int i;
 
-	if (rcu_access_pointer(dev->xdp_prog) || fp_tc_ingress(dev) ||
-	    rcu_access_pointer(dev->rx_handler))
-		return true;
 	for (i = 0; e && i < e->num_hook_entries; i++)
 		if (e->hooks[i].hook != fp_ingress &&
-		    e->hooks[i].hook != fp_pppoe_ingress)
+		    e->hooks[i].hook != fp_pppoe_ingress &&
+		    e->hooks[i].hook != fp_br_port_ingress)
 			return true;
 	return false;
+}
+
+/*
+ * Would the stack's receive of dev do anything with a packet but pass it
+ * on?  Generic XDP, tc ingress, an rx_handler (a bridge or macvlan taking
+ * the frame) or a netdev ingress hook not fastpath's.
+ */
+static bool fp_rx_foreign(const struct net_device *dev)
+{
+	return rcu_access_pointer(dev->xdp_prog) || fp_tc_ingress(dev) ||
+	       rcu_access_pointer(dev->rx_handler) ||
+	       fp_nf_ingress_foreign(dev);
+}
+
+/*
+ * A port of an enabled bridge, hooked at netdev ingress to take the packets
+ * of established flows that the bridge would pass up to its own device
+ * (see the top).  The bridge keeps its port flags and options private: the
+ * accessors it exports are looked up (fp_br_read()) and held while the hook
+ * is there, so that they are read as the bridge reads them, per packet.
+ */
+struct fp_br_port {
+	struct list_head list;		/* fp_dev.br_ports: RTNL */
+	struct net_device *dev;		/* held, hooked */
+	netdevice_tracker tracker;
+	struct nf_hook_ops ops;
+	struct fp_dev *fpd;		/* the bridge's: unhooked before it goes */
+	struct net_device *br;		/* fpd's device, the bridge */
+	u8 id;				/* among fpd's ports: fp_flow_port.id */
+	bool (*vlan_enabled)(const struct net_device *dev);
+	bool (*flag_is_set)(const struct net_device *dev, unsigned long flag);
+};
+
+#ifdef BR_PORT_MAB			/* 6.2 */
+#define FP_BR_PORT_LOCKED	(BR_PORT_LOCKED | BR_PORT_MAB)
+#else
+#define FP_BR_PORT_LOCKED	BR_PORT_LOCKED
+#endif
+
+/*
+ * Would the bridge pass this frame, addressed to it, up to its device
+ * untouched but for pkt_type, and only that: its port forwarding, no VLAN
+ * filtering (which may tag or drop it), no locked port (which may drop
+ * it), no bridge netfilter (br_netfilter among them), and then no receive
+ * on the bridge device other than fastpath's own hook?  The bridge learns
+ * the source on the way: fp_port_seen_by_bridge() keeps that going.  And
+ * are there no others' netdev ingress hooks on the port, which a hook of
+ * a higher priority than fastpath's would miss?
+ */
+static bool fp_br_port_direct(const struct fp_br_port *port,
+			      const struct sk_buff *skb)
+{
+	const struct net_device *br = port->br;
+	struct fp_net *fpn = port->fpd->fpn;
+
+	if (unlikely(skb->pkt_type == PACKET_LOOPBACK ||
+		     !is_valid_ether_addr(eth_hdr(skb)->h_source)))
+		return false;
+	if (!(READ_ONCE(br->flags) & IFF_UP) ||
+	    !netif_is_bridge_port(port->dev) ||
+	    !fp_br_may(fpn, br, FP_BR_PORT_STATES) ||
+	    !fp_br_may(fpn, port->dev, FP_BR_PORT_FORWARDING))
+		return false;
+#if IS_ENABLED(CONFIG_NETFILTER_FAMILY_BRIDGE)
+	if (rcu_access_pointer(fpn->net->nf.hooks_bridge[NF_BR_PRE_ROUTING]) ||
+	    rcu_access_pointer(fpn->net->nf.hooks_bridge[NF_BR_LOCAL_IN]))
+		return false;
+#endif
+	if ((port->vlan_enabled && port->vlan_enabled(br)) ||
+	    port->flag_is_set(port->dev, FP_BR_PORT_LOCKED))
+		return false;
+	return !fp_rx_foreign(br) &&
+	       !fp_nf_ingress_foreign(port->dev);
+}
+
+/*
+ * Netdev ingress of a bridge port.  Anything not forwarded is left as it
+ * came, uncounted, for the bridge and the bridge device's hook, with a
+ * note of the port it came through (0: one that cannot take it).
+ */
+static unsigned int fp_br_port_ingress(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	const struct fp_br_port *port = priv;
+	u8 pkt_type = skb->pkt_type;
+	enum fp_exception exc;
+
+	if (!ether_addr_equal(eth_hdr(skb)->h_dest, port->br->dev_addr))
+		return NF_ACCEPT;
+	if (!fp_br_port_direct(port, skb)) {
+		fp_port_note(port->fpd, skb, 0);
+		return NF_ACCEPT;
+	}
+	/* As br_handle_frame() sets it, for the IP checks. */
+	skb->pkt_type = PACKET_HOST;
+	if (fp_rx(port->fpd, skb, &exc, port->id) == NF_STOLEN)
+		return NF_STOLEN;
+	skb->pkt_type = pkt_type;
+	fp_port_note(port->fpd, skb, port->id);
+	return NF_ACCEPT;
+}
+
+static void fp_br_port_free(struct fp_br_port *port)
+{
+	netdev_put(port->dev, &port->tracker);
+	if (port->vlan_enabled)
+		symbol_put(br_vlan_enabled);
+	symbol_put(br_port_flag_is_set);
+	kfree(port);
+}
+
+/* Hooks dev, a port of fpd's bridge.  RTNL held. */
+static void fp_br_port_add(struct fp_dev *fpd, struct net_device *dev)
+{
+	DECLARE_BITMAP(used, U8_MAX + 1) = { 1 };	/* 0: none */
+	struct fp_br_port *port;
+	unsigned long id;
+
+	list_for_each_entry(port, &fpd->br_ports, list) {
+		if (port->dev == dev)
+			return;
+		__set_bit(port->id, used);
+	}
+	id = find_first_zero_bit(used, U8_MAX + 1);
+	if (id > U8_MAX)
+		goto warn;
+	port = kzalloc(sizeof(*port), GFP_KERNEL);
+	if (!port)
+		goto warn;
+	port->id = id;
+	/* A port means bridge.ko is there. */
+	port->flag_is_set = symbol_get(br_port_flag_is_set);
+	if (!port->flag_is_set) {
+		kfree(port);
+		goto warn;
+	}
+#if IS_ENABLED(CONFIG_BRIDGE_VLAN_FILTERING)
+	port->vlan_enabled = symbol_get(br_vlan_enabled);
+#endif
+	port->fpd = fpd;
+	port->br = fpd->dev;
+	port->dev = dev;
+	netdev_hold(dev, &port->tracker, GFP_KERNEL);
+	port->ops = (struct nf_hook_ops) {
+		.hook = fp_br_port_ingress,
+		.priv = port,
+		.pf = NFPROTO_NETDEV,
+		.hooknum = NF_NETDEV_INGRESS,
+		.priority = FP_INGRESS_PRIORITY,
+		.dev = dev,
+	};
+	if (nf_register_net_hook(dev_net(dev), &port->ops)) {
+		fp_br_port_free(port);
+		goto warn;
+	}
+	list_add_tail(&port->list, &fpd->br_ports);
+	return;
+warn:
+	netdev_warn(dev, "fastpath: cannot hook this port of %s, its packets take the bridge\n",
+		    fpd->dev->name);
+}
+
+void fp_br_ports_attach(struct fp_dev *fpd)
+{
+	struct net_device *lower;
+	struct list_head *iter;
+
+	ASSERT_RTNL();
+	if (!netif_is_bridge_master(fpd->dev))
+		return;
+	fp_br_ageing_read(fpd);
+	netdev_for_each_lower_dev(fpd->dev, lower, iter)
+		fp_br_port_add(fpd, lower);
+}
+
+/* Unhooks the ports of fpd's list that match dev (all: NULL).  RTNL held. */
+static void fp_br_ports_remove(struct fp_dev *fpd, const struct net_device *dev)
+{
+	struct fp_br_port *port, *tmp;
+	LIST_HEAD(gone);
+
+	list_for_each_entry_safe(port, tmp, &fpd->br_ports, list) {
+		if (dev && port->dev != dev)
+			continue;
+		nf_unregister_net_hook(dev_net(port->dev), &port->ops);
+		list_move(&port->list, &gone);
+	}
+	if (list_empty(&gone))
+		return;
+	/* Unregistering does not wait for the hook's running instances. */
+	synchronize_net();
+	list_for_each_entry_safe(port, tmp, &gone, list)
+		fp_br_port_free(port);
+}
+
+void fp_br_ports_detach(struct fp_dev *fpd)
+{
+	ASSERT_RTNL();
+	fp_br_ports_remove(fpd, NULL);
+}
+
+void fp_br_port_event(struct fp_net *fpn, struct net_device *dev,
+		      const struct net_device *upper)
+{
+	struct fp_dev *fpd;
+
+	ASSERT_RTNL();
+	list_for_each_entry(fpd, &fpn->devs, list) {
+		if (!fpd->dev || !netif_is_bridge_master(fpd->dev))
+			continue;
+		if (fpd->dev == upper)
+			fp_br_port_add(fpd, dev);
+		else
+			fp_br_ports_remove(fpd, dev);
+	}
 }
 
 /* The length of the IP packet a PPP frame carries (0: not IP). */
@@ -638,10 +915,10 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	skb_reset_network_header(skb);
 	if (ppp_proto == htons(PPP_IP)) {
 		skb->protocol = htons(ETH_P_IP);
-		verdict = fp_ipv4_rx(fpd->fpn, fpd, skb, &exc);
+		verdict = fp_ipv4_rx(fpd->fpn, fpd, skb, &exc, 0);
 	} else {
 		skb->protocol = htons(ETH_P_IPV6);
-		verdict = fp_ipv6_rx(fpd->fpn, fpd, skb, &exc);
+		verdict = fp_ipv6_rx(fpd->fpn, fpd, skb, &exc, 0);
 	}
 	if (verdict == NF_STOLEN)
 		return verdict;

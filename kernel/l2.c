@@ -655,8 +655,10 @@ static bool fp_br_port_direct(const struct fp_br_port *port,
 	const struct net_device *br = port->br;
 	struct fp_net *fpn = port->fpd->fpn;
 
+	/* Looped back, a bad source (dropped) or shared (cloned): the bridge. */
 	if (unlikely(skb->pkt_type == PACKET_LOOPBACK ||
-		     !is_valid_ether_addr(eth_hdr(skb)->h_source)))
+		     !is_valid_ether_addr(eth_hdr(skb)->h_source) ||
+		     skb_shared(skb)))
 		return false;
 	if (!(READ_ONCE(br->flags) & IFF_UP) ||
 	    !netif_is_bridge_port(port->dev) ||

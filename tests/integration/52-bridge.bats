@@ -23,6 +23,9 @@
 # then learns its MAC behind the other port.  The last tests turn
 # vlan_filtering on: c0 is an untagged port (VLAN 1), p2 carries VLAN 20
 # tagged.  Senders checksum in software.
+# fastpath also hooks br-lan's ports: c's packets to s are taken on p1 (or
+# p2) before the bridge, which then only sees the first of each epoch
+# (its receive counter, the kernel's, shows how many went through it).
 
 bats_require_minimum_version 1.5.0
 load ../lib/topo
@@ -114,6 +117,7 @@ teardown() {
 	pkill -f 'udp-send 10.0.1.2 7300 ' || true
 	c nft delete table netdev fp52 2>/dev/null
 	[ -z "${P1_STATE_SET:-}" ] || bridge -n "$NS_R" link set dev p1 state 3
+	[ -z "${AGEING_SET:-}" ] || ip -n "$NS_R" link set br-lan type bridge ageing_time 30000
 	if [ ! -d /sys/module/fastpath ]; then
 		insmod "$FASTPATH_KO"
 		fpctl -n "$NS_R" enable dev br-lan
@@ -154,6 +158,64 @@ c_moves() {
 @test "bridge: 2 MB TCP c->s from behind p1 and s->h behind p2, >= 90% on the fast path" {
 	transfer_via br-lan r1 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
 	NS_C=$NS_H transfer_via r1 br-lan tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload"
+}
+
+# Packets br-lan's own receive counted (the bridge passed them up to it).
+br_lan_rx() {
+	netns_rx_packets "$NS_R" br-lan
+}
+
+@test "bridge: 2 MB TCP c->s taken on p1 before the bridge: br-lan's own receive sees a few packets" {
+	local rx0 fast0 rx fast
+	rx0=$(br_lan_rx)
+	fast0=$(fp_dev_count br-lan rx_packets)
+	transfer_via br-lan r1 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
+	rx=$(($(br_lan_rx) - rx0))
+	fast=$(($(fp_dev_count br-lan rx_packets) - fast0))
+	echo "# br-lan received $rx packets through the bridge, $fast on the fast path" >&3
+	# The handshake, the first packet of each epoch (256 ms), the close.
+	[ "$((rx * 10))" -lt "$fast" ] ||
+		fail "br-lan received $rx packets through the bridge: the port did not take the transfer"
+}
+
+@test "bridge: ageing 4 s, 12 s of UDP c->s taken on p1: c's FDB entry stays, nothing of s's echoes floods to p2" {
+	local rx0 i sent echoed rx missing=0 flooded
+	AGEING_SET=1
+	ip -n "$NS_R" link set br-lan type bridge ageing_time 400
+	c nft -f - <<-EOF
+	table netdev fp52 {
+		counter c0 {}
+		chain c0 { type filter hook ingress device c0 priority 0; udp sport 7000 counter name c0; }
+	}
+	EOF
+	capture_start "$NS_H" hp "$BATS_TEST_TMPDIR/hp.pcap" "udp and src port 7000"
+	rx0=$(br_lan_rx)
+	nettool "$NS_C" udp-send 10.0.2.2 7000 1200:echo=0,rate=100 --sport 7302 \
+		>"$BATS_TEST_TMPDIR/send.json" 3>&- &
+	i=$!
+	sleep 1
+	# 11 s more: c's entry is looked for all along, several ageing times.
+	for _ in $(seq 1 40); do
+		[[ $(bridge -n "$NS_R" fdb show br br-lan dev p1) == *"$C_MAC "* ]] ||
+			missing=$((missing + 1))
+		sleep 0.25
+		kill -0 "$i" 2>/dev/null || break
+	done
+	wait "$i" || true
+	rx=$(($(br_lan_rx) - rx0))
+	flooded=$(capture_stop "$BATS_TEST_TMPDIR/hp.pcap")
+	echoed=$(nft_packets "$NS_C" netdev fp52 c0)
+	c nft delete table netdev fp52
+	sent=$(jq .sent "$BATS_TEST_TMPDIR/send.json")
+	echo "# $sent datagrams sent, $echoed echoes reached c, br-lan received $rx packets through the bridge; c's FDB entry missing in $missing samples; on h: $flooded" >&3
+	ip -n "$NS_R" link set br-lan type bridge ageing_time 30000
+	AGEING_SET=
+	assert_equal "$missing" 0
+	[[ $flooded == "0 packets captured"* ]] || fail "s's echoes flooded to p2: $flooded"
+	[ "$((echoed * 10))" -ge "$((sent * 9))" ] || fail "only $echoed of $sent echoes reached c"
+	# The first datagram of each epoch (256 ms) goes through the bridge.
+	[ "$((rx * 4))" -lt "$sent" ] ||
+		fail "br-lan received $rx packets through the bridge: p1 did not take the stream"
 }
 
 @test "bridge: frames identical with fastpath on and off" {
@@ -303,7 +365,7 @@ wait_7301_offloaded() {
 }
 
 @test "bridge: c moves behind p2 during a transfer (FDB move), the fast path follows it" {
-	local c0_rx c1_rx
+	local c0_rx c1_rx rx fast
 	c nft -f - <<-EOF
 	table netdev fp52 {
 		counter c0 {}
@@ -318,15 +380,24 @@ wait_7301_offloaded() {
 	wait_fast
 	c0_rx=$(stream_rx_at c0)
 	c1_rx=$(stream_rx_at c1)
+	rx=$(br_lan_rx)
+	fast=$(fp_dev_count br-lan rx_packets)
 	wait_fast
 	wait_fast
 	c0_rx=$(($(stream_rx_at c0) - c0_rx))
 	c1_rx=$(($(stream_rx_at c1) - c1_rx))
+	rx=$(($(br_lan_rx) - rx))
+	fast=$(($(fp_dev_count br-lan rx_packets) - fast))
 	stream_end "the move"
 	c nft delete table netdev fp52
-	echo "# after the move: $c1_rx stream segments to c through p2, $c0_rx through p1" >&3
+	echo "# after the move: $c1_rx stream segments to c through p2, $c0_rx through p1; from c, br-lan received $fast on the fast path, $rx through the bridge" >&3
 	[ "$c1_rx" -ge 30 ] || fail "only $c1_rx stream segments reached c through p2"
 	[ "$c0_rx" -le 2 ] || fail "$c0_rx stream segments still went to c through p1"
+	# c's segments are taken on p2 now, the bridge has seen them there.
+	[ "$((rx * 4))" -lt "$fast" ] ||
+		fail "br-lan received $rx packets through the bridge: p2 did not take the stream"
+	run -0 bridge -n "$NS_R" fdb show br br-lan dev p2
+	assert_output --partial "$C_MAC "
 }
 
 @test "bridge: p2 removed during a transfer through it, acceleration resumes on p1" {
@@ -449,6 +520,7 @@ hairpin_stream() {
 }
 
 @test "bridge: vlan_filtering, c untagged on p1, h tagged (VLAN 20) on p2: >= 90% on the fast path" {
+	local rx
 	ip -n "$NS_R" -b - <<-EOF
 	link set br-lan type bridge vlan_filtering 1
 	link add link br-lan name br-lan.20 type vlan id 20
@@ -470,7 +542,12 @@ hairpin_stream() {
 	in_ns "$NS_H" ping -q -c1 -W5 10.0.2.2 >/dev/null || fail "s not reachable over VLAN 20"
 	run -0 fp_dev_json br-lan.20
 	jq -e '.xmit_mode == "direct"' <<<"$output"
+	# The bridge may tag or drop what p1 receives: all of it goes through.
+	rx=$(br_lan_rx)
 	transfer_via br-lan r1 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
+	rx=$(($(br_lan_rx) - rx))
+	echo "# br-lan received $rx packets through the bridge" >&3
+	[ "$rx" -ge 1000 ] || fail "br-lan received only $rx packets through the bridge"
 	NS_C=$NS_H transfer_via br-lan.20 r1 tcp_transfer_c2s "$BATS_FILE_TMPDIR/payload"
 	NS_C=$NS_H transfer_via r1 br-lan.20 tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload"
 }

@@ -20,24 +20,25 @@
  * that does not forward fails, as the bridge would drop.
  *
  * Ingress: VLAN devices and bridges are hooked themselves (the stack has
- * untagged the frame, or passed it through the bridge, by then).  An
- * enabled bridge's ports are hooked too: a frame addressed to the bridge,
- * which the bridge would pass up to it untouched (fp_br_port_direct()),
- * is forwarded there if the bridge device's hook would forward it and the
- * bridge has seen its direction arrive on this port in this epoch; any
- * other is left to the bridge, quietly (fp_rx_flow()), for the bridge
- * device's hook to handle and count.  The first packet of each epoch
- * thus goes through the bridge, which keeps its FDB entry for the source
- * fresh, and moves it when the source moves to another port: the bridge
- * device's hook notes the port it came through (fp_port_seen_by_bridge()).
- * The bridge device's receive counters and taps miss the packets taken on
- * a port, as an upper device's do.  A PPPoE
+ * untagged the frame, or passed it through the bridge, by then).  A PPPoE
  * session's frames would go through the PPPoE socket and a second pass
  * through the backlog before the PPP device's hook sees them: they are
  * matched on the device the session runs over instead (on a VLAN device's
  * Ethernet device, by tag, sparing the VLAN device's receive round too),
  * decapsulated there, and put back exactly as they came when the fast path
  * leaves them.
+ *
+ * An enabled bridge's ports are hooked too: a frame addressed to the bridge,
+ * which the bridge would pass up to it untouched (fp_br_port_direct()), is
+ * forwarded there if the bridge device's hook would forward it and the
+ * bridge has seen its direction arrive on this port in this epoch; any other
+ * is left to the bridge, quietly (fp_rx_flow()), for the bridge device's
+ * hook to handle and count.  The first packet of each epoch thus goes
+ * through the bridge, which keeps its FDB entry for the source fresh, and
+ * moves it when the source moves to another port: the bridge device's hook
+ * notes the port it came through (fp_port_seen_by_bridge()).  The bridge
+ * device's receive counters and taps miss the packets taken on a port, as an
+ * upper device's do.
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>

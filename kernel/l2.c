@@ -630,6 +630,7 @@ struct fp_br_port {
 	struct fp_dev *fpd;		/* the bridge's: unhooked before it goes */
 	struct net_device *br;		/* fpd's device, the bridge */
 	u8 id;				/* among fpd's ports: fp_flow_port.id */
+	/* NULL: a kernel without VLAN filtering */
 	bool (*vlan_enabled)(const struct net_device *dev);
 	bool (*flag_is_set)(const struct net_device *dev, unsigned long flag);
 };
@@ -741,6 +742,11 @@ static void fp_br_port_add(struct fp_dev *fpd, struct net_device *dev)
 	}
 #if IS_ENABLED(CONFIG_BRIDGE_VLAN_FILTERING)
 	port->vlan_enabled = symbol_get(br_vlan_enabled);
+	if (!port->vlan_enabled) {
+		symbol_put(br_port_flag_is_set);
+		kfree(port);
+		goto warn;
+	}
 #endif
 	port->fpd = fpd;
 	port->br = fpd->dev;

@@ -635,17 +635,21 @@ struct fp_br_port {
 	bool (*flag_is_set)(const struct net_device *dev, unsigned long flag);
 };
 
+/*
+ * Port flags with which the bridge may drop a frame (a locked port) or tag
+ * it (VLAN tunnel: by the tunnel id of a frame from a collect_md port).
+ */
 #ifdef BR_PORT_MAB			/* 6.2 */
-#define FP_BR_PORT_LOCKED	(BR_PORT_LOCKED | BR_PORT_MAB)
+#define FP_BR_PORT_FLAGS	(BR_PORT_LOCKED | BR_PORT_MAB | BR_VLAN_TUNNEL)
 #else
-#define FP_BR_PORT_LOCKED	BR_PORT_LOCKED
+#define FP_BR_PORT_FLAGS	(BR_PORT_LOCKED | BR_VLAN_TUNNEL)
 #endif
 
 /*
  * Would the bridge pass this frame, addressed to it, up to its device
  * untouched but for pkt_type, and only that: its port forwarding, no VLAN
- * filtering (which may tag or drop it), no locked port (which may drop
- * it), no bridge netfilter (br_netfilter among them), and then no receive
+ * filtering (which may tag or drop it), no locked or VLAN tunnel port
+ * (FP_BR_PORT_FLAGS), no bridge netfilter (br_netfilter among them), and then no receive
  * on the bridge device other than fastpath's own hook?  The bridge learns
  * the source on the way: fp_port_seen_by_bridge() keeps that going.  And
  * are there no others' netdev ingress hooks on the port, which a hook of
@@ -673,7 +677,7 @@ static bool fp_br_port_direct(const struct fp_br_port *port,
 		return false;
 #endif
 	if ((port->vlan_enabled && port->vlan_enabled(br)) ||
-	    port->flag_is_set(port->dev, FP_BR_PORT_LOCKED))
+	    port->flag_is_set(port->dev, FP_BR_PORT_FLAGS))
 		return false;
 	return !fp_rx_foreign(br) &&
 	       !fp_nf_ingress_foreign(port->dev);

@@ -397,8 +397,6 @@ wait_7301_offloaded() {
 	# c's segments are taken on p2 now, the bridge has seen them there.
 	[ "$((rx * 4))" -lt "$fast" ] ||
 		fail "br-lan received $rx packets through the bridge: p2 did not take the stream"
-	run -0 bridge -n "$NS_R" fdb show br br-lan dev p2
-	assert_output --partial "$C_MAC "
 }
 
 @test "bridge: p2 removed during a transfer through it, acceleration resumes on p1" {

@@ -13,6 +13,8 @@
  * it takes header pointers and whether the L4 checksum is CHECKSUM_PARTIAL,
  * never the skb.
  */
+#include <linux/etherdevice.h>
+#include <linux/hash.h>
 #include <linux/if_vlan.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -39,24 +41,14 @@ unsigned int fp_rx(struct fp_dev *fpd, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-unsigned int fp_ingress(void *priv, struct sk_buff *skb,
-			const struct nf_hook_state *state)
-{
-	struct fp_dev *fpd = priv;
-	enum fp_exception exc;
-
-	if (fp_rx(fpd, skb, &exc, 0) == NF_STOLEN)
-		return NF_STOLEN;
-	return fp_exception(fpd->fpn, fpd, exc);
-}
-
 /*
  * The last packet a bridge port hook of this CPU passed on to its bridge,
  * which hands it to the bridge's own hook in the same call, unless it
- * drops it or RPS queues it to another CPU: every frame addressed to the
- * bridge leaves a note, a stale one is only trusted for the skb and the
- * bridge it names, and what it leads to lasts an epoch at most
- * (fp_port_may()).
+ * drops it or RPS on the bridge device queues it to another CPU (then the
+ * ports take nothing).  Every frame addressed to the bridge leaves a
+ * note, the bridge's hook forgets it whatever it does with its packet,
+ * and a stale one is only trusted for the skb and the bridge it names:
+ * what a mistaken one leads to lasts an epoch at most (fp_port_may()).
  */
 struct fp_port_seen {
 	const struct sk_buff *skb;
@@ -65,6 +57,20 @@ struct fp_port_seen {
 };
 
 static DEFINE_PER_CPU(struct fp_port_seen, fp_port_seen);
+
+unsigned int fp_ingress(void *priv, struct sk_buff *skb,
+			const struct nf_hook_state *state)
+{
+	struct fp_dev *fpd = priv;
+	enum fp_exception exc;
+	unsigned int verdict;
+
+	verdict = fp_rx(fpd, skb, &exc, 0);
+	this_cpu_write(fp_port_seen.skb, NULL);
+	if (verdict == NF_STOLEN)
+		return NF_STOLEN;
+	return fp_exception(fpd->fpn, fpd, exc);
+}
 
 void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
 		  int port)
@@ -76,11 +82,24 @@ void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
 	n->port = port;
 }
 
-/* The bridge's epoch now: epochs of 2^shift jiffies, numbered mod 256. */
-static u8 fp_port_epoch(const struct fp_dev *fpd, unsigned int *shift)
+/*
+ * What a direction's packet on bridge port port must match to skip the
+ * bridge (fp_flow.port): the port, above it the sum of the bridge's epoch
+ * now (2^shift jiffies, numbered mod 256), of the netns's FDB generation
+ * (an FDB entry learned, moved or deleted anywhere sends every direction
+ * through the bridge again) and of a hash of the source MAC (a new source
+ * behind the same addresses must be learned too).  A change that leaves
+ * the sum the same (1 in 256) is learned an epoch late.
+ */
+static u16 fp_port_tag(const struct fp_dev *fpd, const struct sk_buff *skb,
+		       int port, unsigned int *shift)
 {
+	u8 tag;
+
 	*shift = READ_ONCE(fpd->br_epoch_shift);
-	return jiffies >> *shift;
+	tag = (jiffies >> *shift) + READ_ONCE(fpd->fpn->br_fdb_gen) +
+	      hash_64(ether_addr_to_u64(eth_hdr(skb)->h_source), 8);
+	return tag << 8 | port;
 }
 
 /*
@@ -92,38 +111,33 @@ static u8 fp_port_epoch(const struct fp_dev *fpd, unsigned int *shift)
 static void fp_port_seen_by_bridge(const struct fp_dev *fpd, struct fp_dir *d,
 				   const struct sk_buff *skb)
 {
-	struct fp_port_seen *n = this_cpu_ptr(&fp_port_seen);
-	struct fp_flow_port *p;
+	const struct fp_port_seen *n = this_cpu_ptr(&fp_port_seen);
+	u16 *p = &fp_dir_flow(d)->port[d->index];
 	unsigned int shift;
-	u8 epoch;
+	u16 tag;
 
 	if (likely(n->skb != skb) || n->fpd != fpd)
 		return;
-	n->skb = NULL;
-	p = &fp_dir_flow(d)->port[d->index];
-	epoch = fp_port_epoch(fpd, &shift);
-	if (READ_ONCE(p->id) != n->port)
-		WRITE_ONCE(p->id, n->port);
-	if (READ_ONCE(p->epoch) != epoch)
-		WRITE_ONCE(p->epoch, epoch);
+	tag = fp_port_tag(fpd, skb, n->port, &shift);
+	if (READ_ONCE(*p) != tag)
+		WRITE_ONCE(*p, tag);
 }
 
 /*
  * May d's packet on bridge port port skip the bridge?  Only if the bridge
- * saw one of its packets arrive there in this epoch: the first of each
- * epoch goes through it, so that it refreshes (or moves) the source's
- * FDB entry at least every two epochs (l2.c sizes them) while they flow.
- * The epoch number wraps: a direction idle for an epoch goes through the
- * bridge first.
+ * saw one of its packets from the same source arrive there in this epoch,
+ * with no FDB change since: the first of each epoch goes through it, so
+ * that it refreshes (or moves) the source's FDB entry at least every two
+ * epochs (l2.c sizes them) while they flow.  The epoch number wraps: a
+ * direction idle for an epoch goes through the bridge first.
  */
 static bool fp_port_may(const struct fp_dev *fpd, const struct fp_dir *d,
-			int port)
+			const struct sk_buff *skb, int port)
 {
-	const struct fp_flow_port *p = &fp_dir_flow(d)->port[d->index];
 	unsigned int shift;
-	u8 epoch = fp_port_epoch(fpd, &shift);
+	u16 tag = fp_port_tag(fpd, skb, port, &shift);
 
-	return READ_ONCE(p->id) == port && READ_ONCE(p->epoch) == epoch &&
+	return READ_ONCE(fp_dir_flow(d)->port[d->index]) == tag &&
 	       time_before(jiffies, READ_ONCE(d->last_used) + (1UL << shift));
 }
 
@@ -218,7 +232,7 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		*exc = FP_EXC_NO_FLOW;
 		return NULL;
 	}
-	if (port && !fp_port_may(fpd, d, port)) {
+	if (port && !fp_port_may(fpd, d, skb, port)) {
 		*exc = FP_EXC_COUNT;
 		return NULL;
 	}
@@ -290,6 +304,12 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		return NULL;
 	}
 	if (port) {
+		/* Link-layer padding, left on for the bridge until here. */
+		if (unlikely(rx->len < skb->len) &&
+		    pskb_trim_rcsum(skb, rx->len)) {
+			*exc = FP_EXC_COUNT;
+			return NULL;
+		}
 		/*
 		 * As the bridge's pass to fpd's device leaves it: received
 		 * there, and no longer marked as forwarded by a switch.

@@ -213,14 +213,12 @@ struct fp_flow {
 	u32 notified_packets;		/* for FLOW_STATS_NTF, low 32 bits */
 	/*
 	 * Per direction (by index): the bridge port (l2.c) its packets were
-	 * last seen arriving on by the bridge, and in which of the bridge's
-	 * epochs (fp_dev.br_epoch_shift).  Written by packets that came
-	 * through the bridge and were forwarded by the bridge's hook.
+	 * last seen arriving on by the bridge (low byte, 0: none), and a tag
+	 * of when and from which source (fp_port_tag()).  Written whole by
+	 * packets that came through the bridge and were forwarded by the
+	 * bridge's hook.
 	 */
-	struct fp_flow_port {
-		u8 id;			/* 0: none */
-		u8 epoch;
-	} port[IP_CT_DIR_MAX];
+	u16 port[IP_CT_DIR_MAX];
 	struct rcu_head rcu;
 };
 
@@ -381,6 +379,7 @@ struct fp_net {
 	unsigned long gc_began;		/* jiffies: the GC's last pass began */
 	/* l2.c: forwarding bridge ports, bridges without MST */
 	struct xarray br_fwd;		/* a flag by ifindex: RTNL, RCU readers */
+	u8 br_fdb_gen;			/* bumped by every FDB change reported */
 	struct work_struct br_reread;	/* the bridges' MST modes, read again */
 };
 

@@ -66,9 +66,9 @@ unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	rx.dsfield = iph->tos & ~INET_ECN_MASK;
 	/*
 	 * Link-layer padding is not part of the packet.  A bridge port
-	 * leaves a padded frame whole to the bridge, which counts it so.
+	 * trims it only once the packet is taken (fp_rx_flow()).
 	 */
-	if (unlikely(rx.len < skb->len) && (port || pskb_trim_rcsum(skb, rx.len)))
+	if (unlikely(rx.len < skb->len) && !port && pskb_trim_rcsum(skb, rx.len))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);
 
 	d = fp_rx_flow(fpn, fpd, skb, &rx, exc, port);

@@ -78,7 +78,7 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	rx.ttl = ip6h->hop_limit;
 	rx.dsfield = ipv6_get_dsfield(ip6h) & ~INET_ECN_MASK;
 	/* Padding: as IPv4 does. */
-	if (unlikely(rx.len < skb->len) && (port || pskb_trim_rcsum(skb, rx.len)))
+	if (unlikely(rx.len < skb->len) && !port && pskb_trim_rcsum(skb, rx.len))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);
 
 	d = fp_rx_flow(fpn, fpd, skb, &rx, exc, port);

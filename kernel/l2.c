@@ -161,14 +161,15 @@ void fp_br_dev_event(struct fp_net *fpn, struct net_device *dev,
  * quarter of its ageing time, so that its FDB entries for the sources of
  * flowing directions are refreshed every half of it, and at most half a
  * second, so that they are every second, half the shortest forward delay,
- * which is how long entries last during an STP topology change.  An
- * ageing time of 0 (entries go at once) gives epochs of a jiffy.
+ * which is how long entries last during an STP topology change.
  */
 static u8 fp_br_epoch_shift(clock_t ageing)
 {
-	unsigned long t = min_t(unsigned long, clock_t_to_jiffies(ageing) / 4,
-				HZ / 2);
+	unsigned long t = HZ / 2;
 
+	/* 0: the bridge learns nothing, and floods. */
+	if (ageing)
+		t = min(t, clock_t_to_jiffies(ageing) / 4);
 	return t ? ilog2(t) : 0;
 }
 
@@ -649,8 +650,9 @@ struct fp_br_port {
  * Would the bridge pass this frame, addressed to it, up to its device
  * untouched but for pkt_type, and only that: its port forwarding, no VLAN
  * filtering (which may tag or drop it), no locked or VLAN tunnel port
- * (FP_BR_PORT_FLAGS), no bridge netfilter (br_netfilter among them), and then no receive
- * on the bridge device other than fastpath's own hook?  The bridge learns
+ * (FP_BR_PORT_FLAGS), no bridge netfilter (br_netfilter among them), and
+ * then no receive on the bridge device other than fastpath's own hook,
+ * nor a tap (tcpdump on the bridge sees every packet)?  The bridge learns
  * the source on the way: fp_port_seen_by_bridge() keeps that going.  And
  * are there no others' netdev ingress hooks on the port, which a hook of
  * a higher priority than fastpath's would miss?
@@ -679,14 +681,15 @@ static bool fp_br_port_direct(const struct fp_br_port *port,
 	if ((port->vlan_enabled && port->vlan_enabled(br)) ||
 	    port->flag_is_set(port->dev, FP_BR_PORT_FLAGS))
 		return false;
-	return !fp_rx_foreign(br) &&
+	return !fp_rx_foreign(br) && list_empty(&br->ptype_all) &&
 	       !fp_nf_ingress_foreign(port->dev);
 }
 
 /*
- * Netdev ingress of a bridge port.  Anything not forwarded is left as it
- * came, uncounted, for the bridge and the bridge device's hook, with a
- * note of the port it came through (0: one that cannot take it).
+ * Netdev ingress of a bridge port.  Anything not forwarded is left to the
+ * bridge and the bridge device's hook, uncounted and unchanged (its head
+ * may have been made writable), with a note of the port it came through
+ * (0: one that cannot take it).
  */
 static unsigned int fp_br_port_ingress(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
@@ -695,7 +698,9 @@ static unsigned int fp_br_port_ingress(void *priv, struct sk_buff *skb,
 	u8 pkt_type = skb->pkt_type;
 	enum fp_exception exc;
 
-	if (!ether_addr_equal(eth_hdr(skb)->h_dest, port->br->dev_addr))
+	if ((skb->protocol != htons(ETH_P_IP) &&
+	     skb->protocol != htons(ETH_P_IPV6)) ||
+	    !ether_addr_equal(eth_hdr(skb)->h_dest, port->br->dev_addr))
 		return NF_ACCEPT;
 	if (!fp_br_port_direct(port, skb)) {
 		fp_port_note(port->fpd, skb, 0);

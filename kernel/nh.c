@@ -318,6 +318,11 @@ static int fp_nh_switchdev_event(struct notifier_block *nb,
 	    event != SWITCHDEV_FDB_DEL_TO_DEVICE)
 		return NOTIFY_DONE;
 	fpn = fp_pernet(dev_net(dev));
+	/*
+	 * The bridge ports take nothing more before the bridge has seen a
+	 * packet again (fp_port_tag()).  Racing bumps may count as one.
+	 */
+	WRITE_ONCE(fpn->br_fdb_gen, fpn->br_fdb_gen + 1);
 	if (!list_empty(&fpn->nhs))
 		queue_work(system_power_efficient_wq, &fpn->nh_refresh);
 	return NOTIFY_DONE;

@@ -311,7 +311,7 @@ capture_stop() {
 	pid=$(cat "$1.pid")
 	kill -INT "$pid"
 	wait "$pid" || true
-	grep "packets captured" "$1.log"
+	grep -E "packets? captured" "$1.log"
 }
 
 # Wait until the fast path forwarded 50 more packets.

@@ -295,6 +295,8 @@ netns_rx_packets() {
 # $4 (default: IPv4 TCP and UDP; "" for every frame).
 capture_start() {
 	local ns=$1 dev=$2 file=$3 filter=${4-ip and (udp or tcp)} i
+	# Before tcpdump's shell opens it: the loop below may read it first.
+	: >"$file.log"
 	ip netns exec "$ns" tcpdump -i "$dev" -n -U --immediate-mode -s 0 -w "$file" "$filter" \
 		2>"$file.log" 3>&- &
 	echo $! >"$file.pid"

@@ -92,14 +92,7 @@ static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
 	struct fp_net *fpn = fpd->fpn;
 	int err;
 
-	fpd->ops = (struct nf_hook_ops) {
-		.hook = fp_ingress,
-		.priv = fpd,
-		.pf = NFPROTO_NETDEV,
-		.hooknum = NF_NETDEV_INGRESS,
-		.priority = FP_INGRESS_PRIORITY,
-		.dev = dev,
-	};
+	fpd->ops = fp_ingress_ops(fp_ingress, fpd, dev);
 	err = nf_register_net_hook(dev_net(dev), &fpd->ops);
 	if (err)
 		return err;

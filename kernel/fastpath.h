@@ -739,8 +739,22 @@ void fp_xfrm_watch_init(void);
 void fp_xfrm_watch_exit(void);
 
 /* dev.c: callers of enable/disable/disable_all hold RTNL */
-/* Netdev ingress hooks: after the filters at the default priority 0. */
-#define FP_INGRESS_PRIORITY	1
+/*
+ * A netdev ingress hook of fastpath's on dev: after the filters at the
+ * default priority 0.
+ */
+static inline struct nf_hook_ops fp_ingress_ops(nf_hookfn *hook, void *priv,
+						struct net_device *dev)
+{
+	return (struct nf_hook_ops) {
+		.hook = hook,
+		.priv = priv,
+		.pf = NFPROTO_NETDEV,
+		.hooknum = NF_NETDEV_INGRESS,
+		.priority = 1,
+		.dev = dev,
+	};
+}
 int fp_dev_enable(struct fp_net *fpn, const char *name,
 		  struct netlink_ext_ack *extack);
 int fp_dev_disable(struct fp_net *fpn, const char *name,

@@ -761,14 +761,7 @@ static void fp_br_port_add(struct fp_dev *fpd, struct net_device *dev)
 	port->br = fpd->dev;
 	port->dev = dev;
 	netdev_hold(dev, &port->tracker, GFP_KERNEL);
-	port->ops = (struct nf_hook_ops) {
-		.hook = fp_br_port_ingress,
-		.priv = port,
-		.pf = NFPROTO_NETDEV,
-		.hooknum = NF_NETDEV_INGRESS,
-		.priority = FP_INGRESS_PRIORITY,
-		.dev = dev,
-	};
+	port->ops = fp_ingress_ops(fp_br_port_ingress, port, dev);
 	if (nf_register_net_hook(dev_net(dev), &port->ops)) {
 		fp_br_port_free(port);
 		goto warn;
@@ -991,14 +984,7 @@ void fp_pppoe_attach(struct fp_dev *fpd)
 	netdev_hold(lower, &s->tracker, GFP_ATOMIC);
 	rcu_read_unlock();
 
-	s->ops = (struct nf_hook_ops) {
-		.hook = fp_pppoe_ingress,
-		.priv = fpd,
-		.pf = NFPROTO_NETDEV,
-		.hooknum = NF_NETDEV_INGRESS,
-		.priority = FP_INGRESS_PRIORITY,
-		.dev = lower,
-	};
+	s->ops = fp_ingress_ops(fp_pppoe_ingress, fpd, lower);
 	if (nf_register_net_hook(dev_net(lower), &s->ops)) {
 		netdev_put(lower, &s->tracker);
 		netdev_put(s->vlan, &s->vlan_tracker);

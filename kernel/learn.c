@@ -240,6 +240,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	enum ip_conntrack_dir dir;
 	const struct fp_probe *probe;
 	enum fastpath_why ct_why;
+	struct fp_dev *in_fpd;
 	struct fp_learned l;
 	struct nf_conn *ct;
 	bool verified;
@@ -256,14 +257,16 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	ct_why = fp_ct_why(ct);
 	if (fp_why_passing(ct_why))
 		return NF_ACCEPT;
-	memset(&l, 0, sizeof(l));
-	l.in_fpd = fp_dev_find(fpn, skb->skb_iif);
-	if (!l.in_fpd)
+	in_fpd = fp_dev_find(fpn, skb->skb_iif);
+	if (!in_fpd)
 		return NF_ACCEPT;
 	dir = CTINFO2DIR(ctinfo);
+	/* Before the work below: every packet of a refused direction asks. */
 	if (!fp_flow_learn_needed(fpn, ct, dir))
 		return NF_ACCEPT;
 
+	memset(&l, 0, sizeof(l));
+	l.in_fpd = in_fpd;
 	fp_dir_set_tuple(&l.tmpl, ct, dir);
 	l.tmpl.key.iif = skb->skb_iif;
 	l.tmpl.dst = skb_dst(skb);

@@ -54,6 +54,7 @@ struct fp_port_seen {
 	const struct sk_buff *skb;
 	const struct fp_dev *fpd;
 	int port;
+	u8 fdb_gen;		/* before the bridge learned from it */
 };
 
 static DEFINE_PER_CPU(struct fp_port_seen, fp_port_seen);
@@ -80,6 +81,7 @@ void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
 	n->skb = skb;
 	n->fpd = fpd;
 	n->port = port;
+	n->fdb_gen = READ_ONCE(fpd->fpn->br_fdb_gen);
 }
 
 /*
@@ -92,12 +94,12 @@ void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
  * the sum the same (1 in 256) is learned an epoch late.
  */
 static u16 fp_port_tag(const struct fp_dev *fpd, const struct sk_buff *skb,
-		       int port, unsigned int *shift)
+		       int port, u8 fdb_gen, unsigned int *shift)
 {
 	u8 tag;
 
 	*shift = READ_ONCE(fpd->br_epoch_shift);
-	tag = (jiffies >> *shift) + READ_ONCE(fpd->fpn->br_fdb_gen) +
+	tag = (jiffies >> *shift) + fdb_gen +
 	      hash_64(ether_addr_to_u64(eth_hdr(skb)->h_source), 8);
 	return tag << 8 | port;
 }
@@ -118,7 +120,11 @@ static void fp_port_seen_by_bridge(const struct fp_dev *fpd, struct fp_dir *d,
 
 	if (likely(n->skb != skb) || n->fpd != fpd)
 		return;
-	tag = fp_port_tag(fpd, skb, n->port, &shift);
+	/*
+	 * The generation the port saw: an FDB change between the bridge's
+	 * learning and here must not count as seen.
+	 */
+	tag = fp_port_tag(fpd, skb, n->port, n->fdb_gen, &shift);
 	if (READ_ONCE(*p) != tag)
 		WRITE_ONCE(*p, tag);
 }
@@ -135,7 +141,8 @@ static bool fp_port_may(const struct fp_dev *fpd, const struct fp_dir *d,
 			const struct sk_buff *skb, int port)
 {
 	unsigned int shift;
-	u16 tag = fp_port_tag(fpd, skb, port, &shift);
+	u16 tag = fp_port_tag(fpd, skb, port,
+			      READ_ONCE(fpd->fpn->br_fdb_gen), &shift);
 
 	return READ_ONCE(fp_dir_flow(d)->port[d->index]) == tag &&
 	       time_before(jiffies, READ_ONCE(d->last_used) + (1UL << shift));
@@ -208,10 +215,13 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	u32 hold;
 
 	/*
-	 * A partial checksum must be this L4 header's: the incremental
-	 * updates below assume its check field holds the pseudo-header sum.
+	 * The L4 header within the packet, not in a bridge port's padding
+	 * (trimmed below); a partial checksum must be this L4 header's: the
+	 * incremental updates below assume its check field holds the
+	 * pseudo-header sum.
 	 */
-	if (unlikely(!pskb_may_pull(skb, rx->thoff + l4len) ||
+	if (unlikely(rx->len < rx->thoff + l4len ||
+		     !pskb_may_pull(skb, rx->thoff + l4len) ||
 		     (skb->ip_summed == CHECKSUM_PARTIAL &&
 		      skb_checksum_start_offset(skb) != rx->thoff))) {
 		*exc = FP_EXC_BAD_HEADER;
@@ -307,6 +317,8 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		/* Link-layer padding, left on for the bridge until here. */
 		if (unlikely(rx->len < skb->len) &&
 		    pskb_trim_rcsum(skb, rx->len)) {
+			/* It may have taken the padding out of the sum. */
+			skb->ip_summed = CHECKSUM_NONE;
 			*exc = FP_EXC_COUNT;
 			return NULL;
 		}

@@ -630,7 +630,7 @@ struct fp_br_port {
 	struct nf_hook_ops ops;
 	struct fp_dev *fpd;		/* the bridge's: unhooked before it goes */
 	struct net_device *br;		/* fpd's device, the bridge */
-	u8 id;				/* among fpd's ports: fp_flow_port.id */
+	u8 id;				/* fp_flow.port's low byte */
 	/* NULL: a kernel without VLAN filtering */
 	bool (*vlan_enabled)(const struct net_device *dev);
 	bool (*flag_is_set)(const struct net_device *dev, unsigned long flag);

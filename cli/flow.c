@@ -191,7 +191,7 @@ static const struct filter_mode flush_mode = {
 	TUPLE_KEYS | BIT(F_DEV)
 };
 static const struct filter_mode get_mode = {
-	"flow get", FASTPATH_CMD_FLOW_GET, false, true, TUPLE_KEYS
+	"flow get", FASTPATH_CMD_FLOW_GET, false, true, TUPLE_KEYS | BIT(F_ZONE)
 };
 static const struct filter_mode explain_mode = {
 	"flow explain", FASTPATH_CMD_FLOW_EXPLAIN, false, true,
@@ -390,7 +390,8 @@ static int flow_flush(int argc, char **argv)
 const struct fp_cmd flow_cmds[] = {
 	{ "show", flow_show, FILTERS },
 	{ "get", flow_get,
-	  "[ family { 4 | 6 } ] proto { tcp | udp } src ADDR dst ADDR sport N dport N" },
+	  "[ family { 4 | 6 } ] proto { tcp | udp } src ADDR dst ADDR sport N dport N\n"
+	  "[ zone N ]" },
 	{ "flush", flow_flush, FILTERS },
 	{ "explain", flow_explain,
 	  "[ family { 4 | 6 } ] proto { tcp | udp } src ADDR dst ADDR sport N dport N\n"

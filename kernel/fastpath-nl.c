@@ -57,13 +57,14 @@ static const struct nla_policy fastpath_rule_del_nl_policy[FASTPATH_A_RULE_PREF 
 };
 
 /* FASTPATH_CMD_FLOW_GET - do */
-static const struct nla_policy fastpath_flow_get_do_nl_policy[FASTPATH_A_FLOW_DPORT + 1] = {
+static const struct nla_policy fastpath_flow_get_do_nl_policy[FASTPATH_A_FLOW_ZONE + 1] = {
 	[FASTPATH_A_FLOW_FAMILY] = { .type = NLA_U8, },
 	[FASTPATH_A_FLOW_PROTO] = { .type = NLA_U8, },
 	[FASTPATH_A_FLOW_SRC] = { .type = NLA_BINARY, },
 	[FASTPATH_A_FLOW_DST] = { .type = NLA_BINARY, },
 	[FASTPATH_A_FLOW_SPORT] = { .type = NLA_U16, },
 	[FASTPATH_A_FLOW_DPORT] = { .type = NLA_U16, },
+	[FASTPATH_A_FLOW_ZONE] = { .type = NLA_U16, },
 };
 
 /* FASTPATH_CMD_FLOW_GET - dump */
@@ -173,7 +174,7 @@ const struct genl_split_ops fastpath_nl_ops[16] = {
 		.cmd		= FASTPATH_CMD_FLOW_GET,
 		.doit		= fastpath_nl_flow_get_doit,
 		.policy		= fastpath_flow_get_do_nl_policy,
-		.maxattr	= FASTPATH_A_FLOW_DPORT,
+		.maxattr	= FASTPATH_A_FLOW_ZONE,
 		.flags		= GENL_UNS_ADMIN_PERM | GENL_CMD_CAP_DO,
 	},
 	{

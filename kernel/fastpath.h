@@ -437,9 +437,11 @@ static inline struct fp_dir *fp_flow_lookup(struct fp_net *fpn,
 struct fp_flow *fp_flow_find_ct(struct fp_net *fpn, const struct nf_conn *ct);
 /*
  * RCU read side.  The flow with an offloaded direction, one of whose
- * directions has this received tuple (key->iif ignored); NULL if none.
+ * directions has this received tuple (key->iif ignored) in conntrack zone
+ * zone; NULL if none.
  */
-struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key_any_iif);
+struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key_any_iif,
+				   u16 zone);
 /*
  * RCU read side.  The flow with an offloaded direction with the lowest
  * id >= *id, which is stored in *id; NULL after the last one.  Continue

@@ -483,15 +483,18 @@ struct fp_flow *fp_flow_next(struct fp_net *fpn, unsigned long *id)
 	return NULL;
 }
 
-struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key)
+struct fp_flow *fp_flow_find_tuple(struct fp_net *fpn, const struct fp_key *key,
+				   u16 zone_id)
 {
 	struct nf_conntrack_tuple tuple = fp_key_ct_tuple(key);
 	struct nf_conntrack_tuple_hash *h;
+	struct nf_conntrack_zone zone;
 	struct fp_flow *flow;
 	struct nf_conn *ct;
 
 	/* Conntrack's own index finds the entry in either direction. */
-	h = nf_conntrack_find_get(fpn->net, &nf_ct_zone_dflt, &tuple);
+	nf_ct_zone_init(&zone, zone_id, NF_CT_DEFAULT_ZONE_DIR, 0);
+	h = nf_conntrack_find_get(fpn->net, &zone, &tuple);
 	if (!h)
 		return NULL;
 	ct = nf_ct_tuplehash_to_ctrack(h);

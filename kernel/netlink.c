@@ -797,6 +797,14 @@ static int fp_nl_get_tuple(struct genl_info *info, struct fp_key *key)
 	return 0;
 }
 
+/* The conntrack zone a lookup by tuple asks for: the default one, 0. */
+static u16 fp_nl_zone(const struct genl_info *info)
+{
+	const struct nlattr *attr = info->attrs[FASTPATH_A_FLOW_ZONE];
+
+	return attr ? nla_get_u16(attr) : 0;
+}
+
 int fastpath_nl_flow_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
@@ -814,7 +822,7 @@ int fastpath_nl_flow_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 
 	rcu_read_lock();
-	flow = fp_flow_find_tuple(fpn, &key);
+	flow = fp_flow_find_tuple(fpn, &key, fp_nl_zone(info));
 	if (flow) {
 		err = fp_nl_flow_fill(msg, flow, 0);
 	} else {
@@ -1031,7 +1039,6 @@ static int fp_nl_explain_dir_fill(struct sk_buff *skb, int type, u8 family,
 int fastpath_nl_flow_explain_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct fp_net *fpn = fp_pernet(genl_info_net(info));
-	struct nlattr **tb = info->attrs;
 	struct fp_explain *ex;
 	struct fp_key key = {};
 	struct sk_buff *msg;
@@ -1044,10 +1051,7 @@ int fastpath_nl_flow_explain_doit(struct sk_buff *skb, struct genl_info *info)
 	ex = kmalloc(sizeof(*ex), GFP_KERNEL);
 	if (!ex)
 		return -ENOMEM;
-	err = fp_explain(fpn, &key,
-			 tb[FASTPATH_A_FLOW_ZONE] ?
-			 nla_get_u16(tb[FASTPATH_A_FLOW_ZONE]) : 0,
-			 ex, info->extack);
+	err = fp_explain(fpn, &key, fp_nl_zone(info), ex, info->extack);
 	if (err)
 		goto out;
 	msg = fp_nl_reply_new(info, &hdr);

@@ -176,7 +176,7 @@ bad() {
 	flow show family 6 dev lo src fd00::/16 dst fd00::1 proto udp sport 1 dport 2
 	flow show src any dst default
 	flow get proto tcp src 10.0.0.1 dst 10.0.0.2 sport 1 dport 2
-	flow get family 6 proto udp src fd00::1 dst fd00::2 sport 1 dport 2
+	flow get family 6 proto udp src fd00::1 dst fd00::2 sport 1 dport 2 zone 7
 	flow flush
 	flow flush proto udp
 	flow explain proto tcp src 10.0.0.1 dst 10.0.0.2 sport 1 dport 2
@@ -363,6 +363,7 @@ bad() {
 	bad 2 'iif : invalid device name (1-15 characters)' rule add iif '' action bypass
 	bad 2 'oif : invalid device name (1-15 characters)' rule add oif '' action bypass
 	bad 2 'zone 65536: out of range (0-65535)' flow explain proto tcp src 10.0.0.1 dst 10.0.0.2 sport 1 dport 2 zone 65536
+	bad 2 'zone -1: not a decimal number (0-65535)' flow get proto tcp src 10.0.0.1 dst 10.0.0.2 sport 1 dport 2 zone -1
 	bad 2 'dst 10.0.0.0/8: invalid address (IPv4 or IPv6)' flow explain proto tcp src 10.0.0.1 dst 10.0.0.0/8 sport 1 dport 2
 	bad 2 'dst fd00::2: IPv6, but family is 4' flow explain family 4 proto tcp src 10.0.0.1 dst fd00::2 sport 1 dport 2
 }

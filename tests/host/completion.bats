@@ -150,7 +150,7 @@ offers() {
 	assert_equal "$(complete_words rule add pre 10 pro tcp '')" \
 		"action dport dscp dst iif mark oif sport src"
 	assert_equal "$(complete_words flow show '')" "dev dport dst family proto sport src"
-	assert_equal "$(complete_words flow get '')" "dport dst family proto sport src"
+	assert_equal "$(complete_words flow get '')" "dport dst family proto sport src zone"
 	assert_equal "$(complete_words flow ex '')" "dport dst family proto sport src zone"
 	assert_equal "$(complete_words flow explain proto udp z 1 '')" "dport dst family sport src"
 	assert_equal "$(complete_words config set '')" \

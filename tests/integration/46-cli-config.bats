@@ -231,6 +231,32 @@ Warning: connection tracking is on in this netns while a device is enabled"
 	assert_equal "$(fpctl -n "$NS_R" de sh r1 | cut -d' ' -f1-2)" "r1: enabled"
 }
 
+@test "flow get and explain: a connection conntrack tracks in zone 5 is found with zone 5 only" {
+	router_reset
+	r nft -f - <<-'EOF'
+	table ip fp_zone {
+		chain pre {
+			type filter hook prerouting priority raw; policy accept;
+			udp dport 7400 ct zone set 5
+			udp sport 7400 ct zone set 5
+		}
+	}
+	EOF
+	api_connections 1 7400
+	local tuple=(proto udp src 10.0.2.2 dst 10.0.1.2 sport 7400 dport 10000)
+	r conntrack -L -p udp --sport 10000 --zone 5 | grep -q 'dport=7400' ||
+		fail "conntrack has no zone 5 entry: $(r conntrack -L -p udp --sport 10000)"
+	run -0 fpctl -n "$NS_R" -j flow get "${tuple[@]}" zone 5
+	jq -e 'length == 1 and .[0].reply.sport == 7400 and .[0].reply.dport == 10000' <<<"$output"
+	run -1 --separate-stderr fpctl -n "$NS_R" flow get "${tuple[@]}"
+	assert_equal "$stderr" "Error: flow not found"
+	run -0 fpctl -n "$NS_R" -j flow explain "${tuple[@]}" zone 5
+	jq -e '.reply.why == "offloaded" or .reply.why == "verifying"' <<<"$output"
+	run -1 --separate-stderr fpctl -n "$NS_R" flow explain "${tuple[@]}"
+	assert_equal "$stderr" "Error: conntrack has no connection with this tuple"
+	r nft delete table ip fp_zone
+}
+
 # Connections learned and flushed in a loop (port 7301) until churn_stop.
 churn_start() {
 	CHURN=$BATS_TEST_TMPDIR/churn-stop

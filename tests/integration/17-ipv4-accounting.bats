@@ -182,7 +182,7 @@ dev_tx_packets() {
 	pid=$!
 	acct_flow_when 4340 '.orig.offloaded and .reply.offloaded' >/dev/null
 	while kill -0 "$pid" 2>/dev/null; do
-		out=$(r conntrack -L -p udp --sport 4340 2>/dev/null)
+		out=$(r conntrack -L -p udp --sport 4340 2>&1)
 		[[ $out =~ udp\ +17\ ([0-9]+)\  ]] || fail "the connection is gone: $out"
 		t=${BASH_REMATCH[1]}
 		[ "$t" -le "$max" ] || max=$t

@@ -112,9 +112,10 @@ ev_cycle() {
 	ev_udp 4120
 	ev_offloaded udp 4120 >/dev/null
 	ev_cycle 4102 conntrack r conntrack -D -p udp --orig-port-src 4102
-	# The other connection was not touched.
-	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4120)' \
-		"$BATS_FILE_TMPDIR/monitor.json")" ""
+	# The other connection was not touched (on a slow kernel it may have
+	# idled out meanwhile: 30 s).
+	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4120 and
+		.reason != "idle")' "$BATS_FILE_TMPDIR/monitor.json")" ""
 	ev_offloaded udp 4120 >/dev/null
 }
 

@@ -235,10 +235,15 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	rx->key.iif = READ_ONCE(fpd->ifindex);
 
 	d = fp_flow_lookup(fpn, &rx->key);
-	if (!d) {
+	/*
+	 * A refused direction, or one learning has just moved to another
+	 * iif (written before the state's release): not this packet's.
+	 */
+	if (!d || unlikely(!fp_dir_offloaded(d) ||
+			   READ_ONCE(d->key.iif) != rx->key.iif)) {
 		/* The stack may forward it: learning verifies against it. */
 		if (!port)
-			fp_probe_record(skb, NULL, rx);
+			fp_probe_unlearned(fpn, skb, d, rx);
 		*exc = FP_EXC_NO_FLOW;
 		return NULL;
 	}

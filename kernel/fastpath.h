@@ -100,7 +100,7 @@ struct fp_key {
 	union nf_inet_addr dst;
 	__be16 sport;
 	__be16 dport;
-	int iif;		/* 0 while the direction is not offloaded */
+	int iif;		/* 0 until the direction is first in the table */
 	u8 family;		/* AF_INET or AF_INET6 */
 	u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	u8 pad[2];
@@ -115,7 +115,9 @@ struct fp_key {
 /* Where a direction stands (fp_dir.state); changes under fp_net.lock. */
 enum fp_dir_state {
 	FP_DIR_NEW,		/* its tuple only: learning has not decided */
-	FP_DIR_REFUSED,		/* learning said no (why) until retry_at */
+	FP_DIR_REFUSED,		/* learning said no (why) until retry_at;
+				 * in the table too, unless another holds
+				 * its key */
 	FP_DIR_OFFLOADED,	/* in the table, transmit state valid */
 };
 
@@ -197,6 +199,8 @@ struct fp_dir {
 enum fp_flow_flags {
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
 	FP_FLOW_KILLED,		/* kill_reason set, the GC removes it */
+	/* + direction index: in fp_net.table (fp_net.lock) */
+	FP_FLOW_LINKED,
 };
 
 struct fp_flow {
@@ -383,6 +387,15 @@ struct fp_net {
 	struct work_struct br_reread;	/* the bridges' MST modes, read again */
 };
 
+/* Is this direction's refusal still to be trusted?  Any context. */
+static inline bool fp_dir_refusal_valid(const struct fp_net *fpn,
+					const struct fp_dir *d)
+{
+	return READ_ONCE(d->state) == FP_DIR_REFUSED &&
+	       READ_ONCE(d->why_gen) == (u8)READ_ONCE(fpn->learn_gen) &&
+	       time_before32(jiffies, READ_ONCE(d->retry_at));
+}
+
 /* Rule match context: one direction as received, plus learning-time facts. */
 struct fp_rule_ctx {
 	const struct fp_key *key;
@@ -418,11 +431,31 @@ int fp_flow_table_init(struct fp_net *fpn);
 void fp_flow_table_flush(struct fp_net *fpn);
 /* Frees the emptied tables once the flows' RCU callbacks have run. */
 void fp_flow_table_free(struct fp_net *fpn);
+/*
+ * 0 if d's key is the one looked up: word by word, without the call to
+ * memcmp() rhashtable would make for every direction a lookup meets.
+ */
+static inline int fp_key_cmp(struct rhashtable_compare_arg *arg,
+			     const void *d)
+{
+	const u32 *a = arg->key;
+	const u32 *b = (const u32 *)&((const struct fp_dir *)d)->key;
+	u32 diff = 0;
+	int i;
+
+	BUILD_BUG_ON(sizeof(struct fp_key) % sizeof(u32));
+	/* Learning may change the iif of a refused direction (flow.c). */
+	for (i = 0; i < sizeof(struct fp_key) / sizeof(u32); i++)
+		diff |= a[i] ^ READ_ONCE(b[i]);
+	return diff != 0;
+}
+
 /* The flow table's parameters, constant so that lookups inline. */
 #define FP_DIR_PARAMS {						\
 	.head_offset = offsetof(struct fp_dir, node),		\
 	.key_offset = offsetof(struct fp_dir, key),		\
 	.key_len = sizeof(struct fp_key),			\
+	.obj_cmpfn = fp_key_cmp,				\
 	.automatic_shrinking = true,				\
 }
 
@@ -714,7 +747,20 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 void fp_probe_drop(void);
 void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 		     const struct fp_rx *rx);
+/*
+ * Data plane: skb, which the stack may forward, has no offloaded direction
+ * (d: the refused one it found, or NULL).  Learning gets a copy of its
+ * headers, or word that its direction's refusal still stands.
+ */
+void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
+			const struct fp_dir *d, const struct fp_rx *rx);
 struct fp_probe;
+/*
+ * Learning: did the ingress hook find direction dir of ct refused, a
+ * refusal that stands (then p has no copy)?
+ */
+bool fp_probe_refusal(const struct fp_probe *p, const struct nf_conn *ct,
+		      enum ip_conntrack_dir dir);
 /*
  * POST_ROUTING: if skb is the packet of a probe, as the stack made it,
  * either concludes the verification of its held direction (*done) or

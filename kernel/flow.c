@@ -13,7 +13,10 @@
  * A flow without an offloaded direction only remembers why learning
  * refused it, so that a connection that cannot be offloaded does not cost
  * a full learning attempt on each of its packets.  It is dropped silently
- * when the refusal is due for another try.
+ * when the refusal is due for another try.  Refused directions are in the
+ * packet path's table as well (unless an offloaded one holds their key),
+ * so that their packets tell learning so at once (fp_probe_refusal()); the
+ * packet path tests a direction's state and iif before anything else.
  */
 #include <linux/slab.h>
 #include <net/dst.h>
@@ -31,10 +34,18 @@ static struct kmem_cache *fp_flow_cache __read_mostly;
 
 static const struct rhashtable_params fp_dir_params = FP_DIR_PARAMS;
 
+/* Every packet learning sees looks its entry up: no memcmp() call. */
+static int fp_ct_cmp(struct rhashtable_compare_arg *arg, const void *flow)
+{
+	return ((const struct fp_flow *)flow)->ct !=
+	       *(struct nf_conn *const *)arg->key;
+}
+
 static const struct rhashtable_params fp_ct_params = {
 	.head_offset = offsetof(struct fp_flow, ct_node),
 	.key_offset = offsetof(struct fp_flow, ct),
 	.key_len = sizeof(struct nf_conn *),
+	.obj_cmpfn = fp_ct_cmp,
 	.automatic_shrinking = true,
 };
 
@@ -129,6 +140,61 @@ static void fp_flow_free_rcu(struct rcu_head *head)
 	kmem_cache_free(fp_flow_cache, flow);
 }
 
+/* Is d in the packet path's table?  fpn->lock held. */
+static bool fp_dir_linked(const struct fp_dir *d)
+{
+	return test_bit(FP_FLOW_LINKED + d->index, &fp_dir_flow(d)->flags);
+}
+
+/*
+ * Takes d out of the packet path's table, if it is in it; its key stays,
+ * for readers of the flow still on their way.  fpn->lock held.
+ */
+static void fp_dir_unlink(struct fp_net *fpn, struct fp_dir *d)
+{
+	if (!fp_dir_linked(d))
+		return;
+	WARN_ON_ONCE(rhashtable_remove_fast(&fpn->table, &d->node, fp_dir_params));
+	clear_bit(FP_FLOW_LINKED + d->index, &fp_dir_flow(d)->flags);
+}
+
+/*
+ * Puts d in the packet path's table under ingress device iif, if it is not
+ * there already.  The key may be held by another connection's direction
+ * (an older entry with the same tuple, or one in another conntrack zone):
+ * an offloaded one keeps it, a refused one gives way, and its packets ask
+ * learning by conntrack entry.  fpn->lock held.
+ */
+static int fp_dir_link(struct fp_net *fpn, struct fp_dir *d, int iif)
+{
+	struct fp_dir *holder;
+	int err;
+
+	if (WARN_ON_ONCE(iif <= 0))
+		return -EINVAL;
+	if (fp_dir_linked(d)) {
+		if (d->key.iif == iif)
+			return 0;
+		/* Packets of the old iif that find it now miss (fp_rx_flow()). */
+		fp_dir_unlink(fpn, d);
+	}
+	WRITE_ONCE(d->key.iif, iif);
+	err = rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
+	if (err == -EEXIST) {
+		holder = rhashtable_lookup_fast(&fpn->table, &d->key, fp_dir_params);
+		if (holder && holder->state != FP_DIR_OFFLOADED &&
+		    !rhashtable_replace_fast(&fpn->table, &holder->node, &d->node,
+					     fp_dir_params)) {
+			clear_bit(FP_FLOW_LINKED + holder->index,
+				  &fp_dir_flow(holder)->flags);
+			err = 0;
+		}
+	}
+	if (!err)
+		set_bit(FP_FLOW_LINKED + d->index, &fp_dir_flow(d)->flags);
+	return err;
+}
+
 /* Returns whether flow had an offloaded direction. */
 static bool fp_flow_unlink(struct fp_net *fpn, struct fp_flow *flow)
 {
@@ -136,9 +202,7 @@ static bool fp_flow_unlink(struct fp_net *fpn, struct fp_flow *flow)
 
 	lockdep_assert_held(&fpn->lock);
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		if (flow->dir[i].state == FP_DIR_OFFLOADED)
-			rhashtable_remove_fast(&fpn->table, &flow->dir[i].node,
-					       fp_dir_params);
+		fp_dir_unlink(fpn, &flow->dir[i]);
 	rhashtable_remove_fast(&fpn->by_ct, &flow->ct_node, fp_ct_params);
 	xa_erase(&fpn->flows, flow->id);
 	if (flow->offloaded) {
@@ -253,9 +317,12 @@ static void fp_flow_discard(struct fp_net *fpn, struct fp_flow *flow)
 	call_rcu(&flow->rcu, fp_flow_free_rcu);
 }
 
-/* Remembers why d is not offloaded, for ttl jiffies. */
-static void fp_dir_refuse(const struct fp_learned *l, struct fp_dir *d, u8 why,
-			  u32 detail, unsigned long ttl)
+/*
+ * Remembers why d is not offloaded, for ttl jiffies, where its packets
+ * are looked up too.  fpn->lock held.
+ */
+static void fp_dir_refuse(struct fp_net *fpn, const struct fp_learned *l,
+			  struct fp_dir *d, u8 why, u32 detail, unsigned long ttl)
 {
 	WRITE_ONCE(d->why, why);
 	WRITE_ONCE(d->why_detail, detail);
@@ -263,15 +330,8 @@ static void fp_dir_refuse(const struct fp_learned *l, struct fp_dir *d, u8 why,
 	WRITE_ONCE(d->why_gen, l->learn_gen);
 	WRITE_ONCE(d->retry_at, jiffies + ttl);
 	WRITE_ONCE(d->state, FP_DIR_REFUSED);
-}
-
-/* Is this direction's refusal still to be trusted? */
-static bool fp_dir_refusal_valid(const struct fp_net *fpn,
-				 const struct fp_dir *d)
-{
-	return READ_ONCE(d->state) == FP_DIR_REFUSED &&
-	       READ_ONCE(d->why_gen) == (u8)READ_ONCE(fpn->learn_gen) &&
-	       time_before32(jiffies, READ_ONCE(d->retry_at));
+	/* Not found there, its packets only cost learning a lookup. */
+	fp_dir_link(fpn, d, l->tmpl.key.iif);
 }
 
 bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
@@ -313,7 +373,6 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	if (!d->nh)
 		return -EHOSTUNREACH;
 
-	d->key.iif = tmpl->key.iif;
 	d->mtu = fp_dir_mtu(tmpl->mtu, d->nh);
 	d->dst_cookie = tmpl->dst_cookie;
 	d->dst = tmpl->dst;
@@ -331,24 +390,25 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	 */
 	BUILD_BUG_ON(NR_CPUS - 1 > U16_MAX);
 	d->owner = raw_smp_processor_id();
-	d->last_used = jiffies;
+	/* Dumps read it before the state. */
+	WRITE_ONCE(d->last_used, jiffies);
 	d->hold = l->hold;
 	/*
 	 * Against fp_flow_kill(): either it sees this direction's hold and
 	 * overwrites it, or this sees its bit (both sides fully ordered).
 	 */
 	smp_mb();
+	/* Refused, it may be in the table already: found, still refused. */
 	err = test_bit(FP_FLOW_KILLED, &flow->flags) ? -ESTALE :
-	      rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
+	      fp_dir_link(fpn, d, tmpl->key.iif);
 	if (err) {
-		/* An older flow with this tuple is on its way out. */
+		/* An older offloaded flow with this tuple is on its way out. */
 		fp_nh_put_locked(fpn, d->nh);
 		d->nh = NULL;
 		d->dst = NULL;
-		d->key.iif = 0;
 		return err;
 	}
-	/* Readers that find the flow by id test state before the rest. */
+	/* Readers, by lookup or by id, test state before the rest. */
 	smp_store_release(&d->state, FP_DIR_OFFLOADED);
 	WRITE_ONCE(flow->offloaded, flow->offloaded + 1);
 	if (flow->offloaded == 1) {
@@ -390,15 +450,15 @@ int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 	if (d->state == FP_DIR_OFFLOADED) {
 		err = -EEXIST;
 	} else if (l->why) {
-		fp_dir_refuse(l, d, l->why, l->why_detail, FP_REFUSAL_TTL);
+		fp_dir_refuse(fpn, l, d, l->why, l->why_detail, FP_REFUSAL_TTL);
 		err = 0;
 	} else {
 		err = fp_dir_offload(fpn, flow, d, l);
 		/* Passing conditions, remembered briefly: explain shows them. */
 		if (err == -ENOSPC)
-			fp_dir_refuse(l, d, FASTPATH_WHY_TABLE_FULL, 0, HZ);
+			fp_dir_refuse(fpn, l, d, FASTPATH_WHY_TABLE_FULL, 0, HZ);
 		else if (err == -EHOSTUNREACH)
-			fp_dir_refuse(l, d, FASTPATH_WHY_NO_NEIGH, 0, HZ);
+			fp_dir_refuse(fpn, l, d, FASTPATH_WHY_NO_NEIGH, 0, HZ);
 		else if (err && created)
 			fp_flow_discard(fpn, flow);
 		first = !err && flow->offloaded == 1;

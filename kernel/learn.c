@@ -254,14 +254,16 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	if (!ct || !skb_dst(skb) || (skb_dst(skb)->flags & DST_FAKE_RTABLE) ||
 	    (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY))
 		return NF_ACCEPT;
+	dir = CTINFO2DIR(ctinfo);
+	/* Every packet of a refused direction asks: ingress may know. */
+	if (probe && fp_probe_refusal(probe, ct, dir))
+		return NF_ACCEPT;
 	ct_why = fp_ct_why(ct);
 	if (fp_why_passing(ct_why))
 		return NF_ACCEPT;
 	in_fpd = fp_dev_find(fpn, skb->skb_iif);
 	if (!in_fpd)
 		return NF_ACCEPT;
-	dir = CTINFO2DIR(ctinfo);
-	/* Before the work below: every packet of a refused direction asks. */
 	if (!fp_flow_learn_needed(fpn, ct, dir))
 		return NF_ACCEPT;
 

@@ -58,6 +58,9 @@ struct fp_probe {
 	u8 dsfield;			/* ECN masked */
 	bool partial;			/* CHECKSUM_PARTIAL */
 	bool uncovered;			/* the L4 checksum misses the payload */
+	/* Or, no copy (hlen 0): the direction of refused_ct it belongs to is refused. */
+	u8 refused_dir;
+	const struct nf_conn *refused_ct;
 	u8 hdr[FP_PROBE_HDR];
 };
 
@@ -70,6 +73,7 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 	unsigned int hlen = rx->thoff + sizeof(struct udphdr);
 
 	p->skb = NULL;
+	p->refused_ct = NULL;
 	/* fp_rx_flow() pulled the fixed TCP header: its length is there. */
 	if (rx->key.proto == IPPROTO_TCP)
 		hlen = rx->thoff +
@@ -95,6 +99,29 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 		       (rx->key.proto == IPPROTO_UDP &&
 			!((struct udphdr *)(p->hdr + rx->thoff))->check);
 	p->skb = skb;
+}
+
+void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
+			const struct fp_dir *d, const struct fp_rx *rx)
+{
+	struct fp_probe *p = this_cpu_ptr(&fp_probes);
+
+	if (!d || !fp_dir_refusal_valid(fpn, d)) {
+		fp_probe_record(skb, NULL, rx);
+		return;
+	}
+	/* Per CPU, in softirq: nothing reads it until the packet is out. */
+	p->d = NULL;
+	p->hlen = 0;
+	p->refused_ct = fp_dir_flow(d)->ct;
+	p->refused_dir = d->index;
+	p->skb = skb;
+}
+
+bool fp_probe_refusal(const struct fp_probe *p, const struct nf_conn *ct,
+		      enum ip_conntrack_dir dir)
+{
+	return p->refused_ct == ct && p->refused_dir == dir;
 }
 
 /* No packet of this CPU is to be verified or learned from. */
@@ -330,7 +357,7 @@ static bool fp_probe_of(const struct fp_probe *p, const struct fp_key *key)
 {
 	const __be16 *ports = (const __be16 *)(p->hdr + p->thoff);
 
-	if (ports[0] != key->sport || ports[1] != key->dport)
+	if (!p->hlen || ports[0] != key->sport || ports[1] != key->dport)
 		return false;
 	if (key->family == AF_INET) {
 		const struct iphdr *iph = (const void *)p->hdr;

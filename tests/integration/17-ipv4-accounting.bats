@@ -134,7 +134,9 @@ dev_tx_packets() {
 }
 
 # Refusals are remembered per direction: later packets do not ask again.
-@test "accounting: a bypass rule decides once per connection direction, not per packet (hits)" {
+# The refused direction is looked up like an offloaded one, and learned
+# where it is once the rule that refused it is gone.
+@test "accounting: a bypass rule decides once per connection direction, not per packet (hits); without it the direction is learned" {
 	local flow
 	r fpctl rule add pref 20 proto udp sport 4320 action bypass
 	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4320 20
@@ -143,6 +145,11 @@ dev_tx_packets() {
 	assert_equal "c->s fast packets $(jq .orig.packets <<<"$flow")" "c->s fast packets 0"
 	assert_equal "hits $(fpctl -n "$NS_R" -j rule show | jq '.[] | select(.pref == 20) | .hits')" "hits 1"
 	r fpctl rule del pref 20
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4320 20
+	flow=$(acct_flow_when 4320 '.orig.offloaded')
+	echo "$flow"
+	[ "$(jq .orig.packets <<<"$flow")" -ge 15 ] ||
+		fail "c->s took the fast path for fewer than 15 of 20 packets"
 }
 
 # The stack assures a UDP connection that still has traffic both ways 2 s

@@ -152,6 +152,18 @@ v6_wait_offloaded() {
 		fi
 		sleep 0.2
 	done
+	# What learning made of it: conntrack's entry, the exceptions and
+	# verifications, and the flow as explain sees it.
+	local ct
+	ct=$(ip netns exec "$NS_R" conntrack -L -p "$proto" --dport "$port" 2>/dev/null | head -n1)
+	{
+		echo "conntrack: $ct"
+		fpr -j stats
+		if [[ $ct =~ src=([^ ]+)\ dst=([^ ]+)\ sport=([0-9]+) ]]; then
+			fpr -j flow explain proto "$proto" src "${BASH_REMATCH[1]}" \
+				dst "${BASH_REMATCH[2]}" sport "${BASH_REMATCH[3]}" dport "$port"
+		fi
+	} >&2
 	fail "no offloaded $proto flow to port $port${old:+ other than id $old}: $(v6_flows)"
 }
 

@@ -100,7 +100,7 @@ struct fp_key {
 	union nf_inet_addr dst;
 	__be16 sport;
 	__be16 dport;
-	int iif;		/* 0 until the direction is first in the table */
+	int iif;		/* 0 until learning first decides on it */
 	u8 family;		/* AF_INET or AF_INET6 */
 	u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	u8 pad[2];
@@ -116,8 +116,8 @@ struct fp_key {
 enum fp_dir_state {
 	FP_DIR_NEW,		/* its tuple only: learning has not decided */
 	FP_DIR_REFUSED,		/* learning said no (why) until retry_at;
-				 * in the table too, unless another holds
-				 * its key */
+				 * in the table too, unless an offloaded
+				 * direction holds its key */
 	FP_DIR_OFFLOADED,	/* in the table, transmit state valid */
 };
 
@@ -201,6 +201,7 @@ enum fp_flow_flags {
 	FP_FLOW_KILLED,		/* kill_reason set, the GC removes it */
 	/* + direction index: in fp_net.table (fp_net.lock) */
 	FP_FLOW_LINKED,
+	FP_FLOW_LINKED_LAST = FP_FLOW_LINKED + IP_CT_DIR_MAX - 1,
 };
 
 struct fp_flow {

@@ -2,10 +2,10 @@
 /*
  * fastpath: the flow table and its garbage collector.
  *
- * Offloaded directions are found by the packet path in an rhashtable keyed
- * by {iif, tuple}; flows are found by conntrack entry (to learn the second
- * direction, or to remember a refusal) in a second one, and listed in id
- * order from an xarray.  All three change together under fp_net.lock.  A
+ * Offloaded and refused directions are found by the packet path in an
+ * rhashtable keyed by {iif, tuple}; flows are found by conntrack entry (to
+ * learn the second direction, or to remember a refusal) in a second one,
+ * and listed in id order from an xarray.  All three change together under fp_net.lock.  A
  * flow is freed one RCU grace period after it is unlinked, and only then
  * gives back its route, next hop and conntrack references, so a packet
  * that found it can still use them.
@@ -54,6 +54,7 @@ static const struct rhashtable_params fp_ct_params = {
  * cache lines: three a direction, one for the flow.
  */
 static_assert(sizeof(struct fp_flow) == 7 * 64);
+static_assert(FP_FLOW_LINKED_LAST < BITS_PER_LONG);
 
 int fp_flow_cache_init(void)
 {
@@ -152,6 +153,7 @@ static bool fp_dir_linked(const struct fp_dir *d)
  */
 static void fp_dir_unlink(struct fp_net *fpn, struct fp_dir *d)
 {
+	lockdep_assert_held(&fpn->lock);
 	if (!fp_dir_linked(d))
 		return;
 	WARN_ON_ONCE(rhashtable_remove_fast(&fpn->table, &d->node, fp_dir_params));
@@ -168,31 +170,38 @@ static void fp_dir_unlink(struct fp_net *fpn, struct fp_dir *d)
 static int fp_dir_link(struct fp_net *fpn, struct fp_dir *d, int iif)
 {
 	struct fp_dir *holder;
-	int err;
+	int err = 0;
 
+	lockdep_assert_held(&fpn->lock);
 	if (WARN_ON_ONCE(iif <= 0))
 		return -EINVAL;
 	if (fp_dir_linked(d)) {
 		if (d->key.iif == iif)
 			return 0;
-		/* Packets of the old iif that find it now miss (fp_rx_flow()). */
+		/*
+		 * Only a refused direction moves: packets of the old iif that
+		 * find it miss (fp_rx_flow()) once it is offloaded.
+		 */
+		WARN_ON_ONCE(d->state == FP_DIR_OFFLOADED);
 		fp_dir_unlink(fpn, d);
 	}
 	WRITE_ONCE(d->key.iif, iif);
-	err = rhashtable_lookup_insert_fast(&fpn->table, &d->node, fp_dir_params);
-	if (err == -EEXIST) {
-		holder = rhashtable_lookup_fast(&fpn->table, &d->key, fp_dir_params);
-		if (holder && holder->state != FP_DIR_OFFLOADED &&
-		    !rhashtable_replace_fast(&fpn->table, &holder->node, &d->node,
-					     fp_dir_params)) {
-			clear_bit(FP_FLOW_LINKED + holder->index,
-				  &fp_dir_flow(holder)->flags);
-			err = 0;
-		}
+	holder = rhashtable_lookup_get_insert_fast(&fpn->table, &d->node,
+						   fp_dir_params);
+	if (IS_ERR(holder))
+		return PTR_ERR(holder);
+	if (holder) {
+		if (holder->state == FP_DIR_OFFLOADED)
+			return -EEXIST;
+		err = rhashtable_replace_fast(&fpn->table, &holder->node,
+					      &d->node, fp_dir_params);
+		if (err)
+			return err;
+		clear_bit(FP_FLOW_LINKED + holder->index,
+			  &fp_dir_flow(holder)->flags);
 	}
-	if (!err)
-		set_bit(FP_FLOW_LINKED + d->index, &fp_dir_flow(d)->flags);
-	return err;
+	set_bit(FP_FLOW_LINKED + d->index, &fp_dir_flow(d)->flags);
+	return 0;
 }
 
 /* Returns whether flow had an offloaded direction. */
@@ -402,7 +411,9 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	err = test_bit(FP_FLOW_KILLED, &flow->flags) ? -ESTALE :
 	      fp_dir_link(fpn, d, tmpl->key.iif);
 	if (err) {
-		/* An older offloaded flow with this tuple is on its way out. */
+		/* Killed, or an older offloaded flow with this tuple is on
+		 * its way out (or no memory for the table).
+		 */
 		fp_nh_put_locked(fpn, d->nh);
 		d->nh = NULL;
 		d->dst = NULL;

@@ -271,7 +271,7 @@ bad() {
 	bad 2 'unknown keyword "dev" for "flow get"' flow get dev lo
 	bad 2 'unknown keyword "dev" for "flow explain"' flow explain dev lo
 	bad 2 'unknown keyword "zone" for "flow show"' flow show zone 1
-	bad 2 'unknown keyword "z" for "flow get"' flow get z 1
+	bad 2 'unknown keyword "z" for "flow flush"' flow flush z 1
 	bad 2 'unknown keyword "id" for "flow explain"' flow explain id 5
 	bad 2 'unknown keyword "all" for "flow flush"' flow flush all
 	bad 2 'unknown keyword "x" for "stats"' stats x

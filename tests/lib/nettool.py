@@ -8,6 +8,9 @@ exchange, because every exec is slow in the TCG test VM):
   udp-send ADDR PORT STEP... [--sport P]   stop-and-wait UDP client
   udp-send ADDR PORT --file F              send a file (seq-numbered chunks)
   raw-udp SRC DST DPORT --sport P          crafted IPv4/UDP packet series
+  udp-fdb-del ADDR PORT --sport P --netns NS --bridge BR --dev PORT --mac MAC
+                                           UDP, an FDB entry deleted, one datagram,
+                                           is the entry back?
   tcp-echo PORT [--conns N]                echo server for N TCP connections
   tcp-many ADDR PORT --flows N             N parallel TCP connections
   tcp-stream-send ADDR PORT --stop F       TCP bulk data until F exists
@@ -25,6 +28,7 @@ expected error did not come.
 """
 
 import argparse
+import errno
 import hashlib
 import json
 import os
@@ -314,6 +318,98 @@ def raw_udp(args):
             pass
     print(json.dumps(res))
     sys.exit(0 if res["echoed"] == res["sent"] else 1)
+
+
+# -------------------------------------------------------------- bridge FDB
+
+CLONE_NEWNET = 0x40000000
+NLMSG_ERROR = 2
+NLM_F_REQUEST, NLM_F_ACK = 1, 4
+RTM_DELNEIGH, RTM_GETNEIGH = 29, 30
+NDA_LLADDR, NDA_MASTER = 2, 9
+NTF_MASTER = 0x04
+
+
+def setns(fd):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET):
+        die(f"setns: {os.strerror(ctypes.get_errno())}")
+
+
+def nd_request(nl, kind, flags, ifindex, ndm_flags, attrs, seq):
+    """An AF_BRIDGE neighbour request; returns (errno, answer's ifindex)."""
+    body = struct.pack("BBHiHBB", socket.AF_BRIDGE, 0, 0, ifindex, 0, ndm_flags, 0)
+    for kind_, data in attrs:
+        attr = struct.pack("HH", 4 + len(data), kind_) + data
+        body += attr + bytes(-len(attr) % 4)
+    nl.send(struct.pack("IHHII", 16 + len(body), kind, NLM_F_REQUEST | flags, seq, 0) + body)
+    while True:
+        data = nl.recv(65536)
+        off = 0
+        while off + 16 <= len(data):
+            length, mtype, _, mseq, _ = struct.unpack_from("IHHII", data, off)
+            if mseq == seq:
+                if mtype == NLMSG_ERROR:
+                    return -struct.unpack_from("i", data, off + 16)[0], None
+                return 0, struct.unpack_from("i", data, off + 20)[0]
+            off += (length + 3) & ~3
+
+
+def udp_fdb_del(args):
+    """Send COUNT datagrams at RATE, delete MAC's entry on port DEV of bridge
+    BR in netns NS (bridge fdb del MAC dev DEV master), read whether BR knows
+    MAC then, send one more datagram at once, and read whether BR has MAC
+    behind DEV after it (for up to 100 ms, sending nothing more).  The first
+    datagram after the deletion follows the one before it by about a
+    millisecond of process time (an exec in the test VM takes tens to
+    hundreds)."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    ns = os.open(f"/run/netns/{args.netns}", os.O_RDONLY)
+    setns(ns)
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    nl.bind((0, 0))
+    port = socket.if_nametoindex(args.dev)
+    br = socket.if_nametoindex(args.bridge)
+    setns(own)
+    os.close(ns)
+    os.close(own)
+    mac = bytes.fromhex(args.mac.replace(":", ""))
+    seq = 0
+
+    def fdb_port():
+        """MAC's port on BR (its ifindex), None if BR does not know MAC."""
+        nonlocal seq
+        seq += 1
+        err, ifindex = nd_request(nl, RTM_GETNEIGH, 0, 0, 0,
+                                  [(NDA_LLADDR, mac), (NDA_MASTER, struct.pack("I", br))], seq)
+        if err and err != errno.ENOENT:
+            die(f"reading {args.mac} on {args.bridge}: {os.strerror(err)}")
+        return None if err else ifindex
+
+    sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sk.bind(("0.0.0.0", args.sport))
+    dst = (args.addr, args.port)
+    for i in range(args.count):
+        if i:
+            time.sleep(1 / args.rate)
+        sk.sendto(payload(i, 64), dst)
+    t0 = time.monotonic()
+    seq += 1
+    err, _ = nd_request(nl, RTM_DELNEIGH, NLM_F_ACK, port, NTF_MASTER,
+                        [(NDA_LLADDR, mac)], seq)
+    if err:
+        die(f"deleting {args.mac} on {args.dev}: {os.strerror(err)}")
+    before = fdb_port()
+    sk.sendto(payload(args.count, 64), dst)
+    t1 = time.monotonic()
+    while (after := fdb_port()) is None and time.monotonic() < t1 + 0.1:
+        time.sleep(0.005)
+    t2 = time.monotonic()
+    print(json.dumps({"sent": args.count + 1, "known_after_del": before is not None,
+                      "on_dev_after_next": after == port, "del_to_next_us": round((t1 - t0) * 1e6),
+                      "next_to_read_us": round((t2 - t1) * 1e6)}))
 
 
 # --------------------------------------------------------------------- TCP
@@ -709,6 +805,17 @@ def main():
     p.add_argument("--mtu", type=int, default=1500, help="largest IP packet to send")
     p.add_argument("--timeout", type=float, default=10)
     p.set_defaults(fn=raw_udp)
+    p = sub.add_parser("udp-fdb-del")
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("--sport", type=int, required=True)
+    p.add_argument("--netns", required=True, help="the bridge's netns (name)")
+    p.add_argument("--bridge", required=True)
+    p.add_argument("--dev", required=True, help="the bridge port")
+    p.add_argument("--mac", required=True)
+    p.add_argument("--count", type=int, default=100, help="datagrams before the deletion")
+    p.add_argument("--rate", type=float, default=250)
+    p.set_defaults(fn=udp_fdb_del)
     p = sub.add_parser("tcp-echo")
     p.add_argument("port", type=int)
     p.add_argument("-6", dest="ipv6", action="store_true")

@@ -143,5 +143,5 @@ teardown() {
 	xfrm policy add src 10.0.2.2/32 dst 10.0.1.0/24 dir out tmpl src 10.0.2.2 dst 10.0.2.1 proto esp reqid 2 mode tunnel
 	xfrm policy add src 10.0.1.0/24 dst 10.0.2.2/32 dir in tmpl src 10.0.2.1 dst 10.0.2.2 proto esp reqid 1 mode tunnel
 	EOF
-	diff_case --orig xfrm --reply xfrm --expect "c0 tcp,c0 udp,s0 esp"
+	diff_case --orig xfrm --reply xfrm --expect "c0 tcp,c0 udp,s0 esp" --late-rst
 }

@@ -45,6 +45,7 @@ from nettool import csum_add as csum
 
 ETH_P_IP, ETH_P_IPV6, ETH_P_MPLS = 0x0800, 0x86DD, 0x8847
 TCP, UDP, ESP = 6, 17, 50
+TCP_RST = 0x04
 TCP_PSH = 0x08
 TCPOPT_NOP, TCPOPT_SACK, TCPOPT_TIMESTAMP = 1, 5, 8
 
@@ -326,7 +327,10 @@ def tcp_options(raw):
 #  - the TCP client port: each run connects from its own (a port in
 #    TIME_WAIT cannot be reused), so it reads "cport" in both;
 #  - ESP sequence numbers, lengths and the tunnel's outer IPv4 id: the SA's
-#    counter goes on across runs, the padding follows the inner packet.
+#    counter goes on across runs, the padding follows the inner packet;
+#  - with --late-rst, TCP resets (counted, not compared): r's ESP crypto may
+#    run asynchronously (cryptd), which can deliver c's last ACKs after its
+#    FIN, when s has closed and answers them with a reset, in either run.
 # TCP frames are compared as the set of their normalised headers, per
 # direction (a fast path that got one field of one packet wrong adds a
 # member); the crafted UDP datagrams frame by frame, in order, byte for
@@ -362,7 +366,9 @@ def compare(args):
                 problems.append(f"{name} run, {side} frame {n + 1}: bad {what}: {f}")
             proto = f.get("ip.proto")
             kind = {TCP: "tcp", ESP: "esp", UDP: "udp"}.get(proto)
-            if proto == TCP:
+            if proto == TCP and args.late_rst and f["tcp.flags"] & TCP_RST:
+                kind = "tcp reset"
+            elif proto == TCP:
                 run["tcp"].setdefault(side, set()).add(normal_tcp(f, cport))
             elif proto == ESP:
                 key = json.dumps({k: v for k, v in f.items() if k not in ESP_DROP},
@@ -461,6 +467,8 @@ def main():
     p.add_argument("--cports", required=True, help="TCP client port of each run")
     p.add_argument("--udp-ports", required=True, help="client ports of the crafted datagrams")
     p.add_argument("--expect", default="", help="'SIDE KIND' that each run must have, comma-separated")
+    p.add_argument("--late-rst", action="store_true",
+                   help="count TCP resets apart instead of comparing them (asynchronous crypto on r)")
 
     args = ap.parse_args()
     sys.exit({"exchange": exchange, "tcp-send": tcp_send, "compare": compare,

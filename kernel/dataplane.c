@@ -247,6 +247,16 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		*exc = FP_EXC_NO_FLOW;
 		return NULL;
 	}
+	/*
+	 * Only a packet the fast path may take needs its IPv4 header checksum
+	 * checked here: for the others (unlearned, bypassed) it would repeat
+	 * ip_rcv_core()'s check.
+	 */
+	if (rx->key.family == AF_INET &&
+	    unlikely(ip_fast_csum(skb_network_header(skb), ip_hdr(skb)->ihl))) {
+		*exc = FP_EXC_BAD_HEADER;
+		return NULL;
+	}
 	if (port && !fp_port_may(fpd, d, skb, port)) {
 		*exc = FP_EXC_COUNT;
 		return NULL;

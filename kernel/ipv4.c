@@ -47,8 +47,8 @@ unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	/* A zero length with GSO is a BIG TCP packet: not ours. */
 	if (unlikely(!rx.len && skb_is_gso(skb)))
 		return fp_pass(exc, FP_EXC_BIG_PACKET);
-	if (unlikely(rx.len < sizeof(*iph) || rx.len > skb->len ||
-		     ip_fast_csum(iph, iph->ihl)))
+	/* The header checksum is fp_rx_flow()'s, for a candidate only. */
+	if (unlikely(rx.len < sizeof(*iph) || rx.len > skb->len))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	if (unlikely(ip_is_fragment(iph)))
 		return fp_pass(exc, FP_EXC_FRAGMENT);

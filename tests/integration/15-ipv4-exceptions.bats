@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # IPv4 traffic the fast path must leave to the normal stack, which still
 # forwards or delivers it: an FTP session under the conntrack FTP helper,
-# traffic to and from the router itself, fragments, IP options.
+# traffic to and from the router itself, fragments, IP options; and an IPv4
+# header with a bad checksum, which the stack drops.
 #
 #   c                        r (masquerade out of r1,            s
 #                              ct helper ftp on tcp/21)
@@ -162,4 +163,31 @@ orig_packets() {
 	run -0 jq -s '[.[] | select(.opts and (.opts | contains("0a000201")))] | length' \
 		"$BATS_FILE_TMPDIR/echo.log"
 	[ "$output" -eq 4 ]
+}
+
+@test "an IPv4 header with a bad checksum on a learned flow goes to the stack, which drops it" {
+	local cmac rmac before bad0 i
+	cmac=$(ip -n "$NS_C" -j link show c0 | jq -r '.[0].address')
+	rmac=$(ip -n "$NS_R" -j link show r0 | jq -r '.[0].address')
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4300 3
+	before=$(orig_packets 4300)
+	[ "$before" -ge 0 ] || fail "the flow from port 4300 was not learned: $(fp_flows)"
+	bad0=$(fp_stat exceptions.bad_header)
+	# Written to c0 whole (no stack in c to fix the checksum): first the
+	# bad one (777 bytes of payload), then the same with its checksum right
+	# (778), which the fast path forwards: once s has it, r has seen both.
+	nettool "$NS_C" eth-udp c0 10.0.1.2 10.0.2.2 7000 --sport 4300 --size 777 \
+		--src-mac "$cmac" --dst-mac "$rmac" --bad-ip-csum
+	nettool "$NS_C" eth-udp c0 10.0.1.2 10.0.2.2 7000 --sport 4300 --size 778 \
+		--src-mac "$cmac" --dst-mac "$rmac"
+	for i in $(seq 50); do
+		grep -q '"len": 778' "$BATS_FILE_TMPDIR/echo.log" && break
+		sleep 0.1
+	done
+	run -0 jq -s '[.[] | select(.len == 777 or .len == 778) | .len]' \
+		"$BATS_FILE_TMPDIR/echo.log"
+	assert_output "$(jq -n '[778]')"
+	assert_equal "$(orig_packets 4300)" "$((before + 1))"
+	[ "$(fp_stat exceptions.bad_header)" -gt "$bad0" ] ||
+		fail "no bad-header exception: $(fpctl -n "$NS_R" -j stats)"
 }

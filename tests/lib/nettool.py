@@ -8,6 +8,8 @@ exchange, because every exec is slow in the TCG test VM):
   udp-send ADDR PORT STEP... [--sport P]   stop-and-wait UDP client
   udp-send ADDR PORT --file F              send a file (seq-numbered chunks)
   raw-udp SRC DST DPORT --sport P          crafted IPv4/UDP packet series
+  eth-udp DEV SRC DST DPORT --sport P --src-mac M --dst-mac M [--bad-ip-csum]
+                                           one IPv4/UDP frame written to DEV
   udp-fdb-del ADDR PORT --sport P --netns NS --bridge BR --dev PORT --mac MAC
                                            UDP, an FDB entry deleted, one datagram,
                                            is the entry back?
@@ -318,6 +320,27 @@ def raw_udp(args):
             pass
     print(json.dumps(res))
     sys.exit(0 if res["echoed"] == res["sent"] else 1)
+
+
+def eth_udp(args):
+    """Write one IPv4/UDP datagram of --size bytes to DEV as a whole Ethernet
+    frame (AF_PACKET: the stack checks nothing, so --bad-ip-csum sends an
+    IPv4 header checksum off by one)."""
+    src, dst = socket.inet_aton(args.src), socket.inet_aton(args.dst)
+    body = bytes((args.sport + k) & 0xFF for k in range(args.size))
+    udp = struct.pack("!HHHH", args.sport, args.dport, 8 + len(body), 0) + body
+    udp = udp[:6] + struct.pack("!H", l4_full_csum(src, dst, 17, udp)) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0x2000, 0x4000, 64, 17, 0,
+                     src, dst)
+    check = ~csum_add(ip) & 0xFFFF
+    if args.bad_ip_csum:
+        check = (check + 1) & 0xFFFF
+    ip = ip[:10] + struct.pack("!H", check) + ip[12:]
+    eth = bytes.fromhex(args.dst_mac.replace(":", "")) + \
+        bytes.fromhex(args.src_mac.replace(":", "")) + struct.pack("!H", 0x0800)
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sk:
+        sk.bind((args.dev, 0))
+        sk.send(eth + ip + udp)
 
 
 # -------------------------------------------------------------- bridge FDB
@@ -805,6 +828,17 @@ def main():
     p.add_argument("--mtu", type=int, default=1500, help="largest IP packet to send")
     p.add_argument("--timeout", type=float, default=10)
     p.set_defaults(fn=raw_udp)
+    p = sub.add_parser("eth-udp")
+    p.add_argument("dev")
+    p.add_argument("src")
+    p.add_argument("dst")
+    p.add_argument("dport", type=int)
+    p.add_argument("--sport", type=int, required=True)
+    p.add_argument("--size", type=int, default=100)
+    p.add_argument("--src-mac", required=True)
+    p.add_argument("--dst-mac", required=True)
+    p.add_argument("--bad-ip-csum", action="store_true")
+    p.set_defaults(fn=eth_udp)
     p = sub.add_parser("udp-fdb-del")
     p.add_argument("addr")
     p.add_argument("port", type=int)

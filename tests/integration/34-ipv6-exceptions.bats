@@ -14,6 +14,9 @@ load ../lib/ipv6
 
 setup_file() {
 	v6_setup track
+	# A learned UDP flow must outlive a capture's set-up, which takes
+	# most of the default 30 s on the debug kernel.
+	fpr config set udp-timeout 300
 }
 
 # A learned UDP flow c:$2 -> s:$1 with an echo server in s.

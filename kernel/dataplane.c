@@ -190,10 +190,11 @@ static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
 }
 
 /*
- * The family code has checked the network header and filled rx.  Returns
- * the direction to forward on, with the headers writable and room for the
- * link-layer header, or NULL and the reason to leave the packet to the
- * stack.
+ * The family code has checked the network header (but for the IPv4
+ * header checksum, checked here once a direction is found) and filled
+ * rx.  Returns the direction to forward on, with the headers writable and
+ * room for the link-layer header, or NULL and the reason to leave the
+ * packet to the stack.
  *
  * port (its id among the bridge's ports, 0: none): the packet is on a
  * port of fpd's bridge, which would pass it to fpd's device (l2.c).  It

@@ -8,8 +8,8 @@ exchange, because every exec is slow in the TCG test VM):
   udp-send ADDR PORT STEP... [--sport P]   stop-and-wait UDP client
   udp-send ADDR PORT --file F              send a file (seq-numbered chunks)
   raw-udp SRC DST DPORT --sport P          crafted IPv4/UDP packet series
-  eth-udp DEV SRC DST DPORT --sport P --src-mac M --dst-mac M [--bad-ip-csum]
-                                           one IPv4/UDP frame written to DEV
+  eth-udp DEV SRC DST DPORT FRAME... --src-mac M --dst-mac M
+                                           IPv4/UDP frames written to DEV
   udp-fdb-del ADDR PORT --sport P --netns NS --bridge BR --dev PORT --mac MAC
                                            UDP, an FDB entry deleted, one datagram,
                                            is the entry back?
@@ -323,24 +323,29 @@ def raw_udp(args):
 
 
 def eth_udp(args):
-    """Write one IPv4/UDP datagram of --size bytes to DEV as a whole Ethernet
-    frame (AF_PACKET: the stack checks nothing, so --bad-ip-csum sends an
-    IPv4 header checksum off by one)."""
+    """Write IPv4/UDP datagrams to DEV as whole Ethernet frames, one per
+    FRAME (SPORT:SIZE, or SPORT:SIZE:bad for an IPv4 header checksum off by
+    one: AF_PACKET, so no stack checks or fixes it), from one socket in
+    order."""
     src, dst = socket.inet_aton(args.src), socket.inet_aton(args.dst)
-    body = bytes((args.sport + k) & 0xFF for k in range(args.size))
-    udp = struct.pack("!HHHH", args.sport, args.dport, 8 + len(body), 0) + body
-    udp = udp[:6] + struct.pack("!H", l4_full_csum(src, dst, 17, udp)) + udp[8:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0x2000, 0x4000, 64, 17, 0,
-                     src, dst)
-    check = ~csum_add(ip) & 0xFFFF
-    if args.bad_ip_csum:
-        check = (check + 1) & 0xFFFF
-    ip = ip[:10] + struct.pack("!H", check) + ip[12:]
     eth = bytes.fromhex(args.dst_mac.replace(":", "")) + \
         bytes.fromhex(args.src_mac.replace(":", "")) + struct.pack("!H", 0x0800)
     with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sk:
         sk.bind((args.dev, 0))
-        sk.send(eth + ip + udp)
+        for spec in args.frames:
+            sport, size, *bad = spec.split(":")
+            sport, size = int(sport), int(size)
+            body = bytes((sport + k) & 0xFF for k in range(size))
+            udp = struct.pack("!HHHH", sport, args.dport, 8 + len(body), 0) + body
+            udp = udp[:6] + struct.pack("!H", l4_full_csum(src, dst, 17, udp)) + udp[8:]
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0x2000, 0x4000, 64,
+                             17, 0, src, dst)
+            check = ~csum_add(ip) & 0xFFFF
+            if bad == ["bad"]:
+                check = (check + 1) & 0xFFFF
+            elif bad:
+                die(f"eth-udp: {spec}: SPORT:SIZE or SPORT:SIZE:bad")
+            sk.send(eth + ip[:10] + struct.pack("!H", check) + ip[12:] + udp)
 
 
 # -------------------------------------------------------------- bridge FDB
@@ -833,11 +838,9 @@ def main():
     p.add_argument("src")
     p.add_argument("dst")
     p.add_argument("dport", type=int)
-    p.add_argument("--sport", type=int, required=True)
-    p.add_argument("--size", type=int, default=100)
+    p.add_argument("frames", nargs="+", metavar="FRAME")
     p.add_argument("--src-mac", required=True)
     p.add_argument("--dst-mac", required=True)
-    p.add_argument("--bad-ip-csum", action="store_true")
     p.set_defaults(fn=eth_udp)
     p = sub.add_parser("udp-fdb-del")
     p.add_argument("addr")

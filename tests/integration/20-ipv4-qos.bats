@@ -83,9 +83,9 @@ s_packets() {
 		jq '.nftables[] | select(.counter) | .counter.packets'
 }
 
-# A TCP transfer of $2 bytes from c to s port $1 (more: tcp-send's options),
-# held open until qos_finish; the receiver writes $BATS_TEST_TMPDIR/recv-$1.
-# QOS_XFER: its two processes.
+# A TCP transfer of $2 bytes (0: as many as until qos_finish) from c to s
+# port $1 (more: tcp-send's options), held open until qos_finish; the
+# receiver writes $BATS_TEST_TMPDIR/recv-$1.  QOS_XFER: its two processes.
 qos_start() {
 	local port=$1 bytes=$2 i size
 	shift 2
@@ -172,27 +172,34 @@ qos_check() {
 }
 
 @test "QoS: ip dscp set cs4 added mid-transfer reaches the offloaded flow within 2 s" {
-	local i t0 times
-	# 48 KiB/s for 13 s: the rule comes once the flow is fast (a few s).
+	local i t0 t1 times
+	# 48 KiB/s until 6 s after the rule, which comes once the flow is fast.
 	diff_capture_start "$NS_S" s0 "$BATS_TEST_TMPDIR/mid.pcap"
-	qos_start 5003 $((640 * 1024)) --rate 48
+	qos_start 5003 0 --rate 48
 	for i in $(seq 1 100); do
 		[ "$(qos_fast 5003)" -ge 20 ] && break
 		sleep 0.1
 	done
 	[ "$(qos_fast 5003)" -ge 20 ] || fail "the transfer is not on the fast path: $(fpctl -n "$NS_R" flow show)"
+	# The commit lands between t0 and t1: nft's own run is slow on a
+	# debug kernel.
 	t0=$(date +%s.%N)
 	r nft add rule inet qos postrouting tcp dport 5003 ip dscp set cs4
-	qos_wait 5003 $((640 * 1024))
+	t1=$(date +%s.%N)
+	sleep 6
 	qos_finish 5003
+	# Every byte sent arrived, in order.
+	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/recv-5003" | cut -d' ' -f1)" \
+		"$(jq -r .sha256 "$BATS_TEST_TMPDIR/sent-5003")"
 	diff_capture_stop "$BATS_TEST_TMPDIR/mid.pcap"
 	run -0 difftool "$NS_S" dscp-times "$BATS_TEST_TMPDIR/mid.pcap" --dport 5003
 	times=$output
-	echo "rule added at $t0; data segments by DSCP: $times"
+	echo "rule added between $t0 and $t1; data segments by DSCP: $times"
 	# Before: the sender's DSCP 0, on the fast path; CS4 (32) from at most
 	# 2 s after the rule, and nothing else after that.
-	jq -e --argjson t0 "$t0" '."0".first < $t0 and ."32".count > 100 and
-		."32".last > $t0 + 4 and ."0".last <= $t0 + 2 and ."32".first >= $t0' <<<"$times" ||
+	jq -e --argjson t0 "$t0" --argjson t1 "$t1" '."0".first < $t0 and
+		."32".count > 100 and ."32".first >= $t0 and ."32".last > $t1 + 4 and
+		."0".last <= $t1 + 2' <<<"$times" ||
 		fail "the DSCP change did not reach the flow within 2 s"
-	echo "# mid-transfer rule: last DSCP 0 segment $(jq --argjson t0 "$t0" '."0".last - $t0' <<<"$times") s after the rule" >&3
+	echo "# mid-transfer rule: last DSCP 0 segment $(jq --argjson t1 "$t1" '."0".last - $t1' <<<"$times") s after nft returned ($(jq -n "$t1 - $t0") s after it started)" >&3
 }

@@ -20,7 +20,8 @@
       until F exists; it is then closed from both ends before the process
       exits.  Prints {"udp": {SPORT: echoed}, "tcp": bytes echoed intact}.
   tcp-send ADDR PORT --sport P --bytes N --stop F [--tos T] [--rate R]
-      one connection from port P, N bytes, held open until F exists.
+      one connection from port P, N bytes (0: as many as until F exists),
+      held open until F exists; prints the bytes sent and their sha256.
   dscp-times PCAP --dport P
       when the TCP data to port P was captured with each DSCP.
   compare --pcaps C0.pcap S0.pcap --split T --cports SLOW,FAST
@@ -169,7 +170,7 @@ def wait_file(path, timeout=300):
 
 
 def tcp_send(args):
-    """--rate: paced at so many KiB/s."""
+    """--rate: paced at so many KiB/s; --bytes 0: until --stop exists."""
     fam = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
     sk = socket.socket(fam, socket.SOCK_STREAM)
     if args.tos is not None:
@@ -180,21 +181,22 @@ def tcp_send(args):
     sk.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", args.sport))
     sk.connect((args.addr, args.port))
     sha = hashlib.sha256()
-    left, seq, start = args.bytes, 0, time.monotonic()
-    while left:
+    sent, seq, start = 0, 0, time.monotonic()
+    while sent < args.bytes if args.bytes else not os.path.exists(args.stop):
         chunk = hashlib.sha256(struct.pack("!I", seq)).digest() * (32 if args.rate else 512)
-        chunk = chunk[:min(left, len(chunk))]
+        if args.bytes:
+            chunk = chunk[:args.bytes - sent]
         sk.sendall(chunk)
         sha.update(chunk)
-        left -= len(chunk)
+        sent += len(chunk)
         seq += 1
         if args.rate:
-            delay = start + (args.bytes - left) / (args.rate * 1024) - time.monotonic()
+            delay = start + sent / (args.rate * 1024) - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
     wait_file(args.stop)
     sk.close()
-    print(json.dumps({"bytes": args.bytes, "sha256": sha.hexdigest()}))
+    print(json.dumps({"bytes": sent, "sha256": sha.hexdigest()}))
 
 
 # ------------------------------------------------------------------ parsing

@@ -3,7 +3,10 @@
 # fast path or by the normal path, and conntrack's counters include the
 # fast-path packets; device and rule counters count what they say.  The
 # conntrack entry of an offloaded connection ages as the stack would age it
-# (assured UDP, timeout policies).
+# (assured UDP, timeout policies).  Two connections with one tuple in two
+# conntrack zones (c's DSCP picks the zone and r's DNAT of 10.0.9.9) share
+# one key in fastpath's table: the offloaded one takes it from the
+# bypassed one, whose packets the stack still forwards with their own NAT.
 #
 #   c                        r (masquerade out of r1,            s
 #                              nf_conntrack_acct=1)
@@ -150,6 +153,51 @@ dev_tx_packets() {
 	echo "$flow"
 	[ "$(jq .orig.packets <<<"$flow")" -ge 15 ] ||
 		fail "c->s took the fast path for fewer than 15 of 20 packets"
+}
+
+@test "zones: the same tuple in zone 5 takes the key a bypassed direction held; the bypassed connection's packets keep their own NAT" {
+	local a b rx0 b_packets
+	# c's datagrams to 10.0.9.9:7000 are one connection per DSCP: CS1 in
+	# zone 5, translated to s:7001; DSCP 0 in zone 0, to s:7000.  Same
+	# tuple, same iif: one key in fastpath's table for both.
+	r nft -f - <<-'EOF'
+	table ip fp_zones {
+		chain zone {
+			type filter hook prerouting priority raw; policy accept;
+			iifname "r0" ip dscp cs1 ct zone set 5
+			iifname "r1" udp sport 7001 ct zone set 5
+		}
+		chain translate {
+			type nat hook prerouting priority dstnat; policy accept;
+			ip daddr 10.0.9.9 udp dport 7000 ip dscp cs1 dnat to 10.0.2.2:7001
+			ip daddr 10.0.9.9 udp dport 7000 dnat to 10.0.2.2:7000
+		}
+	}
+	EOF
+	nettool "$NS_S" udp-echo 7001 --log "$BATS_TEST_TMPDIR/7001.log" >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7001
+	r fpctl rule add pref 30 proto udp sport 4350 dscp 0 action bypass
+	# a: refused by the rule, its c->s direction holding the key.
+	run -0 nettool "$NS_C" udp-send 10.0.9.9 7000 --sport 4350 5
+	a=$(acct_flow_when 4350 '.orig.why == "rule" and .reply.offloaded')
+	# b: learned, it takes the key from a's refused direction.
+	run -0 nettool "$NS_C" udp-send 10.0.9.9 7000 --sport 4350 20:tos=0x20
+	b=$(acct_flow_when 4350 '.orig.offloaded and .orig.xlat_dport == 7001')
+	echo "a: $a"
+	echo "b: $b"
+	[ "$(jq .orig.packets <<<"$b")" -ge 15 ] ||
+		fail "b's c->s direction took the fast path for fewer than 15 of 20 packets"
+	# a's packets now find b's direction, not its DSCP: the stack forwards
+	# them, with a's translation (s:7000), and b's counters stay.
+	b_packets=$(jq .orig.packets <<<"$b")
+	rx0=$(nft_counter "$NS_S" rx packets)
+	run -0 nettool "$NS_C" udp-send 10.0.9.9 7000 --sport 4350 10
+	assert_equal "s:7000 received $(($(nft_counter "$NS_S" rx packets) - rx0))" "s:7000 received 10"
+	assert_equal "s:7001 received $(grep -c . "$BATS_TEST_TMPDIR/7001.log")" "s:7001 received 20"
+	b=$(acct_flow_when 4350 '.orig.xlat_dport == 7001')
+	assert_equal "b's fast packets $(jq .orig.packets <<<"$b")" "b's fast packets $b_packets"
+	r fpctl rule del pref 30
+	r nft delete table ip fp_zones
 }
 
 # The stack assures a UDP connection that still has traffic both ways 2 s

@@ -176,6 +176,8 @@ dev_tx_packets() {
 	EOF
 	nettool "$NS_S" udp-echo 7001 --log "$BATS_TEST_TMPDIR/7001.log" >/dev/null 2>&1 3>&- &
 	wait_listen "$NS_S" udp 7001
+	# b idles while a's packets are looked at: slowly on a debug kernel.
+	r fpctl config set udp-timeout 300
 	r fpctl rule add pref 30 proto udp sport 4350 dscp 0 action bypass
 	# a: refused by the rule, its c->s direction holding the key.
 	run -0 nettool "$NS_C" udp-send 10.0.9.9 7000 --sport 4350 5
@@ -197,6 +199,7 @@ dev_tx_packets() {
 	b=$(acct_flow_when 4350 '.orig.xlat_dport == 7001')
 	assert_equal "b's fast packets $(jq .orig.packets <<<"$b")" "b's fast packets $b_packets"
 	r fpctl rule del pref 30
+	r fpctl config set udp-timeout 30
 	r nft delete table ip fp_zones
 }
 

@@ -286,6 +286,19 @@ def csum_off(proto):
 # --------------------------------------------------------------------- raw
 
 
+def ipv4_udp(src, dst, sport, dport, body, tos=0, ident=0, df=False, udp_csum=True,
+             ip_csum_off=0):
+    """An IPv4/UDP datagram, TTL 64, every field given; the header checksum
+    ip_csum_off more than right, the UDP checksum 0 without udp_csum."""
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
+    if udp_csum:
+        udp = udp[:6] + struct.pack("!H", l4_full_csum(src, dst, 17, udp)) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(udp), ident, 0x4000 if df else 0,
+                     64, 17, 0, src, dst)
+    check = (~csum_add(ip) + ip_csum_off) & 0xFFFF
+    return ip[:10] + struct.pack("!H", check) + ip[12:] + udp
+
+
 def raw_udp(args):
     """Send a fixed series of crafted IPv4/UDP packets, each echoed back.
 
@@ -304,14 +317,9 @@ def raw_udp(args):
     res = {"sent": 0, "echoed": 0}
     for i in range(args.count):
         body = bytes((i * 13 + k) & 0xFF for k in range(sizes[i % len(sizes)]))
-        udp = struct.pack("!HHHH", args.sport, args.dport, 8 + len(body), 0) + body
-        if not args.zero_csum:
-            udp = udp[:6] + struct.pack("!H", l4_full_csum(src, dst, 17, udp)) + udp[8:]
-        frag = 0x4000 if i % 2 == 0 else 0
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, tos_list[i % len(tos_list)], 20 + len(udp),
-                         0x1000 + i, frag, 64, 17, 0, src, dst)
-        ip = ip[:10] + struct.pack("!H", ~csum_add(ip) & 0xFFFF) + ip[12:]
-        tx.sendto(ip + udp, (args.dst, 0))
+        tx.sendto(ipv4_udp(src, dst, args.sport, args.dport, body, tos=tos_list[i % len(tos_list)],
+                           ident=0x1000 + i, df=i % 2 == 0, udp_csum=not args.zero_csum),
+                  (args.dst, 0))
         res["sent"] += 1
         try:
             if rx.recv(65535) == body:
@@ -335,17 +343,11 @@ def eth_udp(args):
         for spec in args.frames:
             sport, size, *bad = spec.split(":")
             sport, size = int(sport), int(size)
-            body = bytes((sport + k) & 0xFF for k in range(size))
-            udp = struct.pack("!HHHH", sport, args.dport, 8 + len(body), 0) + body
-            udp = udp[:6] + struct.pack("!H", l4_full_csum(src, dst, 17, udp)) + udp[8:]
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0x2000, 0x4000, 64,
-                             17, 0, src, dst)
-            check = ~csum_add(ip) & 0xFFFF
-            if bad == ["bad"]:
-                check = (check + 1) & 0xFFFF
-            elif bad:
+            if bad not in ([], ["bad"]):
                 die(f"eth-udp: {spec}: SPORT:SIZE or SPORT:SIZE:bad")
-            sk.send(eth + ip[:10] + struct.pack("!H", check) + ip[12:] + udp)
+            body = bytes((sport + k) & 0xFF for k in range(size))
+            sk.send(eth + ipv4_udp(src, dst, sport, args.dport, body, ident=0x2000, df=True,
+                                   ip_csum_off=1 if bad else 0))
 
 
 # -------------------------------------------------------------- bridge FDB

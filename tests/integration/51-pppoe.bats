@@ -8,11 +8,11 @@
 #   c                      r (masquerade out of ppp0)              s (the ISP)
 #   c0 10.0.1.2/24 ----- r0 10.0.1.1
 #                        wan0 ============ veth ============ isp0
-#                        wan0.7 (VLAN 7) ................... isp0.7: pppoe-server -k
+#                        wan0.7 (VLAN 7) ................... isp0.7: pppoe-server
 #                        ppp0 100.64.0.2 == PPPoE session == ppp 100.64.0.1 (services)
 #
-# fastpath on r0 and ppp0 only.  Real pppd (pppoe.so plugin) on r and
-# pppoe-server (kernel mode) in s, both without compression (noccp).
+# fastpath on r0 and ppp0 only.  Real pppd (pppoe.so plugin, kernel-mode
+# PPPoE) on r and pppoe-server in s, both without compression (noccp).
 # Senders checksum in software.
 
 bats_require_minimum_version 1.5.0
@@ -22,7 +22,7 @@ load ../lib/l2
 setup_file() {
 	topo_teardown
 	require ip nft conntrack socat tcpdump ethtool python3 tc pppd pppoe-server
-	modprobe -a 8021q ppp_generic pppox pppoe nf_conntrack
+	modprobe -a 8021q ppp_generic ppp_async pppox pppoe nf_conntrack
 	ip netns add "$NS_C"
 	ip netns add "$NS_R"
 	ip netns add "$NS_S"
@@ -53,7 +53,10 @@ setup_file() {
 	c ethtool -K c0 tx off >/dev/null
 	s ethtool -K isp0 tx off >/dev/null
 	s ethtool -K isp0.7 tx off >/dev/null
-	printf 'noauth\nnoccp\nlcp-echo-interval 0\nipcp-accept-remote\n' >"$BATS_FILE_TMPDIR/server-options"
+	# Both pppds log their negotiation (debug): a session that does not come
+	# up says which side gave up and on what.
+	printf 'noauth\nnoccp\nlcp-echo-interval 0\nipcp-accept-remote\ndebug\nlogfile %s\n' \
+		"$BATS_FILE_TMPDIR/server-pppd.log" >"$BATS_FILE_TMPDIR/server-options"
 	pppoe_server isp0.7
 	topo_masquerade ppp0
 	fpctl -n "$NS_R" enable dev r0
@@ -78,19 +81,12 @@ teardown() {
 	return 0
 }
 
-# Start a PPPoE access concentrator in s on device $1 (kernel mode, random
-# session ids).  Debian's pppoe-server has its pppd load the plugin from
-# /etc/ppp/plugins/rp-pppoe.so, which Debian's ppp installs elsewhere: the
-# server runs with its own /etc/ppp (a copy, plus that path).
+# Start a PPPoE access concentrator in s on device $1 (random session ids).
+# Debian builds pppoe-server without kernel mode: each session's pppd runs
+# pppoe(8) over a pty (the N_PPP line discipline, ppp_async).  The router's
+# side is the one under test, and it is kernel-mode PPPoE.
 pppoe_server() {
-	local etc=$BATS_FILE_TMPDIR/etc-ppp
-	if [ ! -d "$etc" ]; then
-		cp -a /etc/ppp "$etc"
-		mkdir -p "$etc/plugins"
-		ln -s "$(ls /usr/lib/pppd/*/rp-pppoe.so | head -1)" "$etc/plugins/rp-pppoe.so"
-	fi
-	in_ns "$NS_S" unshare -m sh -c 'mount --bind "$1" /etc/ppp && shift && exec "$@"' - "$etc" \
-		pppoe-server -F -k -r -I "$1" -L 100.64.0.1 -R 100.64.0.2 -N 4 \
+	in_ns "$NS_S" pppoe-server -F -r -I "$1" -L 100.64.0.1 -R 100.64.0.2 -N 4 \
 		-O "$BATS_FILE_TMPDIR/server-options" >/dev/null 2>&1 3>&- &
 }
 
@@ -102,7 +98,7 @@ ppp_up() {
 	local i
 	# Not through a shell function: $! must be pppd's pid.
 	nsenter --net="/run/netns/$NS_R" pppd plugin pppoe.so "$1" 100.64.0.2: noauth defaultroute \
-		ifname ppp0 mtu 1492 mru 1492 lcp-echo-interval 0 noccp nodetach \
+		ifname ppp0 mtu 1492 mru 1492 lcp-echo-interval 0 noccp nodetach debug \
 		logfile "$BATS_FILE_TMPDIR/pppd.log" >/dev/null 2>&1 3>&- &
 	echo $! >"$BATS_FILE_TMPDIR/pppd.pid"
 	for i in $(seq 1 150); do
@@ -111,7 +107,8 @@ ppp_up() {
 		sleep 0.2
 	done
 	[[ $(ip -n "$NS_R" -4 -o addr show dev ppp0 2>/dev/null) == *"inet 100.64.0.2 "* ]] ||
-		fail "no PPPoE session over $1: $(cat "$BATS_FILE_TMPDIR/pppd.log")"
+		fail "no PPPoE session over $1: $(cat "$BATS_FILE_TMPDIR/pppd.log")
+server: $(cat "$BATS_FILE_TMPDIR/server-pppd.log" 2>&1)"
 	# Both ends know each other.
 	in_ns "$NS_C" ping -q -c1 -W5 100.64.0.1 >/dev/null || fail "ISP not reachable over ppp0"
 }

@@ -13,6 +13,9 @@
  * -f SPORT: on the first flow received, flush the flows whose source port
  * is SPORT over a second socket, so that the table changes mid-dump.
  *
+ * -p FILE: on the first flow received, create FILE and wait until it is
+ * removed: whatever changes the table meanwhile does so mid-dump.
+ *
  * Exit status: 0 when the dump completed, 1 on any error.
  */
 #include <errno.h>
@@ -28,6 +31,7 @@
 struct dump {
 	unsigned long flows, reads;
 	long flush_sport;
+	const char *pause_file;
 	bool interrupted;
 	bool done;
 	int error;
@@ -57,6 +61,19 @@ static struct nl_sock *connect_family(int *family)
 	if (*family < 0)
 		die("resolve " FASTPATH_FAMILY_NAME, *family);
 	return sk;
+}
+
+/* Hold the dump until whoever waits for file has removed it. */
+static void pause_dump(const char *file)
+{
+	FILE *f = fopen(file, "w");
+
+	if (!f || fclose(f)) {
+		perror(file);
+		exit(1);
+	}
+	while (access(file, F_OK) == 0)
+		usleep(20000);
 }
 
 /* A do request on its own socket: flush the flows from source port sport. */
@@ -98,6 +115,8 @@ static int flow_cb(struct nl_msg *msg, void *arg)
 	}
 	if (!d.flows++ && d.flush_sport > 0)
 		flush_sport(d.flush_sport);
+	if (d.flows == 1 && d.pause_file)
+		pause_dump(d.pause_file);
 	printf("%u %u %u\n", nla_get_u32(tb[FASTPATH_A_FLOW_ID]),
 	       nla_get_u16(orig[FASTPATH_A_TUPLE_SPORT]),
 	       nla_get_u16(orig[FASTPATH_A_TUPLE_DPORT]));
@@ -146,12 +165,19 @@ int main(int argc, char **argv)
 	struct nl_cb *cb;
 	int family, opt, err;
 
-	while ((opt = getopt(argc, argv, "f:")) != -1) {
-		if (opt != 'f')
+	while ((opt = getopt(argc, argv, "f:p:")) != -1) {
+		switch (opt) {
+		case 'f':
+			d.flush_sport = strtol(optarg, NULL, 10);
+			if (d.flush_sport < 1 || d.flush_sport > 65535)
+				goto usage;
+			break;
+		case 'p':
+			d.pause_file = optarg;
+			break;
+		default:
 			goto usage;
-		d.flush_sport = strtol(optarg, NULL, 10);
-		if (d.flush_sport < 1 || d.flush_sport > 65535)
-			goto usage;
+		}
 	}
 	if (optind != argc)
 		goto usage;
@@ -187,6 +213,6 @@ int main(int argc, char **argv)
 	nl_socket_free(sk);
 	return 0;
 usage:
-	fprintf(stderr, "Usage: flow-dump [-f SPORT]\n");
+	fprintf(stderr, "Usage: flow-dump [-f SPORT] [-p FILE]\n");
 	return 1;
 }

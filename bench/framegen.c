@@ -4,9 +4,11 @@
  * device takes them, for the frames pktgen cannot build (a PPPoE session
  * frame inside a VLAN tag).
  *
- *   framegen DEV LEN < FRAMES
+ *   framegen DEV LEN [PPS] < FRAMES
  *	FRAMES holds N frames of LEN bytes each, back to back.  They are
- *	sent in turn, over and over, until framegen is killed.
+ *	sent in turn, over and over, until framegen is killed: as fast as
+ *	the device takes them, or PPS a second (in batches 100 times a
+ *	second).
  *
  * The frames go out with sendmmsg() on an AF_PACKET socket that bypasses
  * the qdisc, BATCH at a time: each becomes a linear skb (an AF_PACKET
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BATCH		256
@@ -81,20 +84,49 @@ static unsigned char *read_frames(size_t len, size_t *nframes)
 	return buf;
 }
 
+/*
+ * Sleep until the next batch of a paced run is due.  A run that fell more
+ * than a second behind (the CPU was busy elsewhere) starts over from now
+ * rather than sending the backlog in a burst.
+ */
+static void pace(struct timespec *due, long interval_ns)
+{
+	struct timespec now;
+
+	due->tv_nsec += interval_ns;
+	while (due->tv_nsec >= 1000000000L) {
+		due->tv_nsec -= 1000000000L;
+		due->tv_sec++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec > due->tv_sec + 1)
+		*due = now;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, due, NULL) == EINTR)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_ll addr = { .sll_family = AF_PACKET };
 	static struct mmsghdr msgs[BATCH];
 	static struct iovec iovs[BATCH];
-	size_t len, nframes, next = 0, i;
+	size_t len, nframes, next = 0, i, batch = BATCH;
+	unsigned long pps = 0;
+	long interval_ns = 0;
+	struct timespec due;
 	unsigned char *frames;
 	int one = 1, sndbuf = SNDBUF, fd, sent;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: framegen DEV LEN < FRAMES\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: framegen DEV LEN [PPS] < FRAMES\n");
 		return 2;
 	}
 	len = parse_num(argv[2], ETH_ZLEN, MAX_LEN);
+	if (argc == 4) {
+		pps = parse_num(argv[3], 1, 100000000);
+		batch = pps / 100 ? (pps / 100 < BATCH ? pps / 100 : BATCH) : 1;
+		interval_ns = (long)(batch * 1000000000.0 / pps);
+	}
 	frames = read_frames(len, &nframes);
 
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
@@ -114,14 +146,17 @@ int main(int argc, char **argv)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 
+	clock_gettime(CLOCK_MONOTONIC, &due);
 	for (;;) {
-		/* The next BATCH frames, in turn. */
-		for (i = 0; i < BATCH; i++) {
+		/* The next batch of frames, in turn. */
+		for (i = 0; i < batch; i++) {
 			iovs[i].iov_base = frames + next * len;
 			next = next + 1 < nframes ? next + 1 : 0;
 		}
-		sent = sendmmsg(fd, msgs, BATCH, 0);
+		sent = sendmmsg(fd, msgs, batch, 0);
 		if (sent < 0 && errno != ENOBUFS)
 			die("sendmmsg");
+		if (pps)
+			pace(&due, interval_ns);
 	}
 }

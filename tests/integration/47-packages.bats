@@ -15,6 +15,13 @@
 # (build/pkgroot) over the host's, and upper layers in this file's
 # temporary directory, so neither the host nor the installation changes.
 #
+# A kernel built in the checkout (the debug kernel) has its modules where
+# the runner mounted them, not under the host's /lib/modules, and
+# scripts/pkg-root had DKMS build for it only when asked
+# (PKG_ROOT_DEBUG_KERNEL, which scripts/check sets for a debug suite): the
+# installed view stacks DKMS's module over the kernel's own, and depmod
+# indexes both, as it would on a machine where that kernel is installed.
+#
 # No forwarding topology: the service configures the initial namespace,
 # where one veth pair gives the file devices to enable.
 #
@@ -32,10 +39,14 @@ setup_file() {
 	}
 	OVERLAY=$BATS_FILE_TMPDIR/overlay
 	local d
-	for d in usr etc var; do
+	for d in usr etc var kmods; do
 		mkdir -p "$OVERLAY/$d/upper" "$OVERLAY/$d/work"
 	done
+	mkdir "$OVERLAY/kmods/lower"
 	export VERSION PKGROOT OVERLAY
+	if mountpoint -q "/lib/modules/$KVER"; then
+		installed depmod "$KVER" || return 1
+	fi
 	ip link add fp47a type veth peer name fp47b
 	ip link set fp47a up
 	ip link set fp47b up
@@ -64,11 +75,18 @@ setup() {
 # over the same upper layers, which keep what earlier calls wrote.
 installed() {
 	unshare --mount --propagation private bash -c '
+		kmods=/lib/modules/$KVER
+		! mountpoint -q "$kmods" || mount --bind "$kmods" "$OVERLAY/kmods/lower" || exit 1
 		for d in usr etc var; do
 			mount -t overlay overlay \
 				-o "lowerdir=$PKGROOT/$d:/$d,upperdir=$OVERLAY/$d/upper,workdir=$OVERLAY/$d/work" \
 				"/$d" || exit 1
 		done
+		if mountpoint -q "$OVERLAY/kmods/lower"; then
+			o=lowerdir=$PKGROOT/usr/lib/modules/$KVER:$OVERLAY/kmods/lower
+			o+=,upperdir=$OVERLAY/kmods/upper,workdir=$OVERLAY/kmods/work
+			mount -t overlay overlay -o "$o" "$kmods" || exit 1
+		fi
 		exec "$@"' installed "$@"
 }
 

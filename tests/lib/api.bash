@@ -191,6 +191,48 @@ api_build() {
 		cp "$FASTPATH_TOP/build/tests/$name" "$BATS_FILE_TMPDIR/$name"
 }
 
+# Run "$@" on CPU 0 beside a real-time task that sleeps a millisecond at a
+# time on the same CPU; print the command's wall time, its system time and
+# the longest the task waited beyond its sleep (ms).  The kernels are
+# voluntarily preemptible: the task runs as soon as the command's kernel
+# path reaches a point where it may yield, and a path that never yields
+# keeps it waiting as long as itself.  The command's stdout goes to
+# $BATS_TEST_TMPDIR/hold.out.
+api_cpu_hold() {
+	local ready=$BATS_TEST_TMPDIR/probe.ready out=$BATS_TEST_TMPDIR/probe.out
+	local probe i t0 t1 sys rc=0
+	rm -f "$ready"
+	taskset -c 0 chrt -f 50 python3 -c '
+import signal, sys, time
+running = True
+def stop(*_):
+    global running
+    running = False
+signal.signal(signal.SIGTERM, stop)
+open(sys.argv[1], "w").close()
+worst = 0.0
+while running:
+    t = time.monotonic()
+    time.sleep(0.001)
+    worst = max(worst, time.monotonic() - t - 0.001)
+print(round(worst * 1000))
+' "$ready" >"$out" &
+	probe=$!
+	for i in $(seq 1 100); do
+		[ -e "$ready" ] && break
+		sleep 0.1
+	done
+	[ -e "$ready" ] || fail "the latency probe did not start"
+	t0=${EPOCHREALTIME/./}
+	sys=$( { TIMEFORMAT=%3S
+		time taskset -c 0 "$@" >"$BATS_TEST_TMPDIR/hold.out" 2>&1; } 2>&1) || rc=$?
+	t1=${EPOCHREALTIME/./}
+	kill -TERM "$probe"
+	wait "$probe" || fail "the latency probe failed"
+	[ "$rc" = 0 ] || fail "$* failed ($rc): $(cat "$BATS_TEST_TMPDIR/hold.out")"
+	echo "$(((t1 - t0) / 1000)) $((10#${sys/./})) $(cat "$out")"
+}
+
 # Reshape YNL's JSON (stdin) like fpctl -j prints it, so that the two can be
 # compared with jq: dashes in keys become underscores, binary addresses
 # become text, families 4/6, protocols and devices by name, booleans.

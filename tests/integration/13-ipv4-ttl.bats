@@ -15,6 +15,9 @@ setup_file() {
 	require python3 traceroute
 	topo_masquerade
 	fp_enable_router
+	# The flow learned at a test's start must outlive its five execs,
+	# which took over 30 s (the default) on a loaded debug kernel.
+	fpctl -n "$NS_R" config set udp-timeout 300
 	nettool "$NS_S" udp-echo 7000 --log "$BATS_FILE_TMPDIR/echo.log" >/dev/null 2>&1 3>&- &
 	wait_listen "$NS_S" udp 7000
 }
@@ -36,7 +39,7 @@ orig_packets() {
 
 	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4000 1:ttl=2
 	[ "$(orig_packets)" -eq $((before + 1)) ] ||
-		fail "the TTL-2 datagram did not take the fast path"
+		fail "the TTL-2 datagram did not take the fast path: $(fpctl -n "$NS_R" -s flow show; fpctl -n "$NS_R" stats)"
 	[ "$(fp_stat exceptions.ttl)" -eq "$ttl0" ]
 	run -0 tail -n1 "$BATS_FILE_TMPDIR/echo.log"
 	echo "$output"

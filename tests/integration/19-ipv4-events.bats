@@ -104,6 +104,13 @@ ev_cycle() {
 		"$(jq -c '.reply | {dst, dport}' <<<"$before")"
 }
 
+# A test that changed the configuration leaves the defaults behind it,
+# also when it failed (the next ones would time out or be refused).
+teardown() {
+	[ -z "${CONFIG_SET:-}" ] ||
+		r fpctl config set udp-timeout 30 tcp-timeout 300 flow-limit 65536
+}
+
 @test "events: fpctl flow flush removes the flow (flush)" {
 	ev_cycle 4101 flush fpctl -n "$NS_R" flow flush proto udp sport 4101
 }
@@ -194,6 +201,7 @@ ev_cycle() {
 	local hold=$BATS_TEST_TMPDIR/hold
 	# Long enough for a busy guest to see each flow offloaded before it
 	# goes: the TCP one is idle from its 8th round on.
+	CONFIG_SET=1
 	r fpctl config set udp-timeout 4 tcp-timeout 4
 	ev_tool "$NS_S" tcp-echo 7001
 	wait_listen "$NS_S" tcp 7001
@@ -206,7 +214,6 @@ ev_cycle() {
 	ev_removed udp 4111 idle
 	ev_removed tcp 4121 idle
 	touch "$hold.go"
-	r fpctl config set udp-timeout 30 tcp-timeout 300
 }
 
 @test "events: a TCP connection that closes removes its flow (tcp-close)" {
@@ -224,6 +231,7 @@ ev_cycle() {
 @test "events: a full table refuses a new connection (table-full), which explain names" {
 	local full0
 	r fpctl flow flush
+	CONFIG_SET=1
 	r fpctl config set flow-limit 1
 	ev_udp 4112
 	ev_offloaded udp 4112 >/dev/null

@@ -241,7 +241,13 @@ def udp_send(args):
                 if step["rate"]:
                     time.sleep(1 / step["rate"])
             else:
-                sk.sendto(data, dst)
+                try:
+                    sk.sendto(data, dst)
+                except OSError:
+                    # An earlier datagram's ICMP error (IP_RECVERR) fails
+                    # this send: a stream that waits for nothing goes on.
+                    read_errqueue(sk, res["errors"])
+                    sk.sendto(data, dst)
                 res["sent"] += 1
                 time.sleep(1 / (step["rate"] or 200))
             seq += 1

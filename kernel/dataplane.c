@@ -14,7 +14,6 @@
  * never the skb.
  */
 #include <linux/etherdevice.h>
-#include <linux/hash.h>
 #include <linux/if_vlan.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -54,7 +53,7 @@ struct fp_port_seen {
 	const struct sk_buff *skb;
 	const struct fp_dev *fpd;
 	int port;
-	u8 fdb_gen;		/* before the bridge learned from it */
+	u8 fdb_gen;		/* its source's, before the bridge learned it */
 };
 
 static DEFINE_PER_CPU(struct fp_port_seen, fp_port_seen);
@@ -81,26 +80,28 @@ void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
 	n->skb = skb;
 	n->fpd = fpd;
 	n->port = port;
-	n->fdb_gen = READ_ONCE(fpd->fpn->br_fdb_gen);
+	n->fdb_gen = fp_fdb_gen(fpd->fpn,
+				fp_fdb_slot(fpd->fpn, eth_hdr(skb)->h_source));
 }
 
 /*
  * What a direction's packet on bridge port port must match to skip the
  * bridge (fp_flow.port): the port, above it the sum of the bridge's epoch
- * now (2^shift jiffies, numbered mod 256), of the netns's FDB generation
- * (an FDB entry learned, moved or deleted anywhere sends every direction
- * through the bridge again) and of a hash of the source MAC (a new source
- * behind the same addresses must be learned too).  A change that leaves
- * the sum the same (1 in 256) is learned an epoch late.
+ * now (2^shift jiffies, numbered mod 256), of the FDB generation of the
+ * source MAC's slot (an FDB entry of an address in that slot learned,
+ * moved or deleted sends the directions from those sources through the
+ * bridge again) and of the slot itself (a new source behind the same
+ * addresses must be learned too).  A change that leaves the sum the same,
+ * or a new source whose slot's sum is the old one's (1 in 256 each), is
+ * learned an epoch late.
  */
-static u16 fp_port_tag(const struct fp_dev *fpd, const struct sk_buff *skb,
-		       int port, u8 fdb_gen, unsigned int *shift)
+static u16 fp_port_tag(const struct fp_dev *fpd, unsigned int slot, int port,
+		       u8 fdb_gen, unsigned int *shift)
 {
 	u8 tag;
 
 	*shift = READ_ONCE(fpd->br_epoch_shift);
-	tag = (jiffies >> *shift) + fdb_gen +
-	      hash_64(ether_addr_to_u64(eth_hdr(skb)->h_source), 8);
+	tag = (jiffies >> *shift) + fdb_gen + slot;
 	return tag << 8 | port;
 }
 
@@ -124,7 +125,8 @@ static void fp_port_seen_by_bridge(const struct fp_dev *fpd, struct fp_dir *d,
 	 * The generation the port saw: an FDB change between the bridge's
 	 * learning and here must not count as seen.
 	 */
-	tag = fp_port_tag(fpd, skb, n->port, n->fdb_gen, &shift);
+	tag = fp_port_tag(fpd, fp_fdb_slot(fpd->fpn, eth_hdr(skb)->h_source),
+			  n->port, n->fdb_gen, &shift);
 	if (READ_ONCE(*p) != tag)
 		WRITE_ONCE(*p, tag);
 }
@@ -132,17 +134,19 @@ static void fp_port_seen_by_bridge(const struct fp_dev *fpd, struct fp_dir *d,
 /*
  * May d's packet on bridge port port skip the bridge?  Only if the bridge
  * saw one of its packets from the same source arrive there in this epoch,
- * with no FDB change since: the first of each epoch goes through it, so
- * that it refreshes (or moves) the source's FDB entry at least every two
- * epochs (l2.c sizes them) while they flow.  The epoch number wraps: a
- * direction idle for an epoch goes through the bridge first.
+ * with no FDB change in the source's slot since: the first of each epoch
+ * goes through it, so that it refreshes (or moves) the source's FDB entry
+ * at least every two epochs (l2.c sizes them) while they flow.  The epoch
+ * number wraps: a direction idle for an epoch goes through the bridge
+ * first.
  */
 static bool fp_port_may(const struct fp_dev *fpd, const struct fp_dir *d,
 			const struct sk_buff *skb, int port)
 {
+	unsigned int slot = fp_fdb_slot(fpd->fpn, eth_hdr(skb)->h_source);
 	unsigned int shift;
-	u16 tag = fp_port_tag(fpd, skb, port,
-			      READ_ONCE(fpd->fpn->br_fdb_gen), &shift);
+	u16 tag = fp_port_tag(fpd, slot, port, fp_fdb_gen(fpd->fpn, slot),
+			      &shift);
 
 	return READ_ONCE(fp_dir_flow(d)->port[d->index]) == tag &&
 	       time_before(jiffies, READ_ONCE(d->last_used) + (1UL << shift));

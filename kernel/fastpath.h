@@ -18,6 +18,8 @@
 #ifndef _FASTPATH_H
 #define _FASTPATH_H
 
+#include <linux/etherdevice.h>
+#include <linux/hash.h>
 #include <linux/if_ether.h>
 #include <linux/list.h>
 #include <linux/netdevice.h>
@@ -274,6 +276,15 @@ struct fp_nh_key {
 	u8 pad[3];
 };
 
+/*
+ * Bridge FDB changes are tracked per slot of link-layer addresses, so that
+ * a host sending from ever new addresses only disturbs the traffic of the
+ * addresses in the same slots; the hash is keyed per netns, so that no
+ * host can aim at another's slot.
+ */
+#define FP_FDB_SLOT_BITS	8
+#define FP_FDB_SLOTS		(1 << FP_FDB_SLOT_BITS)
+
 struct fp_nh {
 	struct rhash_head node;		/* fp_net.nh_table, until dead */
 	struct list_head list;		/* fp_net.nhs, until dead */
@@ -384,9 +395,30 @@ struct fp_net {
 	unsigned long gc_began;		/* jiffies: the GC's last pass began */
 	/* l2.c: forwarding bridge ports, bridges without MST */
 	struct xarray br_fwd;		/* a flag by ifindex: RTNL, RCU readers */
-	u8 br_fdb_gen;			/* bumped by every FDB change reported */
 	struct work_struct br_reread;	/* the bridges' MST modes, read again */
+	/*
+	 * Bridge FDB changes reported, by the address's slot (fp_fdb_slot()):
+	 * the slots whose next hops are still to be resolved again (bit
+	 * FP_FDB_SLOTS: every slot), and a generation each, bumped by every
+	 * change, which every packet on a bridge port reads (fp_fdb_gen()).
+	 */
+	u64 br_fdb_key;
+	DECLARE_BITMAP(br_fdb_changed, FP_FDB_SLOTS + 1);
+	u8 br_fdb_gen_all ____cacheline_aligned_in_smp;
+	u8 br_fdb_gen[FP_FDB_SLOTS];
 };
+
+static inline unsigned int fp_fdb_slot(const struct fp_net *fpn, const u8 *addr)
+{
+	return hash_64(ether_addr_to_u64(addr) ^ fpn->br_fdb_key,
+		       FP_FDB_SLOT_BITS);
+}
+
+/* The FDB generation that addresses in slot see. */
+static inline u8 fp_fdb_gen(const struct fp_net *fpn, unsigned int slot)
+{
+	return READ_ONCE(fpn->br_fdb_gen_all) + READ_ONCE(fpn->br_fdb_gen[slot]);
+}
 
 /* Is this direction's refusal still to be trusted?  Any context. */
 static inline bool fp_dir_refusal_valid(const struct fp_net *fpn,

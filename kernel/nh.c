@@ -16,6 +16,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
+#include <linux/random.h>
 #include <net/arp.h>
 #include <net/ndisc.h>
 #include <net/neighbour.h>
@@ -298,19 +299,72 @@ static struct notifier_block fp_nh_netevent_nb = {
 	.notifier_call = fp_nh_netevent,
 };
 
+/*
+ * The next hops to addresses in slots that had FDB changes are resolved
+ * again: the bridge may now send them through another port, or flood
+ * them.  A header that starts with anything but the destination's address
+ * (a PPP device's: none) is resolved again on every change.
+ */
 static void fp_nh_refresh_work(struct work_struct *work)
 {
-	fp_nh_refresh_all(container_of(work, struct fp_net, nh_refresh));
+	struct fp_net *fpn = container_of(work, struct fp_net, nh_refresh);
+	DECLARE_BITMAP(changed, FP_FDB_SLOTS + 1);
+	struct fp_nh *nh, *tmp;
+	unsigned int i;
+
+	for (i = 0; i < BITS_TO_LONGS(FP_FDB_SLOTS + 1); i++)
+		changed[i] = xchg(&fpn->br_fdb_changed[i], 0);
+	spin_lock_bh(&fpn->lock);
+	rcu_read_lock();
+	list_for_each_entry_safe(nh, tmp, &fpn->nhs, list)
+		if (test_bit(FP_FDB_SLOTS, changed) ||
+		    nh->l2.hlen < ETH_ALEN ||
+		    test_bit(fp_fdb_slot(fpn, nh->l2.hdr), changed))
+			fp_nh_refresh(fpn, nh, NULL);
+	rcu_read_unlock();
+	spin_unlock_bh(&fpn->lock);
+}
+
+/*
+ * Slot (FP_FDB_SLOTS: every slot) had an FDB change.  The bitmap's line is
+ * only written for a new bit: the generations' line, which every packet on
+ * a bridge port reads, is written anyway.
+ */
+static void fp_fdb_changed(struct fp_net *fpn, unsigned int slot)
+{
+	u8 *gen = slot < FP_FDB_SLOTS ? &fpn->br_fdb_gen[slot] :
+					&fpn->br_fdb_gen_all;
+
+	/* Racing bumps may count as one: the sum changes either way. */
+	WRITE_ONCE(*gen, *gen + 1);
+	if (!test_bit(slot, fpn->br_fdb_changed))
+		set_bit(slot, fpn->br_fdb_changed);
+}
+
+/* Is addr the address of the bridge dev is (a port of)?  RCU read side. */
+static bool fp_fdb_is_bridge_addr(struct net_device *dev, const u8 *addr)
+{
+	struct net_device *br = dev;
+
+	if (!netif_is_bridge_master(dev))
+		br = netdev_master_upper_dev_get_rcu(dev);
+	return br && ether_addr_equal(br->dev_addr, addr);
 }
 
 /*
  * A bridge learned, moved (a roaming station) or forgot an FDB entry: the
  * bridge reports every software FDB change to the switchdev chain, in
- * atomic context.  The next hops are resolved again in process context.
+ * atomic context.  The bridge ports take nothing more from a source in the
+ * address's slot before the bridge has seen its packet again
+ * (fp_port_tag()), and the next hops to addresses in the slot are resolved
+ * again in process context.  The bridge's own address, and its other local
+ * ones, decide what it passes up to itself, whatever the source: a change
+ * of one of those counts for every slot.
  */
 static int fp_nh_switchdev_event(struct notifier_block *nb,
 				 unsigned long event, void *ptr)
 {
+	const struct switchdev_notifier_fdb_info *fdb = ptr;
 	struct net_device *dev = switchdev_notifier_info_to_dev(ptr);
 	struct fp_net *fpn;
 
@@ -318,11 +372,10 @@ static int fp_nh_switchdev_event(struct notifier_block *nb,
 	    event != SWITCHDEV_FDB_DEL_TO_DEVICE)
 		return NOTIFY_DONE;
 	fpn = fp_pernet(dev_net(dev));
-	/*
-	 * The bridge ports take nothing more before the bridge has seen a
-	 * packet again (fp_port_tag()).  Racing bumps may count as one.
-	 */
-	WRITE_ONCE(fpn->br_fdb_gen, fpn->br_fdb_gen + 1);
+	if (fdb->is_local || fp_fdb_is_bridge_addr(dev, fdb->addr))
+		fp_fdb_changed(fpn, FP_FDB_SLOTS);
+	else
+		fp_fdb_changed(fpn, fp_fdb_slot(fpn, fdb->addr));
 	if (!list_empty(&fpn->nhs))
 		queue_work(system_power_efficient_wq, &fpn->nh_refresh);
 	return NOTIFY_DONE;
@@ -334,6 +387,7 @@ static struct notifier_block fp_nh_switchdev_nb = {
 
 int fp_nh_table_init(struct fp_net *fpn)
 {
+	fpn->br_fdb_key = get_random_u64();
 	INIT_LIST_HEAD(&fpn->nhs);
 	INIT_WORK(&fpn->nh_refresh, fp_nh_refresh_work);
 	return rhashtable_init(&fpn->nh_table, &fp_nh_params);

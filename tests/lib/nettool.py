@@ -10,6 +10,7 @@ exchange, because every exec is slow in the TCG test VM):
   raw-udp SRC DST DPORT --sport P          crafted IPv4/UDP packet series
   eth-udp DEV SRC DST DPORT FRAME... --src-mac M --dst-mac M
                                            IPv4/UDP frames written to DEV
+  mac-flood DEV COUNT [--rate R]           frames from COUNT new source MACs
   udp-fdb-del ADDR PORT --sport P --netns NS --bridge BR --dev PORT --mac MAC
                                            UDP, an FDB entry deleted, one datagram,
                                            is the entry back?
@@ -354,6 +355,23 @@ def eth_udp(args):
             body = bytes((sport + k) & 0xFF for k in range(size))
             sk.send(eth + ipv4_udp(src, dst, sport, args.dport, body, ident=0x2000, df=True,
                                    ip_csum_off=1 if bad else 0))
+
+
+def mac_flood(args):
+    """Write COUNT Ethernet frames to DEV, each from a new source MAC
+    (02:fe:00:00:00:00 on), to an unknown unicast destination, RATE a
+    second: every one makes a bridge behind DEV learn an FDB entry."""
+    dst = bytes.fromhex("02fd00000000")
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sk:
+        sk.bind((args.dev, 0))
+        t0 = time.monotonic()
+        for i in range(args.count):
+            pause = t0 + i / args.rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            src = bytes([0x02, 0xFE, 0, (i >> 16) & 0xFF, (i >> 8) & 0xFF, i & 0xFF])
+            sk.send(dst + src + struct.pack("!H", 0x88B5) + bytes(46))
+    print(json.dumps({"sent": args.count, "seconds": round(time.monotonic() - t0, 2)}))
 
 
 # -------------------------------------------------------------- bridge FDB
@@ -850,6 +868,11 @@ def main():
     p.add_argument("--src-mac", required=True)
     p.add_argument("--dst-mac", required=True)
     p.set_defaults(fn=eth_udp)
+    p = sub.add_parser("mac-flood")
+    p.add_argument("dev")
+    p.add_argument("count", type=int)
+    p.add_argument("--rate", type=float, default=200)
+    p.set_defaults(fn=mac_flood)
     p = sub.add_parser("udp-fdb-del")
     p.add_argument("addr")
     p.add_argument("port", type=int)

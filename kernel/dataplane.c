@@ -53,7 +53,8 @@ struct fp_port_seen {
 	const struct sk_buff *skb;
 	const struct fp_dev *fpd;
 	int port;
-	u8 fdb_gen;		/* its source's, before the bridge learned it */
+	u8 slot;		/* of its source (fp_fdb_slot()) */
+	u8 fdb_gen;		/* the slot's, before the bridge learned it */
 };
 
 static DEFINE_PER_CPU(struct fp_port_seen, fp_port_seen);
@@ -80,8 +81,8 @@ void fp_port_note(const struct fp_dev *fpd, const struct sk_buff *skb,
 	n->skb = skb;
 	n->fpd = fpd;
 	n->port = port;
-	n->fdb_gen = fp_fdb_gen(fpd->fpn,
-				fp_fdb_slot(fpd->fpn, eth_hdr(skb)->h_source));
+	n->slot = fp_fdb_slot(fpd->fpn, eth_hdr(skb)->h_source);
+	n->fdb_gen = fp_fdb_gen(fpd->fpn, n->slot);
 }
 
 /*
@@ -125,8 +126,7 @@ static void fp_port_seen_by_bridge(const struct fp_dev *fpd, struct fp_dir *d,
 	 * The generation the port saw: an FDB change between the bridge's
 	 * learning and here must not count as seen.
 	 */
-	tag = fp_port_tag(fpd, fp_fdb_slot(fpd->fpn, eth_hdr(skb)->h_source),
-			  n->port, n->fdb_gen, &shift);
+	tag = fp_port_tag(fpd, n->slot, n->port, n->fdb_gen, &shift);
 	if (READ_ONCE(*p) != tag)
 		WRITE_ONCE(*p, tag);
 }

@@ -314,11 +314,14 @@ static void fp_nh_refresh_work(struct work_struct *work)
 
 	for (i = 0; i < BITS_TO_LONGS(FP_FDB_SLOTS + 1); i++)
 		changed[i] = xchg(&fpn->br_fdb_changed[i], 0);
+	if (test_bit(FP_FDB_SLOTS, changed)) {
+		fp_nh_refresh_all(fpn);
+		return;
+	}
 	spin_lock_bh(&fpn->lock);
 	rcu_read_lock();
 	list_for_each_entry_safe(nh, tmp, &fpn->nhs, list)
-		if (test_bit(FP_FDB_SLOTS, changed) ||
-		    nh->l2.hlen < ETH_ALEN ||
+		if (nh->l2.hlen < ETH_ALEN ||
 		    test_bit(fp_fdb_slot(fpn, nh->l2.hdr), changed))
 			fp_nh_refresh(fpn, nh, NULL);
 	rcu_read_unlock();

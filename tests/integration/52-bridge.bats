@@ -256,9 +256,9 @@ br_lan_rx() {
 	wait_fdb br-lan "$C_MAC" p1
 }
 
-# The c->s direction of c's stream from port 7304 is on the fast path.
-stream_7304_offloaded() {
-	fpctl -n "$NS_R" -j flow show sport 7304 | jq -e '.[0].orig.offloaded' >/dev/null
+# The original direction of the stream from port $1 is on the fast path.
+sport_offloaded() {
+	fpctl -n "$NS_R" -j flow show sport "$1" | jq -e '.[0].orig.offloaded' >/dev/null
 }
 
 @test "bridge: one-way UDP c->s taken on p1, c's FDB entry deleted 5 times: the bridge learns c again from c's very next datagram" {
@@ -273,9 +273,9 @@ stream_7304_offloaded() {
 	# seen a reply.
 	for _ in $(seq 1 10); do
 		nettool "$NS_C" udp-send 10.0.2.2 7000 20 --sport 7304 >/dev/null
-		stream_7304_offloaded && break
+		sport_offloaded 7304 && break
 	done
-	stream_7304_offloaded || fail "the stream never went on the fast path: $(fpctl -n "$NS_R" flow show)"
+	sport_offloaded 7304 || fail "the stream never went on the fast path: $(fpctl -n "$NS_R" flow show)"
 	# Then s drops the stream as it arrives: nothing goes back to c, and
 	# only c's datagrams can make the bridge learn c again.
 	s nft -f - <<-EOF
@@ -347,10 +347,10 @@ flood_entries_del() {
 		>"$BATS_TEST_TMPDIR/send.json" 3>&- &
 	i=$!
 	for n in $(seq 1 50); do
-		fpctl -n "$NS_R" -j flow show sport 7305 | jq -e '.[0].orig.offloaded' >/dev/null && break
+		sport_offloaded 7305 && break
 		sleep 0.1
 	done
-	fpctl -n "$NS_R" -j flow show sport 7305 | jq -e '.[0].orig.offloaded' >/dev/null ||
+	sport_offloaded 7305 ||
 		fail "c's stream is not on the fast path: $(fpctl -n "$NS_R" flow show)"
 	# Each frame teaches the bridge a new address behind p2, an FDB
 	# change reported to switchdev: only a change in the slot of c's MAC
@@ -422,11 +422,6 @@ stream_7301_in_2s() {
 	echo $(($(nft_packets "$NS_C" netdev fp52 c0) - rx0))
 }
 
-# The s->c direction of the stream is on the fast path.
-stream_7301_offloaded() {
-	fpctl -n "$NS_R" -j flow show sport 7301 | jq -e '.[0].orig.offloaded' >/dev/null
-}
-
 # The stream reaches c at full rate, transmitted on p1 directly: the
 # bridge's own transmit path (and its counter) sees nothing of it, only r's
 # own few packets (a 6.1 run counted 13 in 2 s after STP, the stream 106).
@@ -443,7 +438,7 @@ stream_7301_direct() {
 wait_7301_offloaded() {
 	local i
 	for i in $(seq 1 50); do
-		stream_7301_offloaded && return 0
+		sport_offloaded 7301 && return 0
 		sleep 0.2
 	done
 	fail "$1: flows: $(fpctl -n "$NS_R" flow show); s's sender $(pgrep -f 'udp-send 10.0.1.2 7300 ' >/dev/null && echo running || echo ended: "$(cat "$BATS_TEST_TMPDIR/7301.out")"); $(r conntrack -L -p udp --sport 7301 2>&1); $(bridge -n "$NS_R" link show dev p1); $(fpctl -n "$NS_R" -s stats)"

@@ -149,20 +149,24 @@ struct ipv6hdr;
 /*
  * One direction of a flow, three cache lines of its own: the packet path
  * reads the first two (lookup, then rewrite and transmit state) and
- * writes only the third, so the two directions of a flow, often handled
- * by two CPUs, never share a line.  The tuple fields (key, x*, nat) are
- * set for both directions when the flow is created; the transmit state
- * (nh, dst, mtu) only once the direction is offloaded.
+ * writes the third, which holds what else it reads, so the two
+ * directions of a flow, often handled by two CPUs, never share a line.
+ * A packet of a refused direction reads the first line only (and its
+ * flow's conntrack entry), as it finds the direction, to learn that it
+ * goes to the stack.  The tuple fields (key, x*, nat) are set for both
+ * directions when the flow is created; the transmit state (nh, dst, mtu)
+ * only once the direction is offloaded.
  */
 struct fp_dir {
-	/* lookup and per-packet checks */
+	/* lookup, and whether the direction is offloaded or refused */
 	struct rhash_head node;
 	struct fp_key key;		/* as received */
 	u32 hold;			/* enum fp_hold */
-	u16 mtu;			/* longer packets go to the stack */
+	u32 retry_at;			/* jiffies: refused or rejected until */
+	u8 state;			/* enum fp_dir_state */
+	u8 why_gen;			/* fp_net.learn_gen when refused */
+	u8 index;			/* in fp_flow.dir[] */
 	u8 nat;				/* FP_NAT_* */
-	u8 rx_dsfield;			/* DSCP (ECN masked) and mark that */
-	u32 rx_mark;			/* packets arrived with when verified */
 	/* rewrite and transmit */
 	union nf_inet_addr xsrc ____cacheline_aligned;	/* as transmitted */
 	union nf_inet_addr xdst;
@@ -185,14 +189,14 @@ struct fp_dir {
 	atomic64_t stray_packets;	/* by other CPUs */
 	atomic64_t stray_bytes;
 	unsigned long last_used;	/* jiffies */
-	u32 retry_at;			/* jiffies: refused or rejected until */
 	u32 why_detail;
-	u32 rx_priority;		/* as rx_mark (a VLAN's ingress map) */
 	u32 ct_mark;			/* conntrack's mark when verified */
-	u8 state;			/* enum fp_dir_state */
+	/* What packets arrived with when verified (priority: a VLAN's map) */
+	u32 rx_mark;
+	u32 rx_priority;
+	u8 rx_dsfield;			/* DSCP, ECN masked */
 	u8 why;				/* enum fastpath_why */
-	u8 why_gen;			/* fp_net.learn_gen when refused */
-	u8 index;			/* in fp_flow.dir[] */
+	u16 mtu;			/* longer packets go to the stack */
 	u8 verified;			/* verification passed once */
 	u8 acct;			/* add packets to conntrack's counters */
 	u16 owner;			/* CPU */

@@ -84,12 +84,23 @@ setup_file() {
 	assert_success
 }
 
-@test "the reverify mode verified its flows again, none failed" {
+@test "the reverify mode verified its flows again, none failed, at one slow packet a flow a pass" {
+	# Each second (verify-interval 1) every direction's next packet goes
+	# through the stack to be verified, and only that one: between two
+	# reads of the counters S seconds apart (counted_seconds), at most
+	# S + 2 passes' worth, flows * (S + 2), every one of them verified (a
+	# few others allowed: the namespaces' own ICMPv6).  On 6.12 that is
+	# 2,000 of 200,000 packets; the debug kernel's stack forwards about
+	# 1,000 packets a second, so there a flow's every packet may be the
+	# first after a pass (fast share 0.27 in one run, 0 in another).
 	# Shown if the test fails (the JSON stays in the guest).
-	jq -c '.results[] | select(.mode == "reverify") |
-		{family, flows, fast_share_min, verify: [.rounds[].verify]}' "$RESULTS"
-	run jq -e '[.results[] | select(.mode == "reverify") | .fast_share_min >= 0.5 and
-		all(.rounds[]; .verify.passed > .flows and .verify.failed == 0)] |
+	jq -c '.results[] | select(.mode == "reverify") | {family, flows, fast_share_min,
+		rounds: [.rounds[] | {counted_seconds, fast_packets, slow_packets, verify, verify_window}]}' \
+		"$RESULTS"
+	run jq -e '[.results[] | select(.mode == "reverify") |
+		all(.rounds[]; .verify.passed > .flows and .verify.failed == 0 and
+			.slow_packets <= .flows * (.counted_seconds + 2) and
+			.slow_packets - .verify_window.verify_packets <= 10)] |
 		length == 2 and all' "$RESULTS"
 	assert_success
 }

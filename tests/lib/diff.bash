@@ -135,7 +135,7 @@ diff_fast_packets() {
 # run the TCP connection, explained, in fast-explain.json and its flow
 # table entry in fast-flow.json.
 diff_run() {
-	local run=$1 cport=$2 dir=$BATS_TEST_TMPDIR fast0 ns snd ready word
+	local run=$1 cport=$2 dir=$BATS_TEST_TMPDIR fast0 ns snd ready word started
 	local family=4 src=10.0.1.2 udp=4001,4002 hold=()
 	[[ $DIFF_DST == *:* ]] && family=6 src=fd00:1::2 udp=4001
 	in_ns "$NS_R" conntrack -F 2>/dev/null || true
@@ -162,11 +162,15 @@ diff_run() {
 		exec {ready}<&-
 		[ "$word" = done ] || { wait "$snd"; fail "fast run: the exchange failed ($word):" \
 			"$(<"$dir/$run-exchange.json")"; }
+		started=$SECONDS
 		fpctl -n "$NS_R" -j flow show proto tcp sport "$cport" >"$dir/fast-flow.json" ||
 			fail "flow show failed"
 		fpctl -n "$NS_R" -j flow explain proto tcp src "$src" dst "$DIFF_DST" \
 			sport "$cport" dport "$DIFF_TCP_PORT" >"$dir/fast-explain.json" ||
 			fail "flow explain failed: $(<"$dir/fast-explain.json")"
+		# A refusal is kept 10 s after the packet it was made on (fast
+		# path's FP_REFUSAL_TTL), then forgotten by an idle connection.
+		echo "explained $((SECONDS - started)) s after the exchange's last data"
 		: >"$dir/stop"
 	fi
 	wait "$snd" || fail "$run run: the exchange failed: $(<"$dir/$run-exchange.json")"

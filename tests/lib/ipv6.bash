@@ -140,9 +140,10 @@ v6_flow() {
 # Wait until such a flow is offloaded in both directions (with $3: one
 # whose id is not $3, i.e. learned again); prints it.
 v6_wait_offloaded() {
-	local proto=$1 port=$2 old=${3:-} flow end=$((SECONDS + 30))
+	local proto=$1 port=$2 old=${3:-} flow end=$((SECONDS + 60))
 	# Looked at once more after the deadline: one look can take most of
-	# it when the stream starves user space (the debug kernel).
+	# it when the stream starves user space (the debug kernel, where a
+	# 30 s wait gave up on a flow its diagnostics then showed offloaded).
 	while :; do
 		flow=$(v6_flows | jq -c --arg p "$proto" --argjson port "$port" --arg old "$old" '
 			[.[] | select(.proto == $p and .orig.dport == $port and

@@ -58,6 +58,7 @@ struct fp_port_seen {
 };
 
 static DEFINE_PER_CPU(struct fp_port_seen, fp_port_seen);
+static_assert(FP_FDB_SLOTS - 1 <= U8_MAX);
 
 unsigned int fp_ingress(void *priv, struct sk_buff *skb,
 			const struct nf_hook_state *state)

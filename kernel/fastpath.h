@@ -149,10 +149,11 @@ struct ipv6hdr;
 /*
  * One direction of a flow, three cache lines of its own: the packet path
  * reads the first two (lookup, then rewrite and transmit state) and
- * writes the third, which holds what else it reads, so the two
+ * writes the third, which holds what else it reads (the first is written
+ * only on events: learning, refusal, verification, kill), so the two
  * directions of a flow, often handled by two CPUs, never share a line.
  * A packet of a refused direction reads the first line only (and its
- * flow's conntrack entry), as it finds the direction, to learn that it
+ * flow's conntrack pointer), as it finds the direction, to learn that it
  * goes to the stack.  The tuple fields (key, x*, nat) are set for both
  * directions when the flow is created; the transmit state (nh, dst, mtu)
  * only once the direction is offloaded.

@@ -54,6 +54,8 @@ static const struct rhashtable_params fp_ct_params = {
  * cache lines: three a direction, one for the flow.
  */
 static_assert(sizeof(struct fp_flow) == 7 * 64);
+/* A refused direction's packet reads only the line it was looked up by. */
+static_assert(offsetofend(struct fp_dir, nat) <= 64);
 static_assert(FP_FLOW_LINKED_LAST < BITS_PER_LONG);
 
 int fp_flow_cache_init(void)

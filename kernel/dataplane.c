@@ -281,6 +281,10 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		*exc = FP_EXC_TTL;
 		return NULL;
 	}
+	if (unlikely(fp_skb_why(skb))) {
+		*exc = FP_EXC_UNSUPPORTED;
+		return NULL;
+	}
 	/*
 	 * A deleted conntrack entry is left to the GC's scan, once a second
 	 * (as nf_flowtable does): testing it here would cost every packet a

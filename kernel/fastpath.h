@@ -702,6 +702,23 @@ enum fastpath_why fp_ct_why(const struct nf_conn *ct);
 /* What of a route and its egress device the data plane cannot reproduce. */
 enum fastpath_why fp_route_why(const struct dst_entry *dst);
 enum fastpath_why fp_out_why(const struct net_device *out);
+
+/*
+ * What ip_forward() does to this packet and the fast path cannot: it drops
+ * one a switch routed already, and checks one IPsec decapsulated against
+ * the forwarding policy.  Learning refuses such a packet; a later packet
+ * of a learned direction may still be one (tested by each).
+ */
+static inline enum fastpath_why fp_skb_why(const struct sk_buff *skb)
+{
+	if (secpath_exists(skb))
+		return FASTPATH_WHY_XFRM;
+#ifdef CONFIG_NET_SWITCHDEV
+	if (skb->offload_l3_fwd_mark)
+		return FASTPATH_WHY_ROUTE;
+#endif
+	return 0;
+}
 bool fp_sends_redirects(int iif, const struct net_device *out, u8 family);
 
 /* explain.c */

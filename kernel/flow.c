@@ -403,7 +403,7 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	d->owner = raw_smp_processor_id();
 	/* Dumps read it before the state. */
 	WRITE_ONCE(d->last_used, jiffies);
-	d->hold = l->hold;
+	WRITE_ONCE(d->hold, l->hold);
 	/*
 	 * Against fp_flow_kill(): either it sees this direction's hold and
 	 * overwrites it, or this sees its bit (both sides fully ordered).

@@ -75,19 +75,6 @@ enum fastpath_why fp_route_why(const struct dst_entry *dst)
 	return 0;
 }
 
-/* What of the packet the data plane does not reproduce. */
-static enum fastpath_why fp_skb_why(const struct sk_buff *skb)
-{
-	if (secpath_exists(skb))
-		return FASTPATH_WHY_XFRM;
-#ifdef CONFIG_NET_SWITCHDEV
-	/* A switch forwarded it itself. */
-	if (skb->offload_l3_fwd_mark)
-		return FASTPATH_WHY_ROUTE;
-#endif
-	return fp_route_why(skb_dst(skb));
-}
-
 /* Ethernet-like (VLAN devices included), or PPP (l2.c). */
 enum fastpath_why fp_out_why(const struct net_device *out)
 {
@@ -203,6 +190,8 @@ static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
 	l->why = ct_why;
 	if (!l->why)
 		l->why = fp_skb_why(skb);
+	if (!l->why)
+		l->why = fp_route_why(skb_dst(skb));
 	if (!l->why)
 		l->why = fp_out_why(l->out);
 }

@@ -413,7 +413,8 @@ bool fp_verify_due(struct fp_net *fpn)
 /* GC: holds d for verification if everything is due, or its retry is. */
 void fp_verify_again(struct fp_dir *d, bool all)
 {
-	u32 hold = READ_ONCE(d->hold);
+	/* Acquire: a rejection publishes its retry_at before the hold. */
+	u32 hold = smp_load_acquire(&d->hold);
 
 	if ((hold == FP_HOLD_NONE && all) ||
 	    (hold == FP_HOLD_REJECTED &&

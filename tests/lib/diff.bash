@@ -162,15 +162,16 @@ diff_run() {
 		exec {ready}<&-
 		[ "$word" = done ] || { wait "$snd"; fail "fast run: the exchange failed ($word):" \
 			"$(<"$dir/$run-exchange.json")"; }
+		# First explain: a refusal is kept 10 s after the packet it was
+		# made on (the fast path's FP_REFUSAL_TTL), then forgotten by an
+		# idle connection.
 		started=$SECONDS
-		fpctl -n "$NS_R" -j flow show proto tcp sport "$cport" >"$dir/fast-flow.json" ||
-			fail "flow show failed"
 		fpctl -n "$NS_R" -j flow explain proto tcp src "$src" dst "$DIFF_DST" \
 			sport "$cport" dport "$DIFF_TCP_PORT" >"$dir/fast-explain.json" ||
 			fail "flow explain failed: $(<"$dir/fast-explain.json")"
-		# A refusal is kept 10 s after the packet it was made on (fast
-		# path's FP_REFUSAL_TTL), then forgotten by an idle connection.
 		echo "explained $((SECONDS - started)) s after the exchange's last data"
+		fpctl -n "$NS_R" -j flow show proto tcp sport "$cport" >"$dir/fast-flow.json" ||
+			fail "flow show failed"
 		: >"$dir/stop"
 	fi
 	wait "$snd" || fail "$run run: the exchange failed: $(<"$dir/$run-exchange.json")"

@@ -382,9 +382,9 @@ struct fp_net {
 	/* When to verify every direction again (verify.c) */
 	struct socket *watch;		/* nftables commits, while enabled */
 	atomic_t ruleset_changes;
-	atomic_t xfrm_changes;		/* IPsec policies added, changed... */
+	atomic_t stack_changes;		/* IPsec policies, forwarding sysctls */
 	u32 verified_changes;		/* GC: as of the last verification */
-	u32 verified_xfrm;
+	u32 verified_stack;
 	unsigned long verified_at;
 	atomic64_t verify_passed;
 	atomic64_t verify_failed;

@@ -397,14 +397,14 @@ bool fp_verify_due(struct fp_net *fpn)
 {
 	u32 interval = READ_ONCE(fpn->cfg.verify_interval);
 	u32 changes = atomic_read(&fpn->ruleset_changes);
-	u32 xfrm = atomic_read(&fpn->xfrm_changes);
+	u32 stack = atomic_read(&fpn->stack_changes);
 	bool due;
 
-	due = changes != fpn->verified_changes || xfrm != fpn->verified_xfrm ||
+	due = changes != fpn->verified_changes || stack != fpn->verified_stack ||
 	      (interval && time_after_eq(jiffies, fpn->verified_at + interval * HZ));
 	if (due) {
 		fpn->verified_changes = changes;
-		fpn->verified_xfrm = xfrm;
+		fpn->verified_stack = stack;
 		fpn->verified_at = jiffies;
 	}
 	return due;
@@ -476,7 +476,7 @@ static int fp_xfrm_notify_policy(struct xfrm_policy *xp, int dir,
 	struct net *net = xp ? xp_net(xp) : c->net;
 
 	if (net)
-		atomic_inc(&fp_pernet(net)->xfrm_changes);
+		atomic_inc(&fp_pernet(net)->stack_changes);
 	return 0;
 }
 

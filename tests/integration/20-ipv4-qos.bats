@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Egress QoS on the fast path: packets that bypass the stack still carry
 # the priority and mark the stack gave their direction, so r1's qdisc
-# classifies them as it classifies the stack's; and a rule added while a
-# flow is offloaded reaches it within 2 s.
+# classifies them as it classifies the stack's; and a rule added, or
+# ip_forward_update_priority changed, while a flow is offloaded reaches it
+# within 2 s.
 #
 #   c                        r (conntrack; htb or prio on r1)    s
 #   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
@@ -39,12 +40,14 @@ setup_file() {
 		counter p5002 {}
 		counter p5003 {}
 		counter p5004 {}
+		counter p5005 {}
 		chain ingress {
 			type filter hook ingress device "s0" priority filter; policy accept;
 			tcp dport 5001 counter name p5001
 			tcp dport 5002 counter name p5002
 			tcp dport 5003 counter name p5003
 			tcp dport 5004 counter name p5004
+			tcp dport 5005 counter name p5005
 		}
 	}
 	EOF
@@ -54,6 +57,7 @@ setup_file() {
 teardown() {
 	v6_teardown
 	r tc qdisc del dev r1 root 2>/dev/null || true
+	r sysctl -qw net.ipv4.ip_forward_update_priority=1
 }
 
 # Enough segments (~360) for 99% in a class to allow for the few the stack
@@ -169,6 +173,34 @@ qos_check() {
 	fast=$(qos_fast 5004)
 	qos_finish 5004
 	qos_check 5004 2:1 "$class0" "$fast"
+}
+
+@test "QoS: ip_forward_update_priority turned off mid-transfer reaches the offloaded flow within 2 s" {
+	local i band1 band2 fast t1 t2
+	# With it on, the TOS (lowdelay) gives prio band 2:1; off, the stack
+	# keeps the received priority (0): band 2:2.  No netfilter rule changes.
+	r sysctl -qw net.ipv4.ip_forward_update_priority=1
+	r tc qdisc add dev r1 root handle 2: prio
+	qos_start 5005 0 --rate 48 --tos 0x10
+	for i in $(seq 1 100); do
+		[ "$(qos_fast 5005)" -ge 20 ] && break
+		sleep 0.1
+	done
+	[ "$(qos_fast 5005)" -ge 20 ] || fail "the transfer is not on the fast path: $(fpctl -n "$NS_R" flow show)"
+	r sysctl -qw net.ipv4.ip_forward_update_priority=0
+	sleep 2
+	band1=$(class_packets 2:1) band2=$(class_packets 2:2) fast=$(qos_fast 5005)
+	sleep 4
+	t1=$(($(class_packets 2:1) - band1)) t2=$(($(class_packets 2:2) - band2))
+	fast=$(($(qos_fast 5005) - fast))
+	qos_finish 5005
+	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/recv-5005" | cut -d' ' -f1)" \
+		"$(jq -r .sha256 "$BATS_TEST_TMPDIR/sent-5005")"
+	echo "# from 2 s after the sysctl, in 4 s: $t1 packets in 2:1, $t2 in 2:2, $fast of the transfer's fast" >&3
+	# At 48 KiB/s some 130 segments: all in band 2:2, still fast.
+	[ "$t1" -eq 0 ] || fail "$t1 packets in band 2:1 more than 2 s after the sysctl"
+	[ "$t2" -ge 50 ] || fail "only $t2 packets in band 2:2"
+	[ "$((fast * 10))" -ge "$((t2 * 9))" ] || fail "only $fast of $t2 fast"
 }
 
 @test "QoS: ip dscp set cs4 added mid-transfer reaches the offloaded flow within 2 s" {

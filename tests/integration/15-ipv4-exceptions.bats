@@ -206,35 +206,15 @@ r_csum_errors() {
 	assert_equal "$(orig_packets 4301)" -1
 }
 
-# r's count of IPsec packets its stack dropped for want of a policy.
-r_xfrm_no_policy() {
-	r awk '$1 == "XfrmInNoPols" { print $2 }' /proc/net/xfrm_stat
-}
-
 @test "an IPsec-decapsulated packet of a learned flow goes to the stack, which drops it without a forward policy" {
-	local key=0x0123456789abcdef0123456789abcdef01234567 before nopols0 unsup0 i
+	local before nopols0 unsup0
 	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4400 3
 	before=$(orig_packets 4400)
 	[ "$before" -ge 0 ] || fail "the flow from port 4400 was not learned: $(fp_flows)"
-	# c sends the flow's datagrams in an ESP tunnel to r, which holds the
-	# SA but no policy: decapsulated, they arrive again on r0 carrying a
-	# tunnel-mode secpath, and ip_forward()'s policy check drops them.
-	local sa=(state add src 10.0.1.2 dst 10.0.1.1 proto esp spi 0x400 reqid 4
-		mode tunnel aead "rfc4106(gcm(aes))" $key 128)
-	r ip xfrm "${sa[@]}"
-	c ip xfrm "${sa[@]}"
-	c ip xfrm policy add src 10.0.1.2/32 dst 10.0.2.2/32 proto udp sport 4400 dir out \
-		tmpl src 10.0.1.2 dst 10.0.1.1 proto esp reqid 4 mode tunnel
 	nopols0=$(r_xfrm_no_policy)
 	unsup0=$(fp_stat exceptions.unsupported)
-	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4400 4:size=801,echo=0
-	for i in $(seq 50); do
-		[ "$(r_xfrm_no_policy)" -ge $((nopols0 + 4)) ] && break
-		sleep 0.1
-	done
-	c ip xfrm policy flush
-	c ip xfrm state flush
-	r ip xfrm state flush
+	esp_c_to_r 10.0.1.2 10.0.2.2 4400 10.0.1.1 4 \
+		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4400 4:size=801,echo=0 >/dev/null
 	assert_equal "$(r_xfrm_no_policy)" "$((nopols0 + 4))"
 	run -0 jq -s '[.[] | select(.len == 801)] | length' "$BATS_FILE_TMPDIR/echo.log"
 	assert_output 0

@@ -3,7 +3,8 @@
 # datagrams with a hop-by-hop or destination options header and fragmented
 # datagrams on a learned flow (ext_header / fragment), link-local and
 # multicast destinations (not_unicast), traffic to the router itself (never
-# learned), BIG TCP packets (big_packet).
+# learned), BIG TCP packets (big_packet); and datagrams IPsec decapsulated,
+# which the stack checks against its forwarding policy (and drops).
 #
 #   c                         r                                       s
 #   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
@@ -145,4 +146,21 @@ learned_udp_flow() {
 	[ "$big" -ge 1 ] || fail "no big_packet exception: c sent no GSO packet over 64 KiB"
 	[ "$bad" -eq 0 ] || fail "$bad packets counted as bad headers"
 	[ "$fast" -ge 100 ] || fail "only $fast packets of the transfer on the fast path"
+}
+
+@test "IPsec-decapsulated datagrams of a learned flow go to the stack, which drops them without a forward policy" {
+	local nopols0 unsup0 fast0
+	learned_udp_flow 7403 40403
+	nopols0=$(r_xfrm_no_policy)
+	unsup0=$(fp_exc unsupported)
+	fast0=$(v6_stat fast_packets)
+	esp_c_to_r fd00:1::2 fd00:2::2 40403 fd00:1::1 4 \
+		v6tool "$NS_C" udp-send fd00:2::2 7403 --sport 40403 --count 4
+	assert_equal "$(r_xfrm_no_policy)" "$((nopols0 + 4))"
+	[ ! -s "$BATS_TEST_TMPDIR/server.log" ] ||
+		fail "s received datagrams r's stack would drop: $(<"$BATS_TEST_TMPDIR/server.log")"
+	assert_equal "$(v6_stat fast_packets)" "$fast0"
+	# Left to the stack: the four ESP packets and the four datagrams
+	# decapsulated from them.
+	[ "$(fp_exc unsupported)" -ge $((unsup0 + 8)) ]
 }

@@ -264,6 +264,37 @@ nettool() {
 	in_ns "$ns" python3 -S "$FASTPATH_TOP/tests/lib/nettool.py" "$@"
 }
 
+# r's IPsec packets dropped by its stack for want of a policy.
+r_xfrm_no_policy() {
+	r awk '$1 == "XfrmInNoPols" { print $2 }' /proc/net/xfrm_stat
+}
+
+# Runs "$@", c sending UDP from port $3 to address $2, with those datagrams
+# in an ESP tunnel from c's address $1 to r's on that link, $4; r holds the
+# SA but no policy: decapsulated, they arrive again on r's device carrying a
+# tunnel-mode secpath, for ip_forward()'s policy check to drop.  Waits until
+# r's stack has dropped $5 of them (or 5 s); the SAs and the policy go.
+esp_c_to_r() {
+	local caddr=$1 dst=$2 sport=$3 raddr=$4 count=$5 nopols0 i
+	local key=0x0123456789abcdef0123456789abcdef01234567
+	local sa=(state add src "$caddr" dst "$raddr" proto esp spi 0x400 reqid 4
+		mode tunnel aead "rfc4106(gcm(aes))" "$key" 128)
+	shift 5
+	r ip xfrm "${sa[@]}"
+	c ip xfrm "${sa[@]}"
+	c ip xfrm policy add src "$caddr" dst "$dst" proto udp sport "$sport" dir out \
+		tmpl src "$caddr" dst "$raddr" proto esp reqid 4 mode tunnel
+	nopols0=$(r_xfrm_no_policy)
+	"$@"
+	for i in $(seq 50); do
+		[ "$(r_xfrm_no_policy)" -ge $((nopols0 + count)) ] && break
+		sleep 0.1
+	done
+	c ip xfrm policy flush
+	c ip xfrm state flush
+	r ip xfrm state flush
+}
+
 # `fpctl -j flow show` in the router.
 fp_flows() {
 	fpctl -n "$NS_R" -j flow show

@@ -144,6 +144,32 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 	return true;
 }
 
+/*
+ * ip6_forward() skips its forward policy check while disable_policy is set,
+ * for all or on the ingress device, and clearing it flushes no route: a
+ * connection learned meanwhile would stay on the fast path once the stack
+ * checks, and drops, its packets.  Only where there is a policy to check:
+ * adding one, or a blocking default, bumps the route generation.
+ */
+static bool fp_ipv6_policy_skipped(const struct sk_buff *skb)
+{
+#ifdef CONFIG_XFRM
+	struct net *net = dev_net(skb->dev);
+	struct inet6_dev *idev;
+
+	if (!READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_FWD]) &&
+	    READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_FWD]) !=
+	    XFRM_USERPOLICY_BLOCK)
+		return false;
+	if (READ_ONCE(net->ipv6.devconf_all->disable_policy))
+		return true;
+	idev = __in6_dev_get_safely(dev_get_by_index_rcu(net, IP6CB(skb)->iif));
+	return idev && READ_ONCE(idev->cnf.disable_policy);
+#else
+	return false;
+#endif
+}
+
 static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
@@ -157,6 +183,10 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 	 */
 	if (IP6CB(skb)->frag_max_size || ip6h->nexthdr != l->tmpl.key.proto)
 		return false;
+	if (fp_ipv6_policy_skipped(skb)) {
+		l->why = FASTPATH_WHY_XFRM;
+		return true;
+	}
 	l->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
 	l->tmpl.dst_cookie = rt6_get_cookie(rt);

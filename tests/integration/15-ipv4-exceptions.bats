@@ -211,11 +211,11 @@ r_csum_errors() {
 	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4400 3
 	before=$(orig_packets 4400)
 	[ "$before" -ge 0 ] || fail "the flow from port 4400 was not learned: $(fp_flows)"
-	nopols0=$(r_xfrm_no_policy)
+	nopols0=$(r_xfrm_stat XfrmInNoPols)
 	unsup0=$(fp_stat exceptions.unsupported)
 	esp_c_to_r 10.0.1.2 10.0.2.2 4400 10.0.1.1 4 \
 		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4400 4:size=801,echo=0 >/dev/null
-	assert_equal "$(r_xfrm_no_policy)" "$((nopols0 + 4))"
+	assert_equal "$(r_xfrm_stat XfrmInNoPols)" "$((nopols0 + 4))"
 	run -0 jq -s '[.[] | select(.len == 801)] | length' "$BATS_FILE_TMPDIR/echo.log"
 	assert_output 0
 	assert_equal "$(orig_packets 4400)" "$before"

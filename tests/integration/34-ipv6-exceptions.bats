@@ -4,7 +4,8 @@
 # datagrams on a learned flow (ext_header / fragment), link-local and
 # multicast destinations (not_unicast), traffic to the router itself (never
 # learned), BIG TCP packets (big_packet); and datagrams IPsec decapsulated,
-# which the stack checks against its forwarding policy (and drops).
+# which the stack checks against its forwarding policy (and drops), and a
+# connection learned while disable_policy skipped that check.
 #
 #   c                         r                                       s
 #   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
@@ -151,16 +152,43 @@ learned_udp_flow() {
 @test "IPsec-decapsulated datagrams of a learned flow go to the stack, which drops them without a forward policy" {
 	local nopols0 unsup0 fast0
 	learned_udp_flow 7403 40403
-	nopols0=$(r_xfrm_no_policy)
+	nopols0=$(r_xfrm_stat XfrmInNoPols)
 	unsup0=$(fp_exc unsupported)
 	fast0=$(v6_stat fast_packets)
 	esp_c_to_r fd00:1::2 fd00:2::2 40403 fd00:1::1 4 \
 		v6tool "$NS_C" udp-send fd00:2::2 7403 --sport 40403 --count 4
-	assert_equal "$(r_xfrm_no_policy)" "$((nopols0 + 4))"
+	assert_equal "$(r_xfrm_stat XfrmInNoPols)" "$((nopols0 + 4))"
 	[ ! -s "$BATS_TEST_TMPDIR/server.log" ] ||
 		fail "s received datagrams r's stack would drop: $(<"$BATS_TEST_TMPDIR/server.log")"
 	assert_equal "$(v6_stat fast_packets)" "$fast0"
 	# Left to the stack: the four ESP packets and the four datagrams
 	# decapsulated from them.
 	[ "$(fp_exc unsupported)" -ge $((unsup0 + 8)) ]
+}
+
+@test "disable_policy set: a connection under a blocking forward policy is not learned (xfrm), and dropped once it is cleared" {
+	local why fast0 blocked0 blocked
+	v6_udp_server "$NS_S" 7404 "$BATS_TEST_TMPDIR/server.log"
+	# The stack skips the policy check while disable_policy is set, and
+	# clearing it flushes no route.
+	r sysctl -qw net.ipv6.conf.all.disable_policy=1
+	r ip xfrm policy add src fd00:1::2/128 dst fd00:2::2/128 proto udp sport 40404 \
+		dir fwd action block
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7404 --sport 40404 --count 6 --echo
+	assert_output '{"sent": 6, "echoed": 6}'
+	why=$(fpr -j flow explain proto udp src fd00:1::2 dst fd00:2::2 sport 40404 dport 7404 |
+		jq -r 'if type == "array" then first else . end | .orig.why')
+	r sysctl -qw net.ipv6.conf.all.disable_policy=0
+	: >"$BATS_TEST_TMPDIR/server.log"
+	fast0=$(v6_stat fast_packets)
+	blocked0=$(r_xfrm_stat XfrmInPolBlock)
+	v6tool "$NS_C" udp-send fd00:2::2 7404 --sport 40404 --count 4 >/dev/null
+	sleep 1
+	blocked=$(($(r_xfrm_stat XfrmInPolBlock) - blocked0))
+	r ip xfrm policy flush
+	assert_equal "$why" xfrm
+	[ ! -s "$BATS_TEST_TMPDIR/server.log" ] ||
+		fail "s received datagrams r's forward policy blocks: $(<"$BATS_TEST_TMPDIR/server.log")"
+	assert_equal "$(v6_stat fast_packets)" "$fast0"
+	assert_equal "$blocked" 4
 }

@@ -264,9 +264,10 @@ nettool() {
 	in_ns "$ns" python3 -S "$FASTPATH_TOP/tests/lib/nettool.py" "$@"
 }
 
-# r's IPsec packets dropped by its stack for want of a policy.
-r_xfrm_no_policy() {
-	r awk '$1 == "XfrmInNoPols" { print $2 }' /proc/net/xfrm_stat
+# r's IPsec counter $1 (XfrmInNoPols: packets its stack dropped for want
+# of a policy).
+r_xfrm_stat() {
+	r awk -v n="$1" '$1 == n { print $2 }' /proc/net/xfrm_stat
 }
 
 # Runs "$@", c sending UDP from port $3 to address $2, with those datagrams
@@ -284,10 +285,10 @@ esp_c_to_r() {
 	c ip xfrm "${sa[@]}"
 	c ip xfrm policy add src "$caddr" dst "$dst" proto udp sport "$sport" dir out \
 		tmpl src "$caddr" dst "$raddr" proto esp reqid 4 mode tunnel
-	nopols0=$(r_xfrm_no_policy)
+	nopols0=$(r_xfrm_stat XfrmInNoPols)
 	"$@"
 	for i in $(seq 50); do
-		[ "$(r_xfrm_no_policy)" -ge $((nopols0 + count)) ] && break
+		[ "$(r_xfrm_stat XfrmInNoPols)" -ge $((nopols0 + count)) ] && break
 		sleep 0.1
 	done
 	c ip xfrm policy flush

@@ -313,14 +313,14 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		*exc = FP_EXC_DEV_DOWN;
 		return NULL;
 	}
-	/*
-	 * The stack fragments or sends ICMP; GSO segments may each fit.  It
-	 * drops an LRO packet (merged segments: over the MTU, GSO without a
-	 * type).
-	 */
+	/* The stack drops an LRO packet (GSO without a type), whatever its size. */
+	if (unlikely(skb_is_gso(skb) && !skb_shinfo(skb)->gso_type)) {
+		*exc = FP_EXC_UNSUPPORTED;
+		return NULL;
+	}
+	/* The stack fragments or sends ICMP; GSO segments may each fit. */
 	if (unlikely(rx->len > d->mtu) &&
-	    (!skb_is_gso(skb) || !skb_shinfo(skb)->gso_type ||
-	     !skb_gso_validate_network_len(skb, d->mtu))) {
+	    (!skb_is_gso(skb) || !skb_gso_validate_network_len(skb, d->mtu))) {
 		*exc = FP_EXC_MTU;
 		return NULL;
 	}

@@ -270,17 +270,23 @@ static int fp_nh_netevent(struct notifier_block *nb, unsigned long event,
 	struct fp_nh *nh;
 	u8 family;
 
-	if (event == NETEVENT_IPV4_FWD_UPDATE_PRIORITY_UPDATE) {
+	switch (event) {
+	case NETEVENT_IPV4_FWD_UPDATE_PRIORITY_UPDATE:
+	case NETEVENT_IPV4_MPATH_HASH_UPDATE:
+	case NETEVENT_IPV6_MPATH_HASH_UPDATE:
 		/*
-		 * ip_forward() sets the priority from the TOS, or no longer:
-		 * the GC's next pass verifies every direction again (it may
-		 * not be kicked from here: the netns may be on its way out).
+		 * ip_forward() sets the priority from the TOS, or no longer;
+		 * the stack picks another of a route's next hops: the GC's
+		 * next pass verifies every direction again (it may not be
+		 * kicked from here: the netns may be on its way out).
 		 */
 		atomic_inc(&fp_pernet(ptr)->stack_changes);
 		return NOTIFY_DONE;
-	}
-	if (event != NETEVENT_NEIGH_UPDATE)
+	case NETEVENT_NEIGH_UPDATE:
+		break;
+	default:
 		return NOTIFY_DONE;
+	}
 	family = n->tbl->family;
 	if (family == AF_INET)
 		memcpy(&addr.ip, n->primary_key, sizeof(addr.ip));

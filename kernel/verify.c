@@ -26,8 +26,9 @@
  * Verified directions are verified again when the ruleset may have
  * changed: on every nftables commit in the netns (iptables-nft included),
  * seen through a kernel socket in nfnetlink's nftables group; when the
- * IPsec forward policies change; and every verify-interval seconds for
- * whatever else (legacy iptables, sysctls).
+ * IPsec forward policies, ip_forward_update_priority or a multipath hash
+ * policy change; and every verify-interval seconds for whatever else
+ * (legacy iptables, other sysctls).
  */
 #include <linux/netlink.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -252,6 +253,26 @@ static enum fastpath_verify_field fp_verify_compare(const struct fp_probe *p,
 }
 
 /*
+ * The stack's next hop is d's, as learning took it: of two on one device
+ * (ECMP), the stack may now pick the other (a new multipath hash policy).
+ * A PPP link has one peer.
+ */
+static bool fp_verify_nexthop(const struct sk_buff *skb, const struct fp_dir *d)
+{
+	const struct fp_nh_key *key = &d->nh->key;
+
+	if (d->nh->dev->type == ARPHRD_PPP)
+		return true;
+	if (key->family == AF_INET)
+		return rt_nexthop(skb_rtable(skb), ip_hdr(skb)->daddr) ==
+		       key->addr.ip;
+	return ipv6_addr_equal(rt6_nexthop(container_of(skb_dst(skb),
+							struct rt6_info, dst),
+					   &ipv6_hdr(skb)->daddr),
+			       &key->addr.in6);
+}
+
+/*
  * Is skb still routed the way the direction transmits, and without the
  * redirects learning refuses (send_redirects changes flush no route)?
  */
@@ -261,8 +282,9 @@ static bool fp_verify_route(const struct sk_buff *skb,
 {
 	const struct dst_entry *dst = skb_dst(skb);
 
-	return state->out == d->nh->dev && dst && !dst_xfrm(dst) &&
-	       !dst->lwtstate &&
+	return state->out == d->nh->dev && dst &&
+	       !(dst->flags & DST_FAKE_RTABLE) && !dst_xfrm(dst) &&
+	       !dst->lwtstate && fp_verify_nexthop(skb, d) &&
 	       !fp_sends_redirects(d->key.iif, state->out, d->key.family);
 }
 

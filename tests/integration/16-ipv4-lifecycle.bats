@@ -55,6 +55,11 @@ teardown() {
 	[ -d /sys/module/fastpath ] || { insmod "$FASTPATH_KO" && fp_enable_router; }
 	ip netns pids "$NS_C" | xargs -r kill
 	ip netns pids "$NS_S" | xargs -r kill
+	if [ -n "${ECMP_SET:-}" ]; then
+		r ip route del 10.0.2.2/32
+		r sysctl -qw net.ipv4.fib_multipath_hash_policy=0
+		s nft delete table netdev ecmp
+	fi
 	return 0
 }
 
@@ -83,6 +88,56 @@ teardown() {
 	r ip route del 10.0.2.2/32 via 10.0.3.2 dev r2
 	# The data went through r2 -> s1 from then on.
 	[ "$(ip -n "$NS_S" -j -s link show s1 | jq '.[0].stats64.rx.packets')" -gt $((rx0 + 100)) ]
+}
+
+# The offloaded flows of UDP to s's port 7000, both ways.
+ecmp_offloaded() {
+	fp_flows | jq '[.[] | select(.proto == "udp" and .orig.dport == 7000 and
+		.orig.offloaded and .reply.offloaded)] | length'
+}
+
+@test "lifecycle: a multipath route's hash policy changes, each flow takes the next hop the stack picks" {
+	local sport i want other in0 other0 first moved=0
+	# s's 10.0.2.2 through s0 and through s1; the L3 hash puts all of c's
+	# flows on one of them, the L4 hash about half on each.
+	ECMP_SET=1
+	s nft -f - <<-'EOF'
+	table netdev ecmp {
+		counter s0 {}
+		counter s1 {}
+		chain s0 { type filter hook ingress device "s0" priority 0; udp dport 7000 counter name s0; }
+		chain s1 { type filter hook ingress device "s1" priority 0; udp dport 7000 counter name s1; }
+	}
+	EOF
+	r sysctl -qw net.ipv4.fib_multipath_hash_policy=0
+	r ip route add 10.0.2.2/32 nexthop via 10.0.2.2 dev r1 nexthop via 10.0.3.2 dev r2
+	nettool "$NS_S" udp-echo 7000 >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7000
+	for i in $(seq 1 20); do
+		[ "$(ecmp_offloaded)" -ge 16 ] && break
+		for sport in $(seq 4600 4615); do
+			nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$sport" 2 >/dev/null
+		done
+	done
+	[ "$(ecmp_offloaded)" -ge 16 ] || fail "not all 16 flows offloaded: $(fp_flows)"
+	first=$(fp_flows | jq -r '[.[] | select(.orig.dport == 7000) | .orig.oif] | unique | join(" ")')
+	[[ $first == r[12] ]] || fail "the L3 hash spread c's flows over '$first'"
+	r sysctl -qw net.ipv4.fib_multipath_hash_policy=1
+	# The GC's next pass (1 s) holds every direction for verification.
+	sleep 2
+	for sport in $(seq 4600 4615); do
+		want=$(r ip -j route get 10.0.2.2 from 10.0.1.2 iif r0 ipproto udp \
+			sport "$sport" dport 7000 | jq -r '.[0].dev')
+		[ "$want" = "$first" ] || moved=$((moved + 1))
+		if [ "$want" = r1 ]; then want=s0 other=s1; else want=s1 other=s0; fi
+		in0=$(nft_packets "$NS_S" netdev ecmp "$want")
+		other0=$(nft_packets "$NS_S" netdev ecmp "$other")
+		run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$sport" 5
+		assert_equal "port $sport: $(($(nft_packets "$NS_S" netdev ecmp "$want") - in0)) on $want, $(($(nft_packets "$NS_S" netdev ecmp "$other") - other0)) on $other" \
+			"port $sport: 5 on $want, 0 on $other"
+	done
+	echo "# $moved of 16 flows moved to the other next hop" >&3
+	[ "$moved" -gt 0 ] || fail "no flow moved: nothing was tested"
 }
 
 # The next hop follows the neighbour entry: a frame still sent to the old

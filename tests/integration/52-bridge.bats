@@ -390,14 +390,6 @@ stream_rx_at() {
 	nft_packets "$NS_C" netdev fp52 "$1"
 }
 
-# Packets of nft counter $4 of table $2 $3 in namespace $1.
-nft_packets() {
-	local text
-	text=$(in_ns "$1" nft list counter "$2" "$3" "$4") || return 1
-	[[ $text =~ packets\ ([0-9]+) ]] || fail "no packet count in: $text"
-	echo "${BASH_REMATCH[1]}"
-}
-
 # c echoes UDP on port 7300; s sends to it from port 7301 at 50 datagrams/s
 # whatever comes back (c's echoes make the connection, and stop where the
 # bridge stops them), counted on c0; returns once the fast path carries it.

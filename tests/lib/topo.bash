@@ -296,6 +296,14 @@ esp_c_to_r() {
 	r ip xfrm state flush
 }
 
+# Packets of nft counter $4 of table $2 $3 in namespace $1.
+nft_packets() {
+	local text
+	text=$(in_ns "$1" nft list counter "$2" "$3" "$4") || return 1
+	[[ $text =~ packets\ ([0-9]+) ]] || fail "no packet count in: $text"
+	echo "${BASH_REMATCH[1]}"
+}
+
 # `fpctl -j flow show` in the router.
 fp_flows() {
 	fpctl -n "$NS_R" -j flow show

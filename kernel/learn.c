@@ -121,6 +121,18 @@ u16 fp_route_mtu(const struct dst_entry *dst, u8 family)
 	return min_t(unsigned int, mtu, U16_MAX);
 }
 
+/* The next hop the stack's route gives skb, a forwarded packet. */
+void fp_skb_nexthop(const struct sk_buff *skb, u8 family,
+		    union nf_inet_addr *nexthop)
+{
+	if (family == AF_INET)
+		nexthop->ip = rt_nexthop(skb_rtable(skb), ip_hdr(skb)->daddr);
+	else
+		nexthop->in6 = *rt6_nexthop(container_of(skb_dst(skb),
+							 struct rt6_info, dst),
+					    &ipv6_hdr(skb)->daddr);
+}
+
 /*
  * The family's part: this packet was forwarded whole and plain, and its
  * route gives the next hop, MTU and route cookie.  A "no" is about this
@@ -138,7 +150,7 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 		l->why = FASTPATH_WHY_ROUTE;	/* an IPv6 next hop for IPv4 */
 		return true;
 	}
-	l->nexthop.ip = rt_nexthop(rt, iph->daddr);
+	fp_skb_nexthop(skb, AF_INET, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
 	return true;
@@ -187,7 +199,7 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 		l->why = FASTPATH_WHY_XFRM;
 		return true;
 	}
-	l->nexthop.in6 = *rt6_nexthop(rt, &ip6h->daddr);
+	fp_skb_nexthop(skb, AF_INET6, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
 	l->tmpl.dst_cookie = rt6_get_cookie(rt);
 	l->dscp = ipv6_get_dsfield(ip6h) >> 2;

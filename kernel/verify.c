@@ -259,17 +259,12 @@ static enum fastpath_verify_field fp_verify_compare(const struct fp_probe *p,
  */
 static bool fp_verify_nexthop(const struct sk_buff *skb, const struct fp_dir *d)
 {
-	const struct fp_nh_key *key = &d->nh->key;
+	union nf_inet_addr nexthop = {};
 
 	if (d->nh->dev->type == ARPHRD_PPP)
 		return true;
-	if (key->family == AF_INET)
-		return rt_nexthop(skb_rtable(skb), ip_hdr(skb)->daddr) ==
-		       key->addr.ip;
-	return ipv6_addr_equal(rt6_nexthop(container_of(skb_dst(skb),
-							struct rt6_info, dst),
-					   &ipv6_hdr(skb)->daddr),
-			       &key->addr.in6);
+	fp_skb_nexthop(skb, d->nh->key.family, &nexthop);
+	return nf_inet_addr_cmp(&nexthop, &d->nh->key.addr);
 }
 
 /*

@@ -305,8 +305,16 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	if (cmpxchg(&d->hold, FP_HOLD_VERIFY, FP_HOLD_VERIFYING) !=
 	    FP_HOLD_VERIFY)
 		return;
-	field = fp_verify_route(skb, state, d) ? fp_verify_compare(p, skb, d) :
-						 FASTPATH_VERIFY_FIELD_ROUTE;
+	/*
+	 * The stack now forwards d another way (a route changed, a multipath
+	 * group lost a member or hashes anew): learned again as it routes.
+	 */
+	if (!fp_verify_route(skb, state, d)) {
+		atomic64_inc(&fpn->verify_failed);
+		fp_flow_kill(fpn, fp_dir_flow(d), FASTPATH_DEL_REASON_ROUTE);
+		return;
+	}
+	field = fp_verify_compare(p, skb, d);
 	if (field) {
 		WRITE_ONCE(d->why, FASTPATH_WHY_VERIFY);
 		WRITE_ONCE(d->why_detail, field);

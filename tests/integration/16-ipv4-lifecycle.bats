@@ -141,6 +141,13 @@ ecmp_arrived() {
 	moved=$(grep -cv "^$first " <<<"$want" || true)
 	echo "# $moved of 16 flows moved to the other next hop" >&3
 	[ "$moved" -gt 0 ] || fail "no flow moved: nothing was tested"
+	# The moved flows were removed, learned again on the stack's next hop
+	# and verified there: every flow is back on the fast path.
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4600 --ports 16 2 >/dev/null
+	got=$(fp_flows | jq -r '[.[] | select(.proto == "udp" and .orig.dport == 7000 and
+		.orig.why == "offloaded" and .reply.why == "offloaded")] |
+		sort_by(.orig.sport)[] | "\(.orig.oif) \(.orig.sport) 5"')
+	assert_equal "$got" "$want"
 }
 
 # The next hop follows the neighbour entry: a frame still sent to the old

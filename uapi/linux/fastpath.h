@@ -36,7 +36,8 @@ enum fastpath_xmit_mode {
  * @FASTPATH_DEL_REASON_TCP_CLOSE: TCP FIN or RST seen.
  * @FASTPATH_DEL_REASON_IDLE: No packet for the configured timeout.
  * @FASTPATH_DEL_REASON_CONNTRACK: The conntrack entry was deleted or expired.
- * @FASTPATH_DEL_REASON_ROUTE: The cached route became invalid.
+ * @FASTPATH_DEL_REASON_ROUTE: The cached route became invalid, or the stack
+ *   forwards the connection through another device or next hop.
  * @FASTPATH_DEL_REASON_NEIGH: The next hop's neighbour entry changed.
  * @FASTPATH_DEL_REASON_MTU: The egress MTU changed.
  * @FASTPATH_DEL_REASON_DEV: A device of the flow went down, away or was
@@ -119,8 +120,9 @@ enum fastpath_why {
  * @FASTPATH_VERIFY_FIELD_TTL: TTL or hop limit.
  * @FASTPATH_VERIFY_FIELD_PROTOCOL: IP version, header length or next protocol.
  * @FASTPATH_VERIFY_FIELD_PAYLOAD: The data after the transport header.
- * @FASTPATH_VERIFY_FIELD_ROUTE: Another egress device, or an IPsec or tunnel
- *   route.
+ * @FASTPATH_VERIFY_FIELD_ROUTE: Not reported: a direction the stack now routes
+ *   another way is removed (del-reason route) and learned again as the stack
+ *   routes it.
  */
 enum fastpath_verify_field {
 	FASTPATH_VERIFY_FIELD_DSCP = 1,

@@ -27,6 +27,11 @@
 unsigned int fp_rx(struct fp_dev *fpd, struct sk_buff *skb,
 		   enum fp_exception *exc, int port)
 {
+	/*
+	 * A probe left by a packet the stack dropped (a firewall rule) must
+	 * not be taken for this one's if it reuses that skb.
+	 */
+	fp_probe_drop();
 	*exc = FP_EXC_UNSUPPORTED;
 	/* A VLAN tag still in the skb means the packet is not ours yet. */
 	if (likely(!skb_vlan_tag_present(skb))) {

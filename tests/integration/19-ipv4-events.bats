@@ -37,7 +37,7 @@ teardown_file() {
 ev_tool() {
 	local ns=$1
 	shift
-	v6_bg "$ns" python3 -S "$FASTPATH_TOP/tests/lib/nettool.py" "$@" >/dev/null
+	v6_bg "$ns" "${PYTOOL[@]}" "$FASTPATH_TOP/tests/lib/nettool.py" "$@" >/dev/null
 }
 
 # Echoed UDP datagrams from c's port $1 to s:7000 (default 4; more

@@ -97,7 +97,7 @@ qos_start() {
 		"OPEN:$BATS_TEST_TMPDIR/recv-$port,creat,trunc"
 	QOS_XFER=("$V6_BG_LAST")
 	wait_listen "$NS_S" tcp "$port"
-	v6_bg "$NS_C" python3 -S "$DIFFTOOL" tcp-send 10.0.2.2 "$port" --sport "$((port + 30000))" \
+	v6_bg "$NS_C" "${PYTOOL[@]}" "$DIFFTOOL" tcp-send 10.0.2.2 "$port" --sport "$((port + 30000))" \
 		--bytes "$bytes" --stop "$BATS_TEST_TMPDIR/stop-$port" "$@" \
 		>"$BATS_TEST_TMPDIR/sent-$port"
 	QOS_XFER+=("$V6_BG_LAST")

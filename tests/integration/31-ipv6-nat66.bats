@@ -117,11 +117,11 @@ transfer_payload() {
 
 @test "NAT66 masquerade: 200 parallel TCP flows offloaded, echoes intact" {
 	local tmp=$BATS_TEST_TMPDIR n i
-	v6_bg "$NS_S" python3 -S "$V6TOOL" tcp-echo 5100
+	v6_bg "$NS_S" "${PYTOOL[@]}" "$V6TOOL" tcp-echo 5100
 	wait_listen "$NS_S" tcp 5100
 	# Two rounds before the check: a direction learned from a packet whose
 	# checksum the veth left partial is verified on its next one.
-	v6_bg "$NS_C" python3 -S "$V6TOOL" tcp-many fd00:2::2 5100 --flows 200 --rounds 2 \
+	v6_bg "$NS_C" "${PYTOOL[@]}" "$V6TOOL" tcp-many fd00:2::2 5100 --flows 200 --rounds 2 \
 		--ready "$tmp/ready" --go "$tmp/go" --done "$tmp/done" --close "$tmp/close"
 	local client=$V6_BG_LAST
 	for i in $(seq 1 600); do

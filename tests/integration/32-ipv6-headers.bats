@@ -104,7 +104,7 @@ same_both_runs() {
 
 @test "TCP headers identical with and without fastpath (hop limit, class, flow label, NAT, checksums)" {
 	local probe=(tcp-probe fd00:2::2 5003 --tclass 0xb8 --label 0x23456)
-	v6_bg "$NS_S" python3 -S "$V6TOOL" tcp-echo 5003 --tclass 0x28
+	v6_bg "$NS_S" "${PYTOOL[@]}" "$V6TOOL" tcp-echo 5003 --tclass 0x28
 	wait_listen "$NS_S" tcp 5003
 
 	capture_run fast "${probe[@]}" --sport 40111

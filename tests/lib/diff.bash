@@ -25,7 +25,7 @@ DIFF_UDP_COUNT=16
 difftool() {
 	local ns=$1
 	shift
-	in_ns "$ns" python3 -S "$DIFFTOOL" "$@"
+	in_ns "$ns" "${PYTOOL[@]}" "$DIFFTOOL" "$@"
 }
 
 # setup_file of a differential file: the topology, real checksums on every
@@ -150,7 +150,7 @@ diff_run() {
 		exec {ready}<>"$dir/ready"
 		hold=(--ready "$dir/ready" --stop "$dir/stop")
 	fi
-	v6_bg "$NS_C" python3 -S "$DIFFTOOL" exchange c0 "$R0_MAC" "$src" "$DIFF_DST" \
+	v6_bg "$NS_C" "${PYTOOL[@]}" "$DIFFTOOL" exchange c0 "$R0_MAC" "$src" "$DIFF_DST" \
 		--udp-port "$DIFF_UDP_PORT" --udp "$udp" --count "$DIFF_UDP_COUNT" \
 		--tos 0x2a --label 0x12345 --tcp-port "$DIFF_TCP_PORT" --sport "$cport" \
 		--bytes "$DIFF_BYTES" "${hold[@]}" >"$dir/$run-exchange.json"

@@ -53,7 +53,7 @@ V6TOOL=$FASTPATH_TOP/tests/lib/ipv6tool.py
 v6tool() {
 	local ns=$1
 	shift
-	in_ns "$ns" python3 -S "$V6TOOL" "$@"
+	in_ns "$ns" "${PYTOOL[@]}" "$V6TOOL" "$@"
 }
 
 # Start command $2... in namespace $1 in the background, for the rest of
@@ -84,7 +84,7 @@ v6_udp_server() {
 	local ns=$1 port=$2 log=$3
 	shift 3
 	: >"$log"
-	v6_bg "$ns" python3 -S "$V6TOOL" udp-serve "$port" --log "$log" "$@"
+	v6_bg "$ns" "${PYTOOL[@]}" "$V6TOOL" udp-serve "$port" --log "$log" "$@"
 	wait_listen "$ns" udp "$port"
 }
 
@@ -119,7 +119,7 @@ v6_capture_stop() {
 # capture several times, and Python takes a second to start under TCG.
 v6_packets() {
 	local lines
-	[ "$1.jsonl" -nt "$1" ] || python3 -S "$V6TOOL" pcap "$1" >"$1.jsonl" ||
+	[ "$1.jsonl" -nt "$1" ] || "${PYTOOL[@]}" "$V6TOOL" pcap "$1" >"$1.jsonl" ||
 		{ rm -f "$1.jsonl"; return 1; }
 	lines=$(<"$1.jsonl")
 	[ -z "$lines" ] || printf '%s\n' "$lines"
@@ -242,7 +242,7 @@ xfer_start() {
 		shift
 	done
 	local dir=$BATS_TEST_TMPDIR/xfer-$name
-	local send=(python3 -S "$V6TOOL" tcp-stream "$addr" "$port" --stop "$dir/stop" --rate "$rate")
+	local send=("${PYTOOL[@]}" "$V6TOOL" tcp-stream "$addr" "$port" --stop "$dir/stop" --rate "$rate")
 	[ -z "$file" ] || send+=(--file "$file")
 	mkdir -p "$dir"
 	if [ "$sender_listens" = 1 ]; then

@@ -256,12 +256,20 @@ tcp_transfer_s2c() {
 		fail "checksum mismatch after TCP transfer s->c"
 }
 
+# Runs a Python tool of tests/lib: "${PYTOOL[@]}" TOOL.py ARGS.  Imported
+# rather than run as a script, so that its compiled code is cached
+# (tests/lib/__pycache__): compiling nettool.py costs 0.15 s a call under TCG.
+PYTOOL=(python3 -S -c 'import os, sys
+sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(sys.argv[0]))
+__import__(os.path.basename(sys.argv[0])[:-3]).main()')
+
 # Run tests/lib/nettool.py (UDP/TCP traffic generators, capture checker)
 # in namespace $1: one process does a whole exchange.
 nettool() {
 	local ns=$1
 	shift
-	in_ns "$ns" python3 -S "$FASTPATH_TOP/tests/lib/nettool.py" "$@"
+	in_ns "$ns" "${PYTOOL[@]}" "$FASTPATH_TOP/tests/lib/nettool.py" "$@"
 }
 
 # r's IPsec counter $1 (XfrmInNoPols: packets its stack dropped for want

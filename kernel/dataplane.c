@@ -155,7 +155,7 @@ static bool fp_port_may(const struct fp_dev *fpd, const struct fp_dir *d,
 			      &shift);
 
 	return READ_ONCE(fp_dir_flow(d)->port[d->index]) == tag &&
-	       time_before(jiffies, READ_ONCE(d->last_used) + (1UL << shift));
+	       fp_dir_idle(d) < (1U << shift);
 }
 
 /* Counts a packet left to the stack; exc FP_EXC_COUNT gives no reason. */
@@ -180,9 +180,11 @@ unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
 /*
  * A held direction's packet goes to the stack: one to be verified leaves
  * its headers for the POST_ROUTING check first.  A direction forwarded
- * until now whose packets arrive with another DSCP, mark or priority than
- * verified is verified again: the stack's rules may treat them differently
- * (and IPv6 forwarding keeps the received priority).
+ * until now whose packets arrive with another DSCP, flow label, mark or
+ * priority than verified is verified again: the stack's rules may treat
+ * them differently, its multipath hash may pick another next hop for a new
+ * flow label (a TCP sender's path change after a timeout), and IPv6
+ * forwarding keeps the received priority.
  */
 static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
 				    const struct fp_rx *rx, u32 hold)
@@ -330,6 +332,7 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		return NULL;
 	}
 	if (unlikely(hold || rx->dsfield != READ_ONCE(d->rx_dsfield) ||
+		     rx->flowlabel != READ_ONCE(d->rx_flowlabel) ||
 		     skb->mark != READ_ONCE(d->rx_mark) ||
 		     skb->priority != READ_ONCE(d->rx_priority))) {
 		*exc = port ? FP_EXC_VERIFY : fp_rx_held(skb, d, rx, hold);
@@ -518,7 +521,7 @@ unsigned int fp_xmit(struct fp_dev *fpd, struct fp_dir *d,
 	u64 egress = atomic64_read(&d->egress);
 	struct fp_pcpu_stats __percpu *tx_stats;
 	const struct fp_nh *nh = d->nh;
-	unsigned long now = jiffies;
+	u32 now = jiffies;
 
 	/* What egress qdiscs classify on, as the stack left it (verified). */
 	skb->mark = fp_egress_mark(egress);

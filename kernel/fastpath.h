@@ -189,12 +189,13 @@ struct fp_dir {
 	struct u64_stats_sync syncp;
 	atomic64_t stray_packets;	/* by other CPUs */
 	atomic64_t stray_bytes;
-	unsigned long last_used;	/* jiffies */
+	u32 last_used;			/* jiffies, low 32 bits: fp_dir_idle() */
 	u32 why_detail;
 	u32 ct_mark;			/* conntrack's mark when verified */
 	/* What packets arrived with when verified (priority: a VLAN's map) */
 	u32 rx_mark;
 	u32 rx_priority;
+	__be32 rx_flowlabel;		/* IPv6 */
 	u8 rx_dsfield;			/* DSCP, ECN masked */
 	u8 why;				/* enum fastpath_why */
 	u16 mtu;			/* longer packets go to the stack */
@@ -233,6 +234,17 @@ struct fp_flow {
 	u16 port[IP_CT_DIR_MAX];
 	struct rcu_head rcu;
 };
+
+/*
+ * Jiffies since d's last packet.  In 32 bits, as jiffies are on 32-bit
+ * machines: a direction idle for 2^32 jiffies (50 days at HZ=1000) looks
+ * recently used, which at worst refreshes a conntrack entry whose other
+ * direction keeps it alive anyway.
+ */
+static inline u32 fp_dir_idle(const struct fp_dir *d)
+{
+	return (u32)jiffies - READ_ONCE(d->last_used);
+}
 
 /* A direction's published state: pairs with the release in flow.c. */
 static inline bool fp_dir_offloaded(const struct fp_dir *d)
@@ -546,6 +558,7 @@ struct fp_learned {
 	u32 why_detail;
 	/* what verification of this packet found (fp_verify_learned) */
 	u32 hold;			/* FP_HOLD_NONE or FP_HOLD_VERIFY */
+	__be32 rx_flowlabel;
 	u8 rx_dsfield;
 	u32 rx_mark;
 	u32 rx_priority;
@@ -780,6 +793,7 @@ struct fp_rx {
 	struct fp_key key;		/* ports and iif filled by fp_rx_flow */
 	unsigned int thoff;		/* L4 header offset from skb->data */
 	unsigned int len;		/* IP packet length */
+	__be32 flowlabel;		/* IPv6; 0 for IPv4 */
 	u8 ttl;				/* TTL or hop limit */
 	u8 dsfield;			/* ECN masked */
 };

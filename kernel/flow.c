@@ -390,6 +390,7 @@ static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 	/* As verified on this packet, or to be verified on the next. */
 	atomic64_set(&d->egress, fp_egress(l->mark, l->priority));
 	d->rx_dsfield = l->rx_dsfield;
+	d->rx_flowlabel = l->rx_flowlabel;
 	d->rx_mark = l->rx_mark;
 	d->rx_priority = l->rx_priority;
 	d->ct_mark = fp_ct_mark(flow->ct);
@@ -614,9 +615,9 @@ static u32 fp_ct_timeout(struct nf_conn *ct)
  * Keeps ct alive for the traffic it did not see, as long as the stack would
  * have from the last packet (jiffies last_used); never shortens it.
  */
-static void fp_ct_refresh(struct nf_conn *ct, unsigned long last_used)
+static void fp_ct_refresh(struct nf_conn *ct, u32 last_used)
 {
-	u32 expires = (u32)last_used + fp_ct_timeout(ct);
+	u32 expires = last_used + fp_ct_timeout(ct);
 
 	if (!nf_ct_is_dying(ct) && (s32)(expires - READ_ONCE(ct->timeout)) > 0)
 		WRITE_ONCE(ct->timeout, expires);
@@ -625,7 +626,8 @@ static void fp_ct_refresh(struct nf_conn *ct, unsigned long last_used)
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
 {
-	unsigned long last = 0, timeout;
+	unsigned long timeout;
+	u32 idle = U32_MAX;
 	int i;
 
 	if (test_bit(FP_FLOW_KILLED, &flow->flags))
@@ -645,12 +647,11 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 		if (fp_dir_mtu(fp_route_mtu(d->dst, d->key.family), d->nh) !=
 		    d->mtu)
 			return FASTPATH_DEL_REASON_MTU;
-		if (!last || time_after(READ_ONCE(d->last_used), last))
-			last = READ_ONCE(d->last_used);
+		idle = min(idle, fp_dir_idle(d));
 	}
 	timeout = flow->proto == IPPROTO_TCP ? READ_ONCE(fpn->cfg.tcp_timeout) :
 					       READ_ONCE(fpn->cfg.udp_timeout);
-	if (time_after(jiffies, last + timeout * HZ))
+	if (idle > timeout * HZ)
 		return FASTPATH_DEL_REASON_IDLE;
 	return 0;
 }
@@ -683,20 +684,20 @@ struct fp_gc_pass {
 static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 			    const struct fp_gc_pass *pass)
 {
-	unsigned long last = pass->recent;
+	u32 last = pass->recent;
 	bool moved = false;
 	u64 total = 0, packets, bytes;
 	int i;
 
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		struct fp_dir *d = &flow->dir[i];
-		unsigned long used = READ_ONCE(d->last_used);
+		u32 used = READ_ONCE(d->last_used);
 
-		if (fp_dir_offloaded(d) && !time_before(used, pass->recent)) {
+		if (fp_dir_offloaded(d) && !time_before32(used, pass->recent)) {
 			/* Only the GC writes it: no shared line per packet. */
 			d->nh->used = 1;
 			moved = true;
-			if (time_after(used, last))
+			if (time_after32(used, last))
 				last = used;
 		}
 	}

@@ -77,6 +77,8 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	rx.thoff = sizeof(*ip6h);
 	rx.ttl = ip6h->hop_limit;
 	rx.dsfield = ipv6_get_dsfield(ip6h) & ~INET_ECN_MASK;
+	/* Multipath hashing and rules may read it (fp_rx_flow()). */
+	rx.flowlabel = ip6_flowlabel(ip6h);
 	/* Padding: as IPv4 does. */
 	if (unlikely(rx.len < skb->len) && !port && pskb_trim_rcsum(skb, rx.len))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);

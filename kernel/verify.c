@@ -56,6 +56,7 @@ struct fp_probe {
 	u16 len;			/* IP packet length */
 	u8 hlen;			/* bytes in hdr */
 	u8 thoff;			/* L4 header offset in hdr */
+	__be32 flowlabel;
 	u8 dsfield;			/* ECN masked */
 	bool partial;			/* CHECKSUM_PARTIAL */
 	bool uncovered;			/* the L4 checksum misses the payload */
@@ -94,6 +95,7 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 	p->hlen = hlen;
 	p->thoff = rx->thoff;
 	p->dsfield = rx->dsfield;
+	p->flowlabel = rx->flowlabel;
 	p->partial = skb->ip_summed == CHECKSUM_PARTIAL;
 	/* Left to the hardware, or a UDP datagram without a checksum. */
 	p->uncovered = p->partial ||
@@ -328,6 +330,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	 * the hold just before the claim may read them as they change.
 	 */
 	WRITE_ONCE(d->rx_dsfield, p->dsfield);
+	WRITE_ONCE(d->rx_flowlabel, p->flowlabel);
 	WRITE_ONCE(d->rx_mark, p->rx_mark);
 	WRITE_ONCE(d->rx_priority, p->rx_priority);
 	WRITE_ONCE(d->ct_mark, fp_ct_mark(fp_dir_flow(d)->ct));
@@ -412,6 +415,7 @@ void fp_verify_learned(const struct fp_probe *p, const struct sk_buff *skb,
 	/* The checksum does not cover the payload: the next packet's will. */
 	l->hold = p->uncovered ? FP_HOLD_VERIFY : FP_HOLD_NONE;
 	l->rx_dsfield = p->dsfield;
+	l->rx_flowlabel = p->flowlabel;
 	l->rx_mark = p->rx_mark;
 	l->rx_priority = p->rx_priority;
 	l->priority = skb->priority;

@@ -107,6 +107,14 @@ disable_enable() {
 	fp_enable_router
 }
 
+teardown() {
+	v6_teardown
+	if [ -n "${MPATH_SET:-}" ]; then
+		ip -n "$NS_R" link del r2
+		in_ns "$NS_S" nft delete table netdev mpath
+	fi
+}
+
 reload_module() {
 	rmmod fastpath
 	[ ! -d /sys/module/fastpath ] || fail "fastpath still loaded after rmmod"
@@ -140,4 +148,73 @@ reload_module() {
 
 @test "lifecycle: rmmod and insmod during a transfer" {
 	during_stream reload_module 5306
+}
+
+# UDP datagrams s received on its device $1, per port and flow label:
+# "DEVICE PORT LABEL PACKETS" lines (nft's dynamic sets count each key).
+mpath_arrived() {
+	in_ns "$NS_S" nft -j list set netdev mpath "$1" | jq -r --arg dev "$1" '
+		.nftables[] | select(.set) | .set.elem[]? | .elem |
+		"\($dev) \(.val.concat[0]) \(.val.concat[1]) \(.counter.packets)"'
+}
+
+@test "lifecycle: multipath by flow label, a UDP flow's label changes: each label's datagrams take the next hop the stack picks" {
+	local labels stack want got moved label flow
+	# A second link r2 -- s1 and s's fd00:2::2 through both: the default
+	# hash policy (0) hashes the addresses, next header and flow label.
+	MPATH_SET=1
+	ip -n "$NS_S" link add s1 type veth peer name r2 netns "$NS_R"
+	ip -n "$NS_R" -b - <<-EOF
+	addr add fd00:3::1/64 dev r2 nodad
+	link set r2 up
+	route add fd00:2::2/128 nexthop via fd00:2::2 dev r1 nexthop via fd00:3::2 dev r2
+	EOF
+	ip -n "$NS_S" -b - <<-EOF
+	addr add fd00:3::2/64 dev s1 nodad
+	link set s1 up
+	EOF
+	in_ns "$NS_R" sysctl -qw net.ipv6.fib_multipath_hash_policy=0
+	fpr enable dev r2
+	in_ns "$NS_S" nft -f - <<-'EOF'
+	table netdev mpath {
+		set s0 { typeof udp dport . ip6 flowlabel; flags dynamic; counter; }
+		set s1 { typeof udp dport . ip6 flowlabel; flags dynamic; counter; }
+		chain s0 {
+			type filter hook ingress device "s0" priority 0;
+			udp dport { 7000, 7001 } update @s0 { udp dport . ip6 flowlabel }
+			udp dport 7001 drop
+		}
+		chain s1 {
+			type filter hook ingress device "s1" priority 0;
+			udp dport { 7000, 7001 } update @s1 { udp dport . ip6 flowlabel }
+			udp dport 7001 drop
+		}
+	}
+	EOF
+	v6_udp_server "$NS_S" 7000 "$BATS_TEST_TMPDIR/serve.log"
+	labels=$(seq -s, 1 16)
+	# Where the stack sends each label: port 7001 never answers, so that
+	# connection is never learned.
+	v6tool "$NS_C" udp-send fd00:2::2 7001 --sport 4700 --labels "$labels"
+	stack=$( (mpath_arrived s0; mpath_arrived s1) | awk '$2 == 7001 { print $3, $1 }' | sort -n)
+	# The connection under test is learned with label 1, then sends three
+	# echoed datagrams with each label in turn.
+	v6tool "$NS_C" udp-send fd00:2::2 7000 --sport 4701 --count 3 --echo --labels 1
+	v6_wait_offloaded udp 7000 >/dev/null
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7000 --sport 4701 --count 3 --echo --labels "$labels"
+	assert_output '{"sent": 48, "echoed": 48}'
+	moved=$(awk -v first="$(awk '$1 == 1 { print $2 }' <<<"$stack")" '$2 != first { print $1 }' <<<"$stack")
+	echo "# the stack sends labels $(echo $moved) through the other link" >&3
+	[ -n "$moved" ] || fail "every label takes one link: nothing was tested ($stack)"
+	# The connection goes back on the fast path through the other link,
+	# with the first label that moved.
+	label=${moved%%$'\n'*}
+	v6tool "$NS_C" udp-send fd00:2::2 7000 --sport 4701 --count 5 --echo --labels "$label"
+	flow=$(v6_flow udp 7000)
+	jq -e --arg oif "$(awk -v l="$label" '$1 == l { print $2 == "s0" ? "r1" : "r2" }' <<<"$stack")" \
+		'.orig.oif == $oif and .orig.why == "offloaded" and .reply.why == "offloaded"' <<<"$flow" ||
+		fail "the flow is not on the fast path through the link of label $label: $flow"
+	got=$( (mpath_arrived s0; mpath_arrived s1) | awk '$2 == 7000 { print $3, $1, $4 }' | sort -n)
+	want=$(awk -v l="$label" '{ print $1, $2, $1 == 1 ? 6 : $1 == l ? 8 : 3 }' <<<"$stack")
+	assert_equal "$got" "$want"
 }

@@ -106,8 +106,6 @@ def udp_send(args):
     if args.sport:
         sk.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", args.sport))
     if fam == socket.AF_INET6:
-        flow_setup(sk, args.addr, args.tclass, args.label)
-        sa = with_label(sa, args.label)
         if args.hlim:
             sk.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, args.hlim)
         if args.dontfrag:
@@ -119,12 +117,26 @@ def udp_send(args):
         cmsg.append((socket.IPPROTO_IPV6, IPV6_DSTOPTS, PADN_OPTS))
     sk.settimeout(3)
     log = open(args.log, "a", buffering=1) if args.log else None
-    echoed, seq, end = 0, args.first, args.first + args.count
+    echoed, seq = 0, args.first
+    labels = [int(label, 0) for label in args.labels.split(",")] if args.labels else [args.label]
+    for label in labels:
+        dst = sa
+        if fam == socket.AF_INET6:
+            flow_setup(sk, args.addr, args.tclass, label)
+            dst = with_label(sa, label)
+        echoed += udp_send_burst(args, sk, dst, cmsg, log, seq)
+        seq += args.count
+    print(json.dumps({"sent": args.count * len(labels), "echoed": echoed}))
+
+
+def udp_send_burst(args, sk, sa, cmsg, log, seq):
+    """--count datagrams from number seq to sa; returns how many were echoed."""
+    echoed, first, end = 0, seq, seq + args.count
     while seq < end:
         # Lockstep for the first two (the flow is learned meanwhile), then
         # --window datagrams in flight.
         burst = [payload(s, args.size) for s in range(seq, min(seq + max(args.window, 1), end))]
-        if seq - args.first < 2:
+        if seq - first < 2:
             burst = burst[:1]
         for data in burst:
             sk.sendmsg([data], cmsg, 0, sa)
@@ -142,7 +154,7 @@ def udp_send(args):
                 die(f"echoes of datagrams {seq}.. differ")
             echoed += len(burst)
         seq += len(burst)
-    print(json.dumps({"sent": args.count, "echoed": echoed}))
+    return echoed
 
 
 # --------------------------------------------------------------------- TCP
@@ -366,6 +378,7 @@ def main():
     p.add_argument("--hlim", type=int, default=0)
     p.add_argument("--tclass", type=num)
     p.add_argument("--label", type=num, default=0)
+    p.add_argument("--labels", help="comma-separated flow labels: --count datagrams with each in turn")
     p.add_argument("--hbh", action="store_true", help="hop-by-hop options header")
     p.add_argument("--dstopts", action="store_true", help="destination options header")
     p.add_argument("--dontfrag", action="store_true")

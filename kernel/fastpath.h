@@ -715,7 +715,7 @@ enum fastpath_why fp_ct_why(const struct nf_conn *ct);
 /* What of a route and its egress device the data plane cannot reproduce. */
 enum fastpath_why fp_route_why(const struct dst_entry *dst);
 enum fastpath_why fp_out_why(const struct net_device *out);
-void fp_skb_nexthop(const struct sk_buff *skb, u8 family,
+bool fp_skb_nexthop(const struct sk_buff *skb, u8 family,
 		    union nf_inet_addr *nexthop);
 
 /*

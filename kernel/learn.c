@@ -121,16 +121,26 @@ u16 fp_route_mtu(const struct dst_entry *dst, u8 family)
 	return min_t(unsigned int, mtu, U16_MAX);
 }
 
-/* The next hop the stack's route gives skb, a forwarded packet. */
-void fp_skb_nexthop(const struct sk_buff *skb, u8 family,
+/*
+ * The next hop the stack's route gives skb, a forwarded packet; false for
+ * an IPv6 next hop of IPv4 (RFC 5549), which the fast path does not take
+ * and rt_nexthop() would give as the destination.
+ */
+bool fp_skb_nexthop(const struct sk_buff *skb, u8 family,
 		    union nf_inet_addr *nexthop)
 {
-	if (family == AF_INET)
-		nexthop->ip = rt_nexthop(skb_rtable(skb), ip_hdr(skb)->daddr);
-	else
-		nexthop->in6 = *rt6_nexthop(container_of(skb_dst(skb),
-							 struct rt6_info, dst),
-					    &ipv6_hdr(skb)->daddr);
+	if (family == AF_INET) {
+		const struct rtable *rt = skb_rtable(skb);
+
+		if (rt->rt_gw_family == AF_INET6)
+			return false;
+		nexthop->ip = rt_nexthop(rt, ip_hdr(skb)->daddr);
+		return true;
+	}
+	nexthop->in6 = *rt6_nexthop(container_of(skb_dst(skb),
+						 struct rt6_info, dst),
+				    &ipv6_hdr(skb)->daddr);
+	return true;
 }
 
 /*
@@ -146,11 +156,10 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 	if (!(IPCB(skb)->flags & IPSKB_FORWARDED) || IPCB(skb)->frag_max_size ||
 	    iph->ihl != 5)
 		return false;
-	if (rt->rt_gw_family == AF_INET6) {
+	if (!fp_skb_nexthop(skb, AF_INET, &l->nexthop)) {
 		l->why = FASTPATH_WHY_ROUTE;	/* an IPv6 next hop for IPv4 */
 		return true;
 	}
-	fp_skb_nexthop(skb, AF_INET, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
 	return true;

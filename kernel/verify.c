@@ -265,8 +265,8 @@ static bool fp_verify_nexthop(const struct sk_buff *skb, const struct fp_dir *d)
 
 	if (d->nh->dev->type == ARPHRD_PPP)
 		return true;
-	fp_skb_nexthop(skb, d->nh->key.family, &nexthop);
-	return nf_inet_addr_cmp(&nexthop, &d->nh->key.addr);
+	return fp_skb_nexthop(skb, d->nh->key.family, &nexthop) &&
+	       nf_inet_addr_cmp(&nexthop, &d->nh->key.addr);
 }
 
 /*

@@ -3,7 +3,8 @@
 # forwards or delivers it: an FTP session under the conntrack FTP helper,
 # traffic to and from the router itself, fragments, IP options; and an IPv4
 # header with a bad checksum, which the stack drops; and a packet IPsec
-# decapsulated, which the stack checks against its forwarding policy.
+# decapsulated, which the stack checks against its forwarding policy; and
+# an IPv4 route through an IPv6 next hop.
 #
 #   c                        r (masquerade out of r1,            s
 #                              ct helper ftp on tcp/21)
@@ -166,6 +167,25 @@ orig_packets() {
 	run -0 jq -s '[.[] | select(.opts and (.opts | contains("0a000201")))] | length' \
 		"$BATS_FILE_TMPDIR/echo.log"
 	[ "$output" -eq 4 ]
+}
+
+@test "an IPv4 route through an IPv6 gateway (RFC 5549) is left to the stack (why route), which forwards it" {
+	local ll
+	ll=$(ip -n "$NS_S" -j -6 addr show dev s0 | jq -r '[.[].addr_info[]? | select(.scope == "link") | .local] | first')
+	[[ $ll == fe80:* ]] || fail "s0 has no link-local address: $(ip -n "$NS_S" -6 addr show dev s0)"
+	r ip route add 10.0.2.2/32 via inet6 "$ll" dev r1
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4300 6 >"$BATS_TEST_TMPDIR/send.json" || true
+	# Before the route goes: a route change forgets refusals.
+	fpctl -n "$NS_R" -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 4300 dport 7000 \
+		>"$BATS_TEST_TMPDIR/explain.json" || true
+	fp_flows >"$BATS_TEST_TMPDIR/flows.json"
+	r ip route del 10.0.2.2/32
+	jq -e '.echoed == 6' "$BATS_TEST_TMPDIR/send.json"
+	cat "$BATS_TEST_TMPDIR/explain.json"
+	jq -e 'if type == "array" then first else . end | .orig.why == "route"' "$BATS_TEST_TMPDIR/explain.json"
+	# The replies may take the fast path; c's datagrams did not.
+	jq -e '[.[] | select(.proto == "udp" and .orig.sport == 4300 and .orig.offloaded)] | length == 0' \
+		"$BATS_TEST_TMPDIR/flows.json"
 }
 
 # r's count of IPv4 headers its stack dropped for their checksum.

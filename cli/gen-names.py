@@ -29,6 +29,11 @@ def c_ident(name):
     return name.replace("-", "_")
 
 
+def c_limit(fam, value):
+    """A check's limit: a number, or the name of one of the spec's consts."""
+    return "%dU" % value if isinstance(value, int) else c_name(fam, value)
+
+
 def entries(items, start):
     """(name, value) of enum entries, counting on from start."""
     value = start
@@ -65,8 +70,9 @@ def set_tables(fam, aset, limits):
         names.append('\t[%s] = "%s",' % (index, attr["name"]))
         if limits:
             checks = attr.get("checks", {})
-            ranges.append("\t[%s] = { %dU, %dU }," % (
-                index, checks.get("min", 0), checks.get("max", TYPE_MAX[attr["type"]])))
+            ranges.append("\t[%s] = { %s, %s }," % (
+                index, c_limit(fam, checks.get("min", 0)),
+                c_limit(fam, checks.get("max", TYPE_MAX[attr["type"]]))))
     names += ["\tNULL", "};"]
     return names + ([""] + ranges + ["};"] if limits else [])
 

@@ -27,11 +27,7 @@
 unsigned int fp_rx(struct fp_dev *fpd, struct sk_buff *skb,
 		   enum fp_exception *exc, int port)
 {
-	/*
-	 * A probe left by a packet the stack dropped (a firewall rule) must
-	 * not be taken for this one's if it reuses that skb.
-	 */
-	fp_probe_drop();
+	fp_probe_forget(skb);
 	*exc = FP_EXC_UNSUPPORTED;
 	/* A VLAN tag still in the skb means the packet is not ours yet. */
 	if (likely(!skb_vlan_tag_present(skb))) {
@@ -194,9 +190,7 @@ static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
 	if (hold == FP_HOLD_NONE)
 		cmpxchg(&d->hold, FP_HOLD_NONE, FP_HOLD_VERIFY);
 	/* Another CPU is concluding: this packet's copy could not be used. */
-	if (hold == FP_HOLD_VERIFYING)
-		fp_probe_drop();
-	else
+	if (hold != FP_HOLD_VERIFYING)
 		fp_probe_record(skb, d, rx);
 	return FP_EXC_VERIFY;
 }

@@ -10,6 +10,17 @@
 
 #include <uapi/linux/fastpath.h>
 
+/* Integer value ranges */
+static const struct netlink_range_validation fastpath_a_config_tcp_timeout_range = {
+	.min	= 1ULL,
+	.max	= FASTPATH_TIMEOUT_MAX,
+};
+
+static const struct netlink_range_validation fastpath_a_config_udp_timeout_range = {
+	.min	= 1ULL,
+	.max	= FASTPATH_TIMEOUT_MAX,
+};
+
 /* FASTPATH_CMD_DEV_GET - do */
 static const struct nla_policy fastpath_dev_get_nl_policy[FASTPATH_A_DEV_IFNAME + 1] = {
 	[FASTPATH_A_DEV_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
@@ -96,8 +107,8 @@ static const struct nla_policy fastpath_flow_flush_nl_policy[FASTPATH_A_FLOW_DPO
 /* FASTPATH_CMD_CONFIG_SET - do */
 static const struct nla_policy fastpath_config_set_nl_policy[FASTPATH_A_CONFIG_VERIFY_INTERVAL + 1] = {
 	[FASTPATH_A_CONFIG_FLOW_LIMIT] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_CONFIG_TCP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
-	[FASTPATH_A_CONFIG_UDP_TIMEOUT] = NLA_POLICY_MIN(NLA_U32, 1),
+	[FASTPATH_A_CONFIG_TCP_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &fastpath_a_config_tcp_timeout_range),
+	[FASTPATH_A_CONFIG_UDP_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &fastpath_a_config_udp_timeout_range),
 	[FASTPATH_A_CONFIG_STATS_INTERVAL] = NLA_POLICY_MIN(NLA_U32, 100),
 	[FASTPATH_A_CONFIG_VERIFY_INTERVAL] = NLA_POLICY_MAX(NLA_U32, 3600),
 };

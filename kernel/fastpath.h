@@ -236,14 +236,23 @@ struct fp_flow {
 };
 
 /*
- * Jiffies since d's last packet.  In 32 bits, as jiffies are on 32-bit
- * machines: a direction idle for 2^32 jiffies (50 days at HZ=1000) looks
- * recently used, which at worst refreshes a conntrack entry whose other
- * direction keeps it alive anyway.
+ * The longest idle time fp_dir_idle() reports, over every timeout: it
+ * stays clear of the wrap of a signed 32-bit difference.
+ */
+#define FP_IDLE_MAX	(1U << 30)
+static_assert((u64)FASTPATH_TIMEOUT_MAX * HZ < FP_IDLE_MAX);
+
+/*
+ * Jiffies since d's last packet, in 32 bits.  The GC keeps it under
+ * FP_IDLE_MAX (fp_flow_refresh()), so the signed difference is right; it
+ * is negative only when a packet on another CPU stored a jiffies newer
+ * than the one read here.
  */
 static inline u32 fp_dir_idle(const struct fp_dir *d)
 {
-	return (u32)jiffies - READ_ONCE(d->last_used);
+	s32 idle = (u32)jiffies - READ_ONCE(d->last_used);
+
+	return max(idle, 0);
 }
 
 /* A direction's published state: pairs with the release in flow.c. */
@@ -815,7 +824,7 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 
 /* verify.c */
 /* Data plane: keeps the copy of a held direction's packet to verify. */
-void fp_probe_drop(void);
+void fp_probe_forget(const struct sk_buff *skb);
 void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 		     const struct fp_rx *rx);
 /*

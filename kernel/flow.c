@@ -684,25 +684,29 @@ struct fp_gc_pass {
 static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 			    const struct fp_gc_pass *pass)
 {
-	u32 last = pass->recent;
-	bool moved = false;
+	unsigned long now = jiffies;
+	u32 since = now - pass->recent, least = U32_MAX;
 	u64 total = 0, packets, bytes;
 	int i;
 
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		struct fp_dir *d = &flow->dir[i];
 		u32 used = READ_ONCE(d->last_used);
+		/* Negative: a packet on another CPU read a newer jiffies. */
+		s32 idle = (u32)now - used;
 
-		if (fp_dir_offloaded(d) && !time_before32(used, pass->recent)) {
+		/* One direction may stay idle while the other flows. */
+		if (idle > (s32)FP_IDLE_MAX)
+			cmpxchg(&d->last_used, used, (u32)now - FP_IDLE_MAX);
+		idle = max(idle, 0);
+		if (fp_dir_offloaded(d) && (u32)idle <= since) {
 			/* Only the GC writes it: no shared line per packet. */
 			d->nh->used = 1;
-			moved = true;
-			if (time_after32(used, last))
-				last = used;
+			least = min_t(u32, least, idle);
 		}
 	}
-	if (moved)
-		fp_ct_refresh(flow->ct, last);
+	if (least != U32_MAX)
+		fp_ct_refresh(flow->ct, (u32)now - least);
 	if (!pass->notify)
 		return;
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {

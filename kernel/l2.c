@@ -922,6 +922,7 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	/* As the PPP device's receive leaves the packet it forwards. */
 	skb->pkt_type = PACKET_HOST;
 	skb->skb_iif = fpd->dev->ifindex;
+	fp_probe_forget(skb);
 	skb_pull_rcsum(skb, PPPOE_SES_HLEN);
 	skb_reset_network_header(skb);
 	if (ppp_proto == htons(PPP_IP)) {

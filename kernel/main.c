@@ -91,8 +91,8 @@ static int __net_init fp_net_init(struct net *net)
 	fpn->net = net;
 	fpn->cfg = (struct fp_config) {
 		.flow_limit = fp_max_flows ?: 1,
-		.tcp_timeout = fp_tcp_timeout ?: 1,
-		.udp_timeout = fp_udp_timeout ?: 1,
+		.tcp_timeout = clamp(fp_tcp_timeout, 1U, FASTPATH_TIMEOUT_MAX),
+		.udp_timeout = clamp(fp_udp_timeout, 1U, FASTPATH_TIMEOUT_MAX),
 		.stats_interval = 1000,
 		.verify_interval = fp_verify_interval,
 	};

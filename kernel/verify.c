@@ -127,10 +127,17 @@ bool fp_probe_refusal(const struct fp_probe *p, const struct nf_conn *ct,
 	return p->refused_ct == ct && p->refused_dir == dir;
 }
 
-/* No packet of this CPU is to be verified or learned from. */
-void fp_probe_drop(void)
+/*
+ * skb is not to be verified or learned from as the packet this CPU's probe
+ * was taken from: a probe left by a packet the stack dropped (a firewall
+ * rule) must not be taken for a later one's that reuses its skb.  Only
+ * skb's own: under listified receive, the ingress hook sees a batch of
+ * packets before the first reaches POST_ROUTING.
+ */
+void fp_probe_forget(const struct sk_buff *skb)
 {
-	this_cpu_write(fp_probes.skb, NULL);
+	if (unlikely(this_cpu_read(fp_probes.skb) == skb))
+		this_cpu_write(fp_probes.skb, NULL);
 }
 
 /* The field that byte off of an IPv4 header belongs to (diff: its XOR). */

@@ -355,7 +355,8 @@ bad() {
 	bad 2 'stats-interval 99: out of range (100-4294967295)' config set stats-interval 99
 	bad 2 'flow-limit 0: out of range (1-4294967295)' config set flow-limit 0
 	bad 2 'verify-interval 3601: out of range (0-3600)' config set verify-interval 3601
-	bad 2 'udp-timeout ten: not a decimal number (1-4294967295)' config set udp-timeout ten
+	bad 2 'udp-timeout ten: not a decimal number (1-1000000)' config set udp-timeout ten
+	bad 2 'tcp-timeout 1000001: out of range (1-1000000)' config set tcp-timeout 1000001
 	bad 2 'interval 50: out of range (100-4294967295)' monitor counters interval 50
 	bad 2 'dev abcdefghijklmnop: invalid device name (1-15 characters)' enable dev abcdefghijklmnop
 	bad 2 'dev : invalid device name (1-15 characters)' dev show dev ''

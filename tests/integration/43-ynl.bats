@@ -192,5 +192,13 @@ monotonic() {
 	run yr --do config-set --json '{"stats-interval": 99}'
 	assert_failure
 	r fpctl -j config show | jq -e '.stats_interval == 2500'
+	# Over the longest timeout (FASTPATH_TIMEOUT_MAX): refused, naming the
+	# attribute, unchanged; the longest itself is taken.
+	run yr --do config-set --json '{"tcp-timeout": 1000001}'
+	assert_failure
+	assert_output --regexp "extack: .*'bad-attr': '\.tcp-timeout'"
+	r fpctl -j config show | jq -e '.tcp_timeout == 600'
+	yr --do config-set --json '{"udp-timeout": 1000000}'
+	r fpctl -j config show | jq -e '.udp_timeout == 1000000'
 	api_dmesg_clean
 }

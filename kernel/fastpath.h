@@ -243,10 +243,10 @@ struct fp_flow {
 static_assert((u64)FASTPATH_TIMEOUT_MAX * HZ < FP_IDLE_MAX);
 
 /*
- * Jiffies since d's last packet, in 32 bits.  The GC keeps it under
- * FP_IDLE_MAX (fp_flow_refresh()), so the signed difference is right; it
- * is negative only when a packet on another CPU stored a jiffies newer
- * than the one read here.
+ * Jiffies since d's last packet, in 32 bits.  The GC keeps it from growing
+ * much past FP_IDLE_MAX (fp_dir_bound_idle()), so the signed difference is
+ * right; it is negative only when a packet on another CPU stored a jiffies
+ * newer than the one read here.
  */
 static inline u32 fp_dir_idle(const struct fp_dir *d)
 {

@@ -684,29 +684,22 @@ struct fp_gc_pass {
 static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 			    const struct fp_gc_pass *pass)
 {
-	unsigned long now = jiffies;
-	u32 since = now - pass->recent, least = U32_MAX;
+	u32 since = jiffies - pass->recent, least = U32_MAX;
 	u64 total = 0, packets, bytes;
 	int i;
 
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
 		struct fp_dir *d = &flow->dir[i];
-		u32 used = READ_ONCE(d->last_used);
-		/* Negative: a packet on another CPU read a newer jiffies. */
-		s32 idle = (u32)now - used;
+		u32 idle = fp_dir_idle(d);
 
-		/* One direction may stay idle while the other flows. */
-		if (idle > (s32)FP_IDLE_MAX)
-			cmpxchg(&d->last_used, used, (u32)now - FP_IDLE_MAX);
-		idle = max(idle, 0);
-		if (fp_dir_offloaded(d) && (u32)idle <= since) {
+		if (fp_dir_offloaded(d) && idle <= since) {
 			/* Only the GC writes it: no shared line per packet. */
 			d->nh->used = 1;
-			least = min_t(u32, least, idle);
+			least = min(least, idle);
 		}
 	}
 	if (least != U32_MAX)
-		fp_ct_refresh(flow->ct, (u32)now - least);
+		fp_ct_refresh(flow->ct, (u32)jiffies - least);
 	if (!pass->notify)
 		return;
 	for (i = 0; i < IP_CT_DIR_MAX; i++) {
@@ -720,11 +713,27 @@ static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 	}
 }
 
+/*
+ * Keeps the idle time of a direction without packets (refused, or one-way
+ * traffic) from wrapping in fp_dir_idle()'s signed difference, once in
+ * 2^29 jiffies; a packet's store meanwhile wins.
+ */
+static void fp_dir_bound_idle(struct fp_dir *d)
+{
+	u32 now = jiffies, used = READ_ONCE(d->last_used);
+
+	if ((s32)(now - used) > (s32)(FP_IDLE_MAX + FP_IDLE_MAX / 2))
+		cmpxchg(&d->last_used, used, now - FP_IDLE_MAX);
+}
+
 static void fp_gc_one(struct fp_net *fpn, struct fp_flow *flow, void *arg)
 {
 	const struct fp_gc_pass *pass = arg;
 	enum fastpath_del_reason reason;
 	int i;
+
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		fp_dir_bound_idle(&flow->dir[i]);
 
 	if (!READ_ONCE(flow->offloaded)) {
 		if (fp_flow_refusals_stale(fpn, flow))

@@ -15,9 +15,11 @@
  * the headers suffice, except for a CHECKSUM_PARTIAL packet: such a
  * direction is learned held (FP_HOLD_VERIFY) and its next packet is
  * verified with a checksum of its payload as well.  From ingress to
- * POST_ROUTING a forwarded packet stays on one CPU in one softirq; a probe
- * whose packet never comes out (dropped by a rule, queued) is simply
- * replaced by the next one.
+ * POST_ROUTING a forwarded packet stays on one CPU in one softirq.  Only
+ * the packet a probe was taken from can use it: a probe whose packet never
+ * comes out (dropped by a rule) stays until the CPU's next one replaces it,
+ * or its skb, reused, enters the ingress hook again (fp_probe_forget()).
+ * A packet an NFQUEUE program gives back in that time uses its own.
  *
  * What the comparison cannot see is refused at learning (learn.c), and
  * the link-layer header comes from the neighbour entry the stack itself
@@ -287,8 +289,8 @@ static bool fp_verify_route(const struct sk_buff *skb,
 	const struct dst_entry *dst = skb_dst(skb);
 
 	return state->out == d->nh->dev && dst &&
-	       !(dst->flags & DST_FAKE_RTABLE) && !dst_xfrm(dst) &&
-	       !dst->lwtstate && fp_verify_nexthop(skb, d) &&
+	       !(dst->flags & DST_FAKE_RTABLE) && !fp_route_why(dst) &&
+	       fp_verify_nexthop(skb, d) &&
 	       !fp_sends_redirects(d->key.iif, state->out, d->key.family);
 }
 

@@ -15,10 +15,14 @@
 #include <linux/inetdevice.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/version.h>
 #include <net/dsfield.h>
 #include <net/dst_metadata.h>
 #include <net/ip.h>
+#include <net/ip6_fib.h>
 #include <net/ip6_route.h>
+#include <net/ip_fib.h>
+#include <net/nexthop.h>
 #include <net/route.h>
 #include <net/xfrm.h>
 #include <net/netfilter/nf_conntrack_ecache.h>
@@ -144,6 +148,57 @@ bool fp_skb_nexthop(const struct sk_buff *skb, u8 family,
 }
 
 /*
+ * A resilient nexthop group keeps a bucket on its next hop while the
+ * bucket is busy, which each packet the stack routes through it marks;
+ * fast-path packets would not, so the group would move the buckets of
+ * active flows (and fastpath hears of no bucket move).  Such a route's
+ * connections stay on the stack.  Under RCU.
+ */
+static bool fp_nh_resilient(const struct nexthop *nh)
+{
+	return nh && nh->is_group && rcu_dereference(nh->nh_grp)->resilient;
+}
+
+/* The TOS bits the stack's IPv4 input route lookup keys on. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define FP_ROUTE_TOS_MASK	INET_DSCP_MASK
+#else
+#define FP_ROUTE_TOS_MASK	IPTOS_RT_MASK
+#endif
+
+/*
+ * An IPv4 route does not name the nexthop group it came from: look it up
+ * again as ip_route_input_slow() did, with the packet as it was routed
+ * (destination NAT done, source NAT not yet; t is its tuple), in a netns
+ * that has nexthop objects at all.
+ */
+static bool fp_ipv4_route_resilient(const struct sk_buff *skb,
+				    const struct fp_dir *t)
+{
+	struct net *net = dev_net(skb->dev);
+	struct flowi4 fl4 = {
+		.flowi4_iif = t->key.iif,
+		.flowi4_mark = skb->mark,
+		.flowi4_tos = ip_hdr(skb)->tos & FP_ROUTE_TOS_MASK,
+		.flowi4_scope = RT_SCOPE_UNIVERSE,
+		.flowi4_proto = t->key.proto,
+		.flowi4_uid = sock_net_uid(net, NULL),
+		.saddr = t->key.src.ip,
+		.daddr = t->xdst.ip,
+		.fl4_sport = t->key.sport,
+		.fl4_dport = t->xdport,
+	};
+	struct fib_result res;
+
+	/* Read without RTNL: a group added meanwhile flushes the routes. */
+	if (!READ_ONCE(net->nexthop.rb_root.rb_node))
+		return false;
+	if (fib_lookup(net, &fl4, &res, 0))
+		return false;
+	return res.fi && fp_nh_resilient(res.fi->nh);
+}
+
+/*
  * The family's part: this packet was forwarded whole and plain, and its
  * route gives the next hop, MTU and route cookie.  A "no" is about this
  * packet only (an option, a fragment) and not remembered.
@@ -156,8 +211,10 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 	if (!(IPCB(skb)->flags & IPSKB_FORWARDED) || IPCB(skb)->frag_max_size ||
 	    iph->ihl != 5)
 		return false;
-	if (!fp_skb_nexthop(skb, AF_INET, &l->nexthop)) {
-		l->why = FASTPATH_WHY_ROUTE;	/* an IPv6 next hop for IPv4 */
+	/* An IPv6 next hop for IPv4, or a resilient group. */
+	if (!fp_skb_nexthop(skb, AF_INET, &l->nexthop) ||
+	    fp_ipv4_route_resilient(skb, &l->tmpl)) {
+		l->why = FASTPATH_WHY_ROUTE;
 		return true;
 	}
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
@@ -196,6 +253,7 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	const struct rt6_info *rt = container_of(skb_dst(skb),
 						 struct rt6_info, dst);
+	const struct fib6_info *from;
 
 	/*
 	 * ip6_forward() sets no IP6SKB_FORWARDED (only multicast routing
@@ -206,6 +264,11 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 		return false;
 	if (fp_ipv6_policy_skipped(skb)) {
 		l->why = FASTPATH_WHY_XFRM;
+		return true;
+	}
+	from = rcu_dereference(rt->from);
+	if (from && fp_nh_resilient(from->nh)) {
+		l->why = FASTPATH_WHY_ROUTE;
 		return true;
 	}
 	fp_skb_nexthop(skb, AF_INET6, &l->nexthop);

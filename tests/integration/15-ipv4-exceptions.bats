@@ -4,7 +4,7 @@
 # traffic to and from the router itself, fragments, IP options; and an IPv4
 # header with a bad checksum, which the stack drops; and a packet IPsec
 # decapsulated, which the stack checks against its forwarding policy; and
-# an IPv4 route through an IPv6 next hop.
+# routes through an IPv6 next hop or a resilient nexthop group.
 #
 #   c                        r (masquerade out of r1,            s
 #                              ct helper ftp on tcp/21)
@@ -186,6 +186,30 @@ orig_packets() {
 	# The replies may take the fast path; c's datagrams did not.
 	jq -e '[.[] | select(.proto == "udp" and .orig.sport == 4300 and .orig.offloaded)] | length == 0' \
 		"$BATS_TEST_TMPDIR/flows.json"
+}
+
+@test "a route through a resilient nexthop group is left to the stack (why route); through a plain group it is not" {
+	local dir=$BATS_TEST_TMPDIR
+	r ip nexthop add id 41 via 10.0.2.2 dev r1
+	r ip nexthop add id 42 group 41 type resilient buckets 8
+	r ip nexthop add id 43 group 41
+	r ip route add 10.0.2.2/32 nhid 42
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4302 6 >"$dir/resilient.json" || true
+	fpctl -n "$NS_R" -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 4302 dport 7000 \
+		>"$dir/explain.json" || true
+	r ip route replace 10.0.2.2/32 nhid 43
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4303 6 >"$dir/plain.json" || true
+	fp_flows >"$dir/flows.json"
+	r ip route del 10.0.2.2/32
+	r ip nexthop flush
+	jq -e '.echoed == 6' "$dir/resilient.json"
+	jq -e '.echoed == 6' "$dir/plain.json"
+	cat "$dir/explain.json"
+	jq -e 'if type == "array" then first else . end | .orig.why == "route"' "$dir/explain.json"
+	jq -e '[.[] | select(.proto == "udp" and .orig.sport == 4302 and .orig.offloaded)] | length == 0' \
+		"$dir/flows.json"
+	jq -e '[.[] | select(.proto == "udp" and .orig.sport == 4303 and .orig.offloaded)] | length == 1' \
+		"$dir/flows.json" || fail "the flow over the plain group was not learned: $(cat "$dir/flows.json")"
 }
 
 # r's count of IPv4 headers its stack dropped for their checksum.

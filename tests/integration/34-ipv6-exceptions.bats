@@ -4,8 +4,9 @@
 # datagrams on a learned flow (ext_header / fragment), link-local and
 # multicast destinations (not_unicast), traffic to the router itself (never
 # learned), BIG TCP packets (big_packet); and datagrams IPsec decapsulated,
-# which the stack checks against its forwarding policy (and drops), and a
-# connection learned while disable_policy skipped that check.
+# which the stack checks against its forwarding policy (and drops), a
+# connection learned while disable_policy skipped that check, and a route
+# through a resilient nexthop group.
 #
 #   c                         r                                       s
 #   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
@@ -191,4 +192,28 @@ learned_udp_flow() {
 		fail "s received datagrams r's forward policy blocks: $(<"$BATS_TEST_TMPDIR/server.log")"
 	assert_equal "$(v6_stat fast_packets)" "$fast0"
 	assert_equal "$blocked" 4
+}
+
+@test "a route through a resilient nexthop group is left to the stack (why route); through a plain group it is not" {
+	local why
+	v6_udp_server "$NS_S" 7405 "$BATS_TEST_TMPDIR/server.log"
+	r ip -6 nexthop add id 61 via fd00:2::2 dev r1
+	r ip nexthop add id 62 group 61 type resilient buckets 8
+	r ip nexthop add id 63 group 61
+	r ip -6 route add fd00:2::2/128 nhid 62
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7405 --sport 40405 --count 6 --echo
+	assert_output '{"sent": 6, "echoed": 6}'
+	why=$(fpr -j flow explain proto udp src fd00:1::2 dst fd00:2::2 sport 40405 dport 7405 |
+		jq -r 'if type == "array" then first else . end | .orig.why')
+	r ip -6 route replace fd00:2::2/128 nhid 63
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7405 --sport 40406 --count 6 --echo
+	v6_flows proto udp >"$BATS_TEST_TMPDIR/flows.json"
+	r ip -6 route del fd00:2::2/128
+	r ip nexthop flush
+	assert_output '{"sent": 6, "echoed": 6}'
+	assert_equal "$why" route
+	jq -e '[.[] | select(.orig.sport == 40405 and .orig.offloaded)] | length == 0' \
+		"$BATS_TEST_TMPDIR/flows.json"
+	jq -e '[.[] | select(.orig.sport == 40406 and .orig.offloaded)] | length == 1' \
+		"$BATS_TEST_TMPDIR/flows.json" || fail "the flow over the plain group was not learned: $(<"$BATS_TEST_TMPDIR/flows.json")"
 }

@@ -76,8 +76,8 @@ enum fastpath_del_reason {
  * @FASTPATH_WHY_IIF_DISABLED: Arrives on a device on which fastpath is not
  *   enabled.
  * @FASTPATH_WHY_XFRM: An IPsec policy or state applies.
- * @FASTPATH_WHY_ROUTE: A tunnel encapsulation or metadata route, or a next hop
- *   of the other family.
+ * @FASTPATH_WHY_ROUTE: A tunnel encapsulation or metadata route, a next hop of
+ *   the other family, or a resilient nexthop group.
  * @FASTPATH_WHY_OIF_UNSUPPORTED: Leaves through a device the fast path cannot
  *   transmit on.
  * @FASTPATH_WHY_RULE: A bypass rule; the detail is its pref.

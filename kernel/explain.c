@@ -31,6 +31,7 @@ static int fp_explain_route(struct net *net, u8 family,
 			return PTR_ERR(rt);
 		*local = rt->rt_type == RTN_LOCAL;
 		dst = &rt->dst;
+		*route_why = fp_ipv4_route_group_why(net, &fl4, rt);
 	} else {
 		struct flowi6 fl6 = { .daddr = addr->in6 };
 
@@ -42,11 +43,15 @@ static int fp_explain_route(struct net *net, u8 family,
 			return err;
 		}
 		*local = dst->dev->flags & IFF_LOOPBACK;
+		*route_why = fp_ipv6_route_group_why(container_of(dst,
+						struct rt6_info, dst));
 	}
 	*ifindex = dst->dev->ifindex;
-	*route_why = *local ? 0 : fp_route_why(dst);
-	if (!*route_why)
-		*route_why = *local ? 0 : fp_out_why(dst->dev);
+	/* In learning's order: the route, its next hops, the device. */
+	if (*local)
+		*route_why = 0;
+	else
+		*route_why = fp_route_why(dst) ?: *route_why ?: fp_out_why(dst->dev);
 	dst_release(dst);
 	return 0;
 }

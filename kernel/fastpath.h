@@ -564,6 +564,7 @@ struct fp_learned {
 	u32 mark;
 	u8 dscp;
 	u8 why;				/* enum fastpath_why, 0: offload */
+	u8 route_why;			/* what the route's next hops say */
 	u32 why_detail;
 	/* what verification of this packet found (fp_verify_learned) */
 	u32 hold;			/* FP_HOLD_NONE or FP_HOLD_VERIFY */
@@ -723,6 +724,9 @@ void fp_learn_exit(struct net *net);
 enum fastpath_why fp_ct_why(const struct nf_conn *ct);
 /* What of a route and its egress device the data plane cannot reproduce. */
 enum fastpath_why fp_route_why(const struct dst_entry *dst);
+enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
+					  const struct rtable *rt);
+enum fastpath_why fp_ipv6_route_group_why(const struct rt6_info *rt);
 enum fastpath_why fp_out_why(const struct net_device *out);
 bool fp_skb_nexthop(const struct sk_buff *skb, u8 family,
 		    union nf_inet_addr *nexthop);

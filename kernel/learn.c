@@ -152,14 +152,84 @@ bool fp_skb_nexthop(const struct sk_buff *skb, u8 family,
  * bucket is busy, which each packet the stack routes through it marks;
  * fast-path packets would not, so the group would move the buckets of
  * active flows (and fastpath hears of no bucket move).  Such a route's
- * connections stay on the stack.  Under RCU.
+ * connections stay on the stack.
  */
-static bool fp_nh_resilient(const struct nexthop *nh)
+enum fastpath_why fp_ipv6_route_group_why(const struct rt6_info *rt)
 {
-	return nh && nh->is_group && rcu_dereference(nh->nh_grp)->resilient;
+	const struct fib6_info *from;
+	const struct nexthop *nh;
+	bool resilient = false;
+
+	rcu_read_lock();
+	from = rcu_dereference(rt->from);
+	nh = from ? from->nh : NULL;
+	if (nh && nh->is_group)
+		resilient = rcu_dereference(nh->nh_grp)->resilient;
+	rcu_read_unlock();
+	return resilient ? FASTPATH_WHY_ROUTE : 0;
 }
 
-/* The TOS bits the stack's IPv4 input route lookup keys on. */
+/* Does nhc send through rt's device to rt's gateway (or to none)? */
+static bool fp_nhc_is_rt(const struct fib_nh_common *nhc,
+			 const struct rtable *rt)
+{
+	return nhc->nhc_dev == rt->dst.dev &&
+	       nhc->nhc_gw_family == rt->rt_gw_family &&
+	       (rt->rt_gw_family != AF_INET || nhc->nhc_gw.ipv4 == rt->rt_gw4);
+}
+
+/* Is rt one of fi's next hops?  *resilient: fi's is a resilient group. */
+static bool fp_fib_info_has_rt(const struct fib_info *fi,
+			       const struct rtable *rt, bool *resilient)
+{
+	const struct nh_group *nhg;
+	int i;
+
+	if (!fi->nh) {
+		for (i = 0; i < fi->fib_nhs; i++)
+			if (fp_nhc_is_rt(&fi->fib_nh[i].nh_common, rt))
+				return true;
+		return false;
+	}
+	if (!fi->nh->is_group)
+		return fp_nhc_is_rt(&rcu_dereference(fi->nh->nh_info)->fib_nhc, rt);
+	nhg = rcu_dereference(fi->nh->nh_grp);
+	*resilient = nhg->resilient;
+	for (i = 0; i < nhg->num_nh; i++)
+		if (fp_nhc_is_rt(&rcu_dereference(nhg->nh_entries[i].nh->nh_info)->fib_nhc,
+				 rt))
+			return true;
+	return false;
+}
+
+/*
+ * An IPv4 route rt names neither the route entry nor the nexthop group it
+ * came from: where the netns has nexthop objects, look it up again with
+ * fl4 and take it only if that gives rt's next hop, from no resilient
+ * group.  A lookup that disagrees (a mark or DSCP that a rule changed
+ * after routing, under policy routing) cannot tell: not taken either.
+ * And no IPv6 next hop for IPv4 (RFC 5549): the fast path has no
+ * neighbour of the other family.
+ */
+enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
+					  const struct rtable *rt)
+{
+	bool found, resilient = false;
+	struct fib_result res;
+
+	if (rt->rt_gw_family == AF_INET6)
+		return FASTPATH_WHY_ROUTE;
+	/* Read without RTNL: a group added meanwhile flushes the routes. */
+	if (!READ_ONCE(net->nexthop.rb_root.rb_node))
+		return 0;
+	rcu_read_lock();
+	found = !fib_lookup(net, fl4, &res, 0) && res.type == RTN_UNICAST &&
+		fp_fib_info_has_rt(res.fi, rt, &resilient);
+	rcu_read_unlock();
+	return found && !resilient ? 0 : FASTPATH_WHY_ROUTE;
+}
+
+/* The TOS bits the stack's IPv4 input route lookup keys on (6.1, 6.12). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 #define FP_ROUTE_TOS_MASK	INET_DSCP_MASK
 #else
@@ -167,19 +237,26 @@ static bool fp_nh_resilient(const struct nexthop *nh)
 #endif
 
 /*
- * An IPv4 route does not name the nexthop group it came from: look it up
- * again as ip_route_input_slow() did, with the packet as it was routed
- * (destination NAT done, source NAT not yet; t is its tuple), in a netns
- * that has nexthop objects at all.
+ * The family's part: this packet was forwarded whole and plain, and its
+ * route gives the next hop, MTU and route cookie.  A "no" is about this
+ * packet only (an option, a fragment) and not remembered.
  */
-static bool fp_ipv4_route_resilient(const struct sk_buff *skb,
-				    const struct fp_dir *t)
+static bool fp_learn_ipv4(struct net *net, struct sk_buff *skb,
+			  struct fp_learned *l)
 {
-	struct net *net = dev_net(skb->dev);
-	struct flowi4 fl4 = {
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct rtable *rt = skb_rtable(skb);
+	const struct fp_dir *t = &l->tmpl;
+	struct flowi4 fl4;
+
+	if (!(IPCB(skb)->flags & IPSKB_FORWARDED) || IPCB(skb)->frag_max_size ||
+	    iph->ihl != 5)
+		return false;
+	/* As ip_route_input_slow() routed it: DNAT done, SNAT not yet. */
+	fl4 = (struct flowi4) {
 		.flowi4_iif = t->key.iif,
 		.flowi4_mark = skb->mark,
-		.flowi4_tos = ip_hdr(skb)->tos & FP_ROUTE_TOS_MASK,
+		.flowi4_tos = iph->tos & FP_ROUTE_TOS_MASK,
 		.flowi4_scope = RT_SCOPE_UNIVERSE,
 		.flowi4_proto = t->key.proto,
 		.flowi4_uid = sock_net_uid(net, NULL),
@@ -188,35 +265,8 @@ static bool fp_ipv4_route_resilient(const struct sk_buff *skb,
 		.fl4_sport = t->key.sport,
 		.fl4_dport = t->xdport,
 	};
-	struct fib_result res;
-
-	/* Read without RTNL: a group added meanwhile flushes the routes. */
-	if (!READ_ONCE(net->nexthop.rb_root.rb_node))
-		return false;
-	if (fib_lookup(net, &fl4, &res, 0))
-		return false;
-	return res.fi && fp_nh_resilient(res.fi->nh);
-}
-
-/*
- * The family's part: this packet was forwarded whole and plain, and its
- * route gives the next hop, MTU and route cookie.  A "no" is about this
- * packet only (an option, a fragment) and not remembered.
- */
-static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
-{
-	const struct iphdr *iph = ip_hdr(skb);
-	const struct rtable *rt = skb_rtable(skb);
-
-	if (!(IPCB(skb)->flags & IPSKB_FORWARDED) || IPCB(skb)->frag_max_size ||
-	    iph->ihl != 5)
-		return false;
-	/* An IPv6 next hop for IPv4, or a resilient group. */
-	if (!fp_skb_nexthop(skb, AF_INET, &l->nexthop) ||
-	    fp_ipv4_route_resilient(skb, &l->tmpl)) {
-		l->why = FASTPATH_WHY_ROUTE;
-		return true;
-	}
+	l->route_why = fp_ipv4_route_group_why(net, &fl4, rt);
+	fp_skb_nexthop(skb, AF_INET, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
 	return true;
@@ -253,7 +303,6 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	const struct rt6_info *rt = container_of(skb_dst(skb),
 						 struct rt6_info, dst);
-	const struct fib6_info *from;
 
 	/*
 	 * ip6_forward() sets no IP6SKB_FORWARDED (only multicast routing
@@ -266,11 +315,7 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 		l->why = FASTPATH_WHY_XFRM;
 		return true;
 	}
-	from = rcu_dereference(rt->from);
-	if (from && fp_nh_resilient(from->nh)) {
-		l->why = FASTPATH_WHY_ROUTE;
-		return true;
-	}
+	l->route_why = fp_ipv6_route_group_why(rt);
 	fp_skb_nexthop(skb, AF_INET6, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
 	l->tmpl.dst_cookie = rt6_get_cookie(rt);
@@ -305,7 +350,7 @@ static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
 	if (!l->why)
 		l->why = fp_skb_why(skb);
 	if (!l->why)
-		l->why = fp_route_why(skb_dst(skb));
+		l->why = fp_route_why(skb_dst(skb)) ?: l->route_why;
 	if (!l->why)
 		l->why = fp_out_why(l->out);
 }
@@ -377,7 +422,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	l.tmpl.dst = skb_dst(skb);
 	l.out = state->out;
 	l.mark = skb->mark;
-	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &l) :
+	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(state->net, skb, &l) :
 					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
 	if (!l.why && fp_sends_redirects(l.tmpl.key.iif, l.out, l.tmpl.key.family))

@@ -236,23 +236,22 @@ struct fp_flow {
 };
 
 /*
- * The longest idle time fp_dir_idle() reports, over every timeout: it
- * stays clear of the wrap of a signed 32-bit difference.
+ * Idle times, in 32 bits of jiffies: the GC brings one that passes 1.5
+ * times FP_IDLE_MAX back to FP_IDLE_MAX (fp_dir_bound_idle()), over every
+ * timeout and far from the wrap.  The top FP_IDLE_AHEAD of the range are
+ * negative: a packet on another CPU stored a jiffies newer than the one
+ * the reader had read (by a tick, or by a preemption of the reader).
  */
 #define FP_IDLE_MAX	(1U << 30)
+#define FP_IDLE_AHEAD	(FP_IDLE_MAX / 4)
 static_assert((u64)FASTPATH_TIMEOUT_MAX * HZ < FP_IDLE_MAX);
 
-/*
- * Jiffies since d's last packet, in 32 bits.  The GC keeps it from growing
- * much past FP_IDLE_MAX (fp_dir_bound_idle()), so the signed difference is
- * right; it is negative only when a packet on another CPU stored a jiffies
- * newer than the one read here.
- */
+/* Jiffies since d's last packet. */
 static inline u32 fp_dir_idle(const struct fp_dir *d)
 {
-	s32 idle = (u32)jiffies - READ_ONCE(d->last_used);
+	u32 idle = (u32)jiffies - READ_ONCE(d->last_used);
 
-	return max(idle, 0);
+	return idle >= -FP_IDLE_AHEAD ? 0 : idle;
 }
 
 /* A direction's published state: pairs with the release in flow.c. */

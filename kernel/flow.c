@@ -715,14 +715,14 @@ static void fp_flow_refresh(struct fp_net *fpn, struct fp_flow *flow,
 
 /*
  * Keeps the idle time of a direction without packets (refused, or one-way
- * traffic) from wrapping in fp_dir_idle()'s signed difference, once in
- * 2^29 jiffies; a packet's store meanwhile wins.
+ * traffic) from wrapping, once in 2^29 jiffies; a packet's store meanwhile
+ * wins.  One that a stalled GC let pass the range comes back to it too.
  */
 static void fp_dir_bound_idle(struct fp_dir *d)
 {
-	u32 now = jiffies, used = READ_ONCE(d->last_used);
+	u32 now = jiffies, used = READ_ONCE(d->last_used), idle = now - used;
 
-	if ((s32)(now - used) > (s32)(FP_IDLE_MAX + FP_IDLE_MAX / 2))
+	if (idle > FP_IDLE_MAX + FP_IDLE_MAX / 2 && idle < -FP_IDLE_AHEAD)
 		cmpxchg(&d->last_used, used, now - FP_IDLE_MAX);
 }
 

@@ -719,7 +719,7 @@ static int fp_nl_tuple_fill(struct sk_buff *skb, int type,
 	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_BYTES, bytes,
 			      FASTPATH_A_TUPLE_PAD) ||
 	    nla_put_u64_64bit(skb, FASTPATH_A_TUPLE_IDLE_MS,
-			      jiffies_to_msecs(fp_dir_idle(dir)),
+			      jiffies64_to_msecs(fp_dir_idle(dir)),
 			      FASTPATH_A_TUPLE_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);

@@ -182,8 +182,9 @@ unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
  * flow label (a TCP sender's path change after a timeout), and IPv6
  * forwarding keeps the received priority.
  */
-static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
-				    const struct fp_rx *rx, u32 hold)
+static enum fp_exception fp_rx_held(struct fp_net *fpn, struct sk_buff *skb,
+				    struct fp_dir *d, const struct fp_rx *rx,
+				    u32 hold)
 {
 	if (hold == FP_HOLD_REJECTED)
 		return FP_EXC_MISMATCH;
@@ -191,7 +192,7 @@ static enum fp_exception fp_rx_held(struct sk_buff *skb, struct fp_dir *d,
 		cmpxchg(&d->hold, FP_HOLD_NONE, FP_HOLD_VERIFY);
 	/* Another CPU is concluding: this packet's copy could not be used. */
 	if (hold != FP_HOLD_VERIFYING)
-		fp_probe_record(skb, d, rx);
+		fp_probe_record(fpn, skb, d, rx);
 	return FP_EXC_VERIFY;
 }
 
@@ -329,7 +330,7 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		     rx->flowlabel != READ_ONCE(d->rx_flowlabel) ||
 		     skb->mark != READ_ONCE(d->rx_mark) ||
 		     skb->priority != READ_ONCE(d->rx_priority))) {
-		*exc = port ? FP_EXC_VERIFY : fp_rx_held(skb, d, rx, hold);
+		*exc = port ? FP_EXC_VERIFY : fp_rx_held(fpn, skb, d, rx, hold);
 		return NULL;
 	}
 	/*

@@ -828,8 +828,8 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 /* verify.c */
 /* Data plane: keeps the copy of a held direction's packet to verify. */
 void fp_probe_forget(const struct sk_buff *skb);
-void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
-		     const struct fp_rx *rx);
+void fp_probe_record(struct fp_net *fpn, struct sk_buff *skb,
+		     struct fp_dir *d, const struct fp_rx *rx);
 /*
  * Data plane: skb, which the stack may forward, has no offloaded direction
  * (d: the refused one it found, or NULL).  Learning gets a copy of its

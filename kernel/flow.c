@@ -777,7 +777,8 @@ static void fp_gc_work(struct work_struct *work)
 	 * A packet that crossed the ruleset before a change may still be on
 	 * its way from the ingress hook to POST_ROUTING, one RCU read-side
 	 * section: let it conclude its verification before this pass asks
-	 * every direction for another, or its conclusion would stand.
+	 * every direction for another, or its conclusion would stand.  (One
+	 * that left it, to an NFQUEUE program, no longer verifies anything.)
 	 */
 	if (pass.verify)
 		synchronize_rcu();

@@ -18,8 +18,10 @@
  * POST_ROUTING a forwarded packet stays on one CPU in one softirq.  Only
  * the packet a probe was taken from can use it: a probe whose packet never
  * comes out (dropped by a rule) stays until the CPU's next one replaces it,
- * or its skb, reused, enters the ingress hook again (fp_probe_forget()).
- * A packet an NFQUEUE program gives back in that time uses its own.
+ * or its skb, reused, enters the ingress hook again (fp_probe_forget()),
+ * and is not taken for a packet in that skb from another device.  A packet
+ * an NFQUEUE program gives back in that time uses its own, unless a
+ * ruleset or a stack setting changed meanwhile.
  *
  * What the comparison cannot see is refused at learning (learn.c), and
  * the link-layer header comes from the neighbour entry the stack itself
@@ -50,6 +52,8 @@
 
 struct fp_probe {
 	const struct sk_buff *skb;	/* NULL: no probe pending */
+	int iif;			/* skb's, as learning will key it */
+	u32 changes;			/* fp_probe_changes() when taken */
 	struct fp_dir *d;		/* held direction, NULL: not learned */
 	__wsum payload;			/* checksum of what follows hdr */
 	bool has_payload;		/* payload was computed */
@@ -70,8 +74,28 @@ struct fp_probe {
 
 static DEFINE_PER_CPU(struct fp_probe, fp_probes);
 
-void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
-		     const struct fp_rx *rx)
+/*
+ * Rulesets and stack settings a packet crosses between its ingress and
+ * POST_ROUTING: a probe taken before one changed (a packet an NFQUEUE
+ * program held across a commit) verifies nothing.
+ */
+static u32 fp_probe_changes(struct fp_net *fpn)
+{
+	return atomic_read(&fpn->ruleset_changes) +
+	       atomic_read(&fpn->stack_changes);
+}
+
+/* Only skb may use the probe, as received now. */
+static void fp_probe_own(struct fp_probe *p, struct fp_net *fpn,
+			 const struct sk_buff *skb, const struct fp_rx *rx)
+{
+	p->iif = rx->key.iif;
+	p->changes = fp_probe_changes(fpn);
+	p->skb = skb;
+}
+
+void fp_probe_record(struct fp_net *fpn, struct sk_buff *skb,
+		     struct fp_dir *d, const struct fp_rx *rx)
 {
 	struct fp_probe *p = this_cpu_ptr(&fp_probes);
 	unsigned int hlen = rx->thoff + sizeof(struct udphdr);
@@ -103,7 +127,7 @@ void fp_probe_record(struct sk_buff *skb, struct fp_dir *d,
 	p->uncovered = p->partial ||
 		       (rx->key.proto == IPPROTO_UDP &&
 			!((struct udphdr *)(p->hdr + rx->thoff))->check);
-	p->skb = skb;
+	fp_probe_own(p, fpn, skb, rx);
 }
 
 void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
@@ -112,7 +136,7 @@ void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
 	struct fp_probe *p = this_cpu_ptr(&fp_probes);
 
 	if (!d || !fp_dir_refusal_valid(fpn, d)) {
-		fp_probe_record(skb, NULL, rx);
+		fp_probe_record(fpn, skb, NULL, rx);
 		return;
 	}
 	/* Per CPU, in softirq: nothing reads it until the packet is out. */
@@ -120,7 +144,7 @@ void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
 	p->hlen = 0;
 	p->refused_ct = fp_dir_flow(d)->ct;
 	p->refused_dir = d->index;
-	p->skb = skb;
+	fp_probe_own(p, fpn, skb, rx);
 }
 
 bool fp_probe_refusal(const struct fp_probe *p, const struct nf_conn *ct,
@@ -379,6 +403,9 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 	/* Matched: in the softirq of its ingress, on the probe's CPU. */
 	p = this_cpu_ptr(&fp_probes);
 	p->skb = NULL;
+	/* Another packet in a reused skb, or rules changed meanwhile. */
+	if (p->iif != skb->skb_iif || p->changes != fp_probe_changes(fpn))
+		return NULL;
 	if (!p->d)
 		return p;
 	*done = true;

@@ -25,13 +25,16 @@ static int fp_explain_route(struct net *net, u8 family,
 
 	if (family == AF_INET) {
 		struct flowi4 fl4 = { .daddr = addr->ip };
+		/* The key as asked: the lookup fills in a source. */
+		struct flowi4 key = { .daddr = addr->ip,
+				      .flowi4_iif = LOOPBACK_IFINDEX };
 		struct rtable *rt = ip_route_output_key(net, &fl4);
 
 		if (IS_ERR(rt))
 			return PTR_ERR(rt);
 		*local = rt->rt_type == RTN_LOCAL;
 		dst = &rt->dst;
-		*route_why = fp_ipv4_route_group_why(net, &fl4, rt);
+		*route_why = fp_ipv4_route_group_why(net, &key, rt);
 	} else {
 		struct flowi6 fl6 = { .daddr = addr->in6 };
 

@@ -240,10 +240,11 @@ struct fp_flow {
  * times FP_IDLE_MAX back to FP_IDLE_MAX (fp_dir_bound_idle()), over every
  * timeout and far from the wrap.  The top FP_IDLE_AHEAD of the range are
  * negative: a packet on another CPU stored a jiffies newer than the one
- * the reader had read (by a tick, or by a preemption of the reader).
+ * the reader had read (by a tick, or by a preemption of the reader, for
+ * up to a minute).
  */
 #define FP_IDLE_MAX	(1U << 30)
-#define FP_IDLE_AHEAD	(FP_IDLE_MAX / 4)
+#define FP_IDLE_AHEAD	(60U * HZ)
 static_assert((u64)FASTPATH_TIMEOUT_MAX * HZ < FP_IDLE_MAX);
 
 /* Jiffies since d's last packet. */
@@ -403,6 +404,7 @@ struct fp_net {
 	struct socket *watch;		/* nftables commits, while enabled */
 	atomic_t ruleset_changes;
 	atomic_t stack_changes;		/* IPsec policies, forwarding sysctls */
+	atomic_t verify_rounds;		/* fp_verify_due() said yes */
 	u32 verified_changes;		/* GC: as of the last verification */
 	u32 verified_stack;
 	unsigned long verified_at;

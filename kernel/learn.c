@@ -169,12 +169,22 @@ enum fastpath_why fp_ipv6_route_group_why(const struct rt6_info *rt)
 	return resilient ? FASTPATH_WHY_ROUTE : 0;
 }
 
-/* Does nhc send through rt's device to rt's gateway (or to none)? */
+/*
+ * Is nhc rt's next hop?  As rt_set_nexthop() builds rt: only a gateway of
+ * link scope is used as one; without one, an exception bound to rt (a
+ * PMTU) names the destination as its gateway.  A redirect's gateway is no
+ * next hop of the route: not taken.
+ */
 static bool fp_nhc_is_rt(const struct fib_nh_common *nhc,
 			 const struct rtable *rt)
 {
-	return nhc->nhc_dev == rt->dst.dev &&
-	       nhc->nhc_gw_family == rt->rt_gw_family &&
+	bool gw = nhc->nhc_gw_family && nhc->nhc_scope == RT_SCOPE_LINK;
+
+	if (nhc->nhc_dev != rt->dst.dev)
+		return false;
+	if (!rt->rt_uses_gateway)
+		return !gw;
+	return gw && nhc->nhc_gw_family == rt->rt_gw_family &&
 	       (rt->rt_gw_family != AF_INET || nhc->nhc_gw.ipv4 == rt->rt_gw4);
 }
 

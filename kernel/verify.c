@@ -76,13 +76,15 @@ static DEFINE_PER_CPU(struct fp_probe, fp_probes);
 
 /*
  * Rulesets and stack settings a packet crosses between its ingress and
- * POST_ROUTING: a probe taken before one changed (a packet an NFQUEUE
- * program held across a commit) verifies nothing.
+ * POST_ROUTING, and rounds of verification of every direction (which the
+ * interval starts for changes no notifier reports): a probe taken before
+ * one (a packet an NFQUEUE program held across it) verifies nothing.
  */
 static u32 fp_probe_changes(struct fp_net *fpn)
 {
 	return atomic_read(&fpn->ruleset_changes) +
-	       atomic_read(&fpn->stack_changes);
+	       atomic_read(&fpn->stack_changes) +
+	       atomic_read(&fpn->verify_rounds);
 }
 
 /* Only skb may use the probe, as received now. */
@@ -471,6 +473,7 @@ bool fp_verify_due(struct fp_net *fpn)
 		fpn->verified_changes = changes;
 		fpn->verified_stack = stack;
 		fpn->verified_at = jiffies;
+		atomic_inc(&fpn->verify_rounds);
 	}
 	return due;
 }

@@ -134,10 +134,12 @@ monotonic() {
 	y=$(echo "$output" | ynl_as_fpctl flow "$NS_R" |
 		jq -S 'sort_by(.id) | map(del(.age_ms, .orig.idle_ms, .reply.idle_ms))')
 	after=$(r fpctl -j flow show | jq -S 'sort_by(.id) | map(del(.age_ms, .orig.idle_ms, .reply.idle_ms))')
-	echo "$y" | jq -e 'length == 10'
+	# What happened to a flow that is missing (shown if the test fails).
+	r fpctl -s stats
 	# Same flows, same tuples; counters within what fpctl saw around it.
 	assert_equal "$(echo "$y" | jq -c 'map(del(.orig.packets, .orig.bytes, .reply.packets, .reply.bytes))')" \
 		"$(echo "$before" | jq -c 'map(del(.orig.packets, .orig.bytes, .reply.packets, .reply.bytes))')"
+	echo "$y" | jq -e 'length == 10'
 	monotonic "$before" "$y" "$after"
 	echo "$y" | jq -e 'all(.[]; .proto == "udp" and .orig.src == "10.0.1.2" and .orig.dst == "10.0.2.2")'
 

@@ -4,7 +4,8 @@
 # traffic to and from the router itself, fragments, IP options; and an IPv4
 # header with a bad checksum, which the stack drops; and a packet IPsec
 # decapsulated, which the stack checks against its forwarding policy; and
-# routes through an IPv6 next hop or a resilient nexthop group.
+# routes through an IPv6 next hop or a resilient nexthop group; and a
+# route with a PMTU exception, which is learned.
 #
 #   c                        r (masquerade out of r1,            s
 #                              ct helper ftp on tcp/21)
@@ -210,6 +211,39 @@ orig_packets() {
 		"$dir/flows.json"
 	jq -e '[.[] | select(.proto == "udp" and .orig.sport == 4303 and .orig.offloaded)] | length == 1' \
 		"$dir/flows.json" || fail "the flow over the plain group was not learned: $(cat "$dir/flows.json")"
+}
+
+@test "a PMTU exception on a route through a nexthop object is no other next hop: learned" {
+	local dir=$BATS_TEST_TMPDIR
+	# A next hop without a gateway: a route bound to a PMTU exception
+	# names the destination as its gateway all the same (as
+	# rt_bind_exception() leaves it), which learning's look-up of the
+	# route must not take for another next hop.
+	r ip nexthop add id 44 dev r1
+	r ip route add 10.0.2.2/32 nhid 44
+	# s tells r that 10.0.2.2 takes 1300 bytes, about an echo reply of r's
+	# (the only packet of its own icmp_err() updates the PMTU for).
+	s python3 - <<-'EOF'
+	import socket, struct
+	def csum(b):
+	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+	    s = (s & 0xFFFF) + (s >> 16)
+	    return ~(s + (s >> 16)) & 0xFFFF
+	inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 1400, 0, 0x4000, 64, 1, 0,
+	                    socket.inet_aton("10.0.2.1"), socket.inet_aton("10.0.2.2"))
+	msg = struct.pack("!BBHHH", 3, 4, 0, 0, 1300) + inner + struct.pack("!BBHHH", 0, 0, 0, 1, 1)
+	msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+	socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).sendto(msg, ("10.0.2.1", 0))
+	EOF
+	r ip route get 10.0.2.2 from 10.0.1.2 iif r0 >"$dir/route"
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4304 6 >"$dir/send.json" || true
+	fp_flows >"$dir/flows.json"
+	r ip route del 10.0.2.2/32
+	r ip nexthop flush
+	grep -q "mtu 1300" "$dir/route" || fail "no PMTU exception on c's route: $(cat "$dir/route")"
+	jq -e '.echoed == 6' "$dir/send.json"
+	jq -e '[.[] | select(.proto == "udp" and .orig.sport == 4304 and .orig.offloaded)] | length == 1' \
+		"$dir/flows.json" || fail "the flow was not learned: $(cat "$dir/flows.json")"
 }
 
 # r's count of IPv4 headers its stack dropped for their checksum.

@@ -90,9 +90,9 @@ static int __net_init fp_net_init(struct net *net)
 
 	fpn->net = net;
 	fpn->cfg = (struct fp_config) {
-		.flow_limit = fp_max_flows ?: 1,
-		.tcp_timeout = clamp(fp_tcp_timeout, 1U, FASTPATH_TIMEOUT_MAX),
-		.udp_timeout = clamp(fp_udp_timeout, 1U, FASTPATH_TIMEOUT_MAX),
+		.flow_limit = fp_max_flows,
+		.tcp_timeout = fp_tcp_timeout,
+		.udp_timeout = fp_udp_timeout,
 		.stats_interval = 1000,
 		.verify_interval = fp_verify_interval,
 	};
@@ -149,10 +149,29 @@ static struct pernet_operations fp_net_ops = {
 	.size = sizeof(struct fp_net),
 };
 
+/* A parameter must lie where config-set would take its attribute. */
+static bool __init fp_param_valid(const char *name, unsigned int val,
+				  unsigned int min, unsigned int max)
+{
+	if (val >= min && val <= max)
+		return true;
+	pr_err("fastpath: parameter %s=%u is out of range %u-%u\n",
+	       name, val, min, max);
+	return false;
+}
+
 static int __init fp_init(void)
 {
 	int err;
 
+	if (!fp_param_valid("max_flows", fp_max_flows, 1, UINT_MAX) ||
+	    !fp_param_valid("tcp_timeout", fp_tcp_timeout, 1,
+			    FASTPATH_TIMEOUT_MAX) ||
+	    !fp_param_valid("udp_timeout", fp_udp_timeout, 1,
+			    FASTPATH_TIMEOUT_MAX) ||
+	    !fp_param_valid("verify_interval", fp_verify_interval, 0,
+			    FASTPATH_VERIFY_INTERVAL_MAX))
+		return -EINVAL;
 	err = fp_flow_cache_init();
 	if (err)
 		return err;

@@ -61,3 +61,22 @@ teardown() {
 	assert_equal "${#lines[@]}" 1
 	assert_line --index 0 --regexp '^Error: fastpath module not loaded'
 }
+
+@test "a module parameter out of range refuses the load and is named; in range, it is the namespace's config" {
+	local p
+	rmmod fastpath
+	for p in max_flows=0 tcp_timeout=0 udp_timeout=1000001 verify_interval=3601; do
+		run insmod "$FASTPATH_KO" "$p"
+		assert_failure
+		assert_output --partial "Invalid parameters"
+		[ ! -d /sys/module/fastpath ]
+		run dmesg
+		assert_output --regexp "fastpath: parameter $p is out of range [0-9]+-[0-9]+"
+	done
+	insmod "$FASTPATH_KO" max_flows=7 tcp_timeout=1000000 udp_timeout=1 verify_interval=3600
+	run fpctl -j config show
+	rmmod fastpath
+	assert_success
+	assert_equal "$(jq -c . <<<"$output")" \
+		'{"flow_limit":7,"tcp_timeout":1000000,"udp_timeout":1,"stats_interval":1000,"verify_interval":3600}'
+}

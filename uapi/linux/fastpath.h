@@ -9,7 +9,8 @@
 #define FASTPATH_FAMILY_NAME	"fastpath"
 #define FASTPATH_FAMILY_VERSION	1
 
-#define FASTPATH_TIMEOUT_MAX	1000000
+#define FASTPATH_TIMEOUT_MAX		1000000
+#define FASTPATH_VERIFY_INTERVAL_MAX	3600
 
 /**
  * enum fastpath_rule_action - What a matching rule does to a connection.

@@ -136,6 +136,8 @@ bool fp_explain_learned(const struct fp_dir *d, struct fp_explain_dir *ex)
 			ex->detail = READ_ONCE(d->why_detail);
 		return true;
 	case FP_DIR_REFUSED:
+		/* Where learning saw it: a device of an L3 master may be why. */
+		ex->iif = READ_ONCE(d->key.iif);
 		ex->why = READ_ONCE(d->why);
 		ex->detail = READ_ONCE(d->why_detail);
 		return true;

@@ -389,6 +389,23 @@ static void fp_learn_ct_offloaded(struct nf_conn *ct)
 	}
 }
 
+/*
+ * The device skb arrived on.  An L3 master (VRF) takes skb_iif over as it
+ * receives, and leaves its slave's in the control block: *l3slave then.
+ * The fast path would skip the master's receive (its counters, its packet
+ * taps), so such a connection is refused (why route), on the slave the
+ * user enabled, where fpctl shows it.
+ */
+static int fp_learn_iif(const struct sk_buff *skb, u8 pf, bool *l3slave)
+{
+	if (pf == NFPROTO_IPV4) {
+		*l3slave = IPCB(skb)->flags & IPSKB_L3SLAVE;
+		return *l3slave ? IPCB(skb)->iif : skb->skb_iif;
+	}
+	*l3slave = IP6CB(skb)->flags & IP6SKB_L3SLAVE;
+	return *l3slave ? IP6CB(skb)->iif : skb->skb_iif;
+}
+
 /* Never NF_DROP: learning only observes. */
 static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
@@ -401,8 +418,8 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	struct fp_dev *in_fpd;
 	struct fp_learned l;
 	struct nf_conn *ct;
-	bool verified;
-	int err;
+	bool verified, l3slave;
+	int iif, err;
 
 	ct = nf_ct_get(skb, &ctinfo);
 	probe = fp_verify(fpn, skb, state, ct, ctinfo, &verified);
@@ -419,7 +436,8 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	ct_why = fp_ct_why(ct);
 	if (fp_why_passing(ct_why))
 		return NF_ACCEPT;
-	in_fpd = fp_dev_find(fpn, skb->skb_iif);
+	iif = fp_learn_iif(skb, state->pf, &l3slave);
+	in_fpd = fp_dev_find(fpn, iif);
 	if (!in_fpd)
 		return NF_ACCEPT;
 	if (!fp_flow_learn_needed(fpn, ct, dir))
@@ -428,13 +446,15 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	memset(&l, 0, sizeof(l));
 	l.in_fpd = in_fpd;
 	fp_dir_set_tuple(&l.tmpl, ct, dir);
-	l.tmpl.key.iif = skb->skb_iif;
+	l.tmpl.key.iif = iif;
 	l.tmpl.dst = skb_dst(skb);
 	l.out = state->out;
 	l.mark = skb->mark;
 	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(state->net, skb, &l) :
 					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
+	if (l3slave)
+		l.route_why = FASTPATH_WHY_ROUTE;
 	if (!l.why && fp_sends_redirects(l.tmpl.key.iif, l.out, l.tmpl.key.family))
 		l.why = FASTPATH_WHY_REDIRECT;
 	fp_learn_decide(fpn, skb, ct_why, &l);

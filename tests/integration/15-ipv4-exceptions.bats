@@ -4,8 +4,8 @@
 # traffic to and from the router itself, fragments, IP options; and an IPv4
 # header with a bad checksum, which the stack drops; and a packet IPsec
 # decapsulated, which the stack checks against its forwarding policy; and
-# routes through an IPv6 next hop or a resilient nexthop group; and a
-# route with a PMTU exception, which is learned.
+# routes through an IPv6 next hop or a resilient nexthop group, or in a
+# VRF; and a route with a PMTU exception, which is learned.
 #
 #   c                        r (masquerade out of r1,            s
 #                              ct helper ftp on tcp/21)
@@ -300,4 +300,26 @@ r_csum_errors() {
 	# Left to the stack: the four ESP packets and the four datagrams
 	# decapsulated from them.
 	[ "$(fp_stat exceptions.unsupported)" -ge $((unsup0 + 8)) ]
+}
+
+# Last: enslaving cycles r0 and r1, which loses what the other tests set up.
+@test "a connection routed in a VRF is left to the stack (why route on the enabled slave), which forwards it" {
+	local dir=$BATS_TEST_TMPDIR
+	r ip link add fp-vrf type vrf table 10
+	r ip link set fp-vrf up
+	r ip link set r0 master fp-vrf
+	r ip link set r1 master fp-vrf
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4305 6 >"$dir/send.json" || true
+	fpctl -n "$NS_R" -j flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 4305 dport 7000 \
+		>"$dir/explain.json" || true
+	fp_flows >"$dir/flows.json"
+	r ip link del fp-vrf
+	jq -e '.echoed == 6' "$dir/send.json"
+	cat "$dir/explain.json"
+	# Refused by learning, on the slaves (a look-up of explain's own
+	# would say route too, for destinations the main table lacks).
+	jq -e 'if type == "array" then first else . end |
+		.orig.why == "route" and .orig.iif == "r0" and
+		.reply.why == "route" and .reply.iif == "r1"' "$dir/explain.json"
+	jq -e '[.[] | select(.proto == "udp" and .orig.sport == 4305)] | length == 0' "$dir/flows.json"
 }

@@ -5,8 +5,8 @@
 # multicast destinations (not_unicast), traffic to the router itself (never
 # learned), BIG TCP packets (big_packet); and datagrams IPsec decapsulated,
 # which the stack checks against its forwarding policy (and drops), a
-# connection learned while disable_policy skipped that check, and a route
-# through a resilient nexthop group.
+# connection learned while disable_policy skipped that check, a route
+# through a resilient nexthop group, and a route in a VRF.
 #
 #   c                         r                                       s
 #   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
@@ -216,4 +216,27 @@ learned_udp_flow() {
 		"$BATS_TEST_TMPDIR/flows.json"
 	jq -e '[.[] | select(.orig.sport == 40406 and .orig.offloaded)] | length == 1' \
 		"$BATS_TEST_TMPDIR/flows.json" || fail "the flow over the plain group was not learned: $(<"$BATS_TEST_TMPDIR/flows.json")"
+}
+
+# Last: enslaving cycles r0 and r1, which loses what the other tests set up.
+@test "a connection routed in a VRF is left to the stack (why route on the enabled slave), which forwards it" {
+	local why
+	v6_udp_server "$NS_S" 7407 "$BATS_TEST_TMPDIR/server.log"
+	# The addresses must survive the cycle that enslaving does.
+	r sysctl -qw net.ipv6.conf.r0.keep_addr_on_down=1 net.ipv6.conf.r1.keep_addr_on_down=1
+	r ip link add fp-vrf type vrf table 10
+	r ip link set fp-vrf up
+	r ip link set r0 master fp-vrf
+	r ip link set r1 master fp-vrf
+	run -0 v6tool "$NS_C" udp-send fd00:2::2 7407 --sport 40407 --count 6 --echo
+	why=$(fpr -j flow explain proto udp src fd00:1::2 dst fd00:2::2 sport 40407 dport 7407 |
+		jq -r 'if type == "array" then first else . end |
+			"\(.orig.why) \(.orig.iif) \(.reply.why) \(.reply.iif)"')
+	v6_flows proto udp >"$BATS_TEST_TMPDIR/flows.json"
+	r ip link del fp-vrf
+	assert_output '{"sent": 6, "echoed": 6}'
+	# Refused by learning, on the slaves (a look-up of explain's own
+	# would say route too, for destinations the main table lacks).
+	assert_equal "$why" "route r0 route r1"
+	jq -e '[.[] | select(.orig.sport == 40407)] | length == 0' "$BATS_TEST_TMPDIR/flows.json"
 }

@@ -78,7 +78,8 @@ enum fastpath_del_reason {
  *   enabled.
  * @FASTPATH_WHY_XFRM: An IPsec policy or state applies.
  * @FASTPATH_WHY_ROUTE: A tunnel encapsulation or metadata route, a next hop of
- *   the other family, or a resilient nexthop group.
+ *   the other family, a resilient nexthop group, or a VRF (L3 master device)
+ *   that received it.
  * @FASTPATH_WHY_OIF_UNSUPPORTED: Leaves through a device the fast path cannot
  *   transmit on.
  * @FASTPATH_WHY_RULE: A bypass rule; the detail is its pref.

@@ -340,9 +340,10 @@ static void fp_dir_refuse(struct fp_net *fpn, const struct fp_learned *l,
 	/* Decided before a rule change: void at once. */
 	WRITE_ONCE(d->why_gen, l->learn_gen);
 	WRITE_ONCE(d->retry_at, jiffies + ttl);
-	WRITE_ONCE(d->state, FP_DIR_REFUSED);
 	/* Not found there, its packets only cost learning a lookup. */
 	fp_dir_link(fpn, d, l->tmpl.key.iif);
+	/* Explain and dumps read the reason and the iif after the state. */
+	smp_store_release(&d->state, FP_DIR_REFUSED);
 }
 
 bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,

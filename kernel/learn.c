@@ -275,7 +275,7 @@ static bool fp_learn_ipv4(struct net *net, struct sk_buff *skb,
 		.fl4_sport = t->key.sport,
 		.fl4_dport = t->xdport,
 	};
-	l->route_why = fp_ipv4_route_group_why(net, &fl4, rt);
+	l->route_why = l->route_why ?: fp_ipv4_route_group_why(net, &fl4, rt);
 	fp_skb_nexthop(skb, AF_INET, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
@@ -325,7 +325,7 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 		l->why = FASTPATH_WHY_XFRM;
 		return true;
 	}
-	l->route_why = fp_ipv6_route_group_why(rt);
+	l->route_why = l->route_why ?: fp_ipv6_route_group_why(rt);
 	fp_skb_nexthop(skb, AF_INET6, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
 	l->tmpl.dst_cookie = rt6_get_cookie(rt);
@@ -390,19 +390,17 @@ static void fp_learn_ct_offloaded(struct nf_conn *ct)
 }
 
 /*
- * The device skb arrived on.  An L3 master (VRF) takes skb_iif over as it
- * receives, and leaves its slave's in the control block: *l3slave then.
- * The fast path would skip the master's receive (its counters, its packet
- * taps), so such a connection is refused (why route), on the slave the
- * user enabled, where fpctl shows it.
+ * The device skb, a forwarded packet, arrived on.  An L3 master (VRF) takes
+ * skb_iif over as it receives, and leaves its slave's in the control block:
+ * *l3slave then.
  */
-static int fp_learn_iif(const struct sk_buff *skb, u8 pf, bool *l3slave)
+int fp_skb_iif(const struct sk_buff *skb, u8 pf, bool *l3slave)
 {
 	if (pf == NFPROTO_IPV4) {
-		*l3slave = IPCB(skb)->flags & IPSKB_L3SLAVE;
+		*l3slave = ipv4_l3mdev_skb(IPCB(skb)->flags);
 		return *l3slave ? IPCB(skb)->iif : skb->skb_iif;
 	}
-	*l3slave = IP6CB(skb)->flags & IP6SKB_L3SLAVE;
+	*l3slave = ipv6_l3mdev_skb(IP6CB(skb)->flags);
 	return *l3slave ? IP6CB(skb)->iif : skb->skb_iif;
 }
 
@@ -436,7 +434,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	ct_why = fp_ct_why(ct);
 	if (fp_why_passing(ct_why))
 		return NF_ACCEPT;
-	iif = fp_learn_iif(skb, state->pf, &l3slave);
+	iif = fp_skb_iif(skb, state->pf, &l3slave);
 	in_fpd = fp_dev_find(fpn, iif);
 	if (!in_fpd)
 		return NF_ACCEPT;
@@ -450,11 +448,16 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	l.tmpl.dst = skb_dst(skb);
 	l.out = state->out;
 	l.mark = skb->mark;
+	/*
+	 * The fast path would skip the master's receive (its counters, its
+	 * packet taps, its PRE_ROUTING pass): refused, on the device the user
+	 * enabled, where fpctl shows it.
+	 */
+	if (l3slave)
+		l.route_why = FASTPATH_WHY_ROUTE;
 	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(state->net, skb, &l) :
 					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
-	if (l3slave)
-		l.route_why = FASTPATH_WHY_ROUTE;
 	if (!l.why && fp_sends_redirects(l.tmpl.key.iif, l.out, l.tmpl.key.family))
 		l.why = FASTPATH_WHY_REDIRECT;
 	fp_learn_decide(fpn, skb, ct_why, &l);

@@ -2,6 +2,8 @@
 /*
  * fastpath: module and network namespace lifetime, parameters, counters.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/rtnetlink.h>
 
@@ -155,7 +157,7 @@ static bool __init fp_param_valid(const char *name, unsigned int val,
 {
 	if (val >= min && val <= max)
 		return true;
-	pr_err("fastpath: parameter %s=%u is out of range %u-%u\n",
+	pr_err("parameter %s=%u is out of range %u-%u\n",
 	       name, val, min, max);
 	return false;
 }
@@ -185,7 +187,7 @@ static int __init fp_init(void)
 	if (err)
 		goto err_notifiers;
 	fp_xfrm_watch_init();
-	pr_info("fastpath %s loaded\n", FASTPATH_VERSION);
+	pr_info("version %s loaded\n", FASTPATH_VERSION);
 	return 0;
 
 err_notifiers:

@@ -127,11 +127,30 @@ topo_wait_reachable() {
 	for i in $(seq 1 50); do
 		if in_ns "$NS_C" ping -q -c1 -W1 10.0.2.2 >/dev/null 2>&1 &&
 		   in_ns "$NS_C" ping -q -c1 -W1 fd00:2::2 >/dev/null 2>&1; then
+			topo_wait_links_up
 			return 0
 		fi
 		sleep 0.2
 	done
 	fail "topology not reachable across the router"
+}
+
+# Until the kernel has processed every link's carrier event (operstate UP).
+# A veth forwards as soon as both ends are up, but the event can come a
+# second later (linkwatch batches them), and its NETDEV_CHANGE flushes the
+# IPv4 route cache: every flow learned by then is taken off the fast path
+# (del-reason route), and a connection that sent its last packet is not
+# learned again.
+topo_wait_links_up() {
+	local i links
+	for i in $(seq 1 50); do
+		links=$(in_ns "$NS_C" ip -o link show c0; in_ns "$NS_R" ip -o link show;
+			in_ns "$NS_S" ip -o link show s0)
+		[ "$(grep -cE '^[0-9]+: (c0|r0|r1|s0)@[^ ]+ .* state UP ' <<<"$links")" -eq 4 ] &&
+			return 0
+		sleep 0.1
+	done
+	fail "links not up: $links"
 }
 
 topo_teardown() {

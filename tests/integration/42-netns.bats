@@ -79,6 +79,7 @@ b() { ip netns exec "$B" fpctl "$@"; }
 	b enable dev b0
 	api_connections 20
 	sleep 1
+	api_expect_flows "$A" 20
 	a -j flow show | jq -e 'length == 20'
 	b -j flow show | jq -e '. == []'
 	a -j stats | jq -e '.flows_active == 20 and .flows_learned >= 20'
@@ -102,6 +103,7 @@ b() { ip netns exec "$B" fpctl "$@"; }
 	a rule add pref 5 dst 10.0.2.0/24 proto udp action accelerate
 	a config set tcp-timeout 123
 	api_connections 5
+	api_expect_flows "$A" 5
 	local cmd
 	for cmd in "rule show" "config show"; do
 		# shellcheck disable=SC2086

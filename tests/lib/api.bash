@@ -336,6 +336,19 @@ api_flows_prepare() {
 	NFT
 }
 
+# Fail unless the router in namespace $1 has $2 flows, saying what became
+# of the others: learned, removed and refused counts, verification and
+# exceptions, the neighbours, and the first connection's explanation.
+api_expect_flows() {
+	local n
+	n=$(api_in "$1" fpctl -j stats | jq .flows_active)
+	[ "$n" = "$2" ] && return 0
+	api_in "$1" fpctl -s stats
+	api_in "$1" ip neigh
+	api_in "$1" fpctl flow explain proto udp src 10.0.1.2 dst 10.0.2.2 sport 10000 dport 7000
+	fail "$n flows, not $2"
+}
+
 # COUNT UDP connections from c (10.0.1.2) to s (10.0.2.2), one request and
 # one reply each, server ports from FIRST_PORT (default 7000).  Needs
 # api_build udp-flows and api_flows_prepare.

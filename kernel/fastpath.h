@@ -727,9 +727,9 @@ enum fastpath_why fp_ct_why(const struct nf_conn *ct);
 enum fastpath_why fp_route_why(const struct dst_entry *dst);
 /*
  * The device a forwarded skb arrived on, as learning keys it: under an L3
- * master (VRF, *l3slave), not skb_iif.
+ * master (VRF), its slave, not skb_iif.
  */
-int fp_skb_iif(const struct sk_buff *skb, u8 pf, bool *l3slave);
+int fp_skb_iif(const struct sk_buff *skb, u8 pf);
 enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
 					  const struct rtable *rt);
 enum fastpath_why fp_ipv6_route_group_why(const struct rt6_info *rt);

@@ -391,17 +391,15 @@ static void fp_learn_ct_offloaded(struct nf_conn *ct)
 
 /*
  * The device skb, a forwarded packet, arrived on.  An L3 master (VRF) takes
- * skb_iif over as it receives, and leaves its slave's in the control block:
- * *l3slave then.
+ * skb_iif over as it receives, and leaves its slave's in the control block.
  */
-int fp_skb_iif(const struct sk_buff *skb, u8 pf, bool *l3slave)
+int fp_skb_iif(const struct sk_buff *skb, u8 pf)
 {
-	if (pf == NFPROTO_IPV4) {
-		*l3slave = ipv4_l3mdev_skb(IPCB(skb)->flags);
-		return *l3slave ? IPCB(skb)->iif : skb->skb_iif;
-	}
-	*l3slave = ipv6_l3mdev_skb(IP6CB(skb)->flags);
-	return *l3slave ? IP6CB(skb)->iif : skb->skb_iif;
+	if (pf == NFPROTO_IPV4)
+		return ipv4_l3mdev_skb(IPCB(skb)->flags) ? IPCB(skb)->iif :
+							   skb->skb_iif;
+	return ipv6_l3mdev_skb(IP6CB(skb)->flags) ? IP6CB(skb)->iif :
+						    skb->skb_iif;
 }
 
 /* Never NF_DROP: learning only observes. */
@@ -416,7 +414,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	struct fp_dev *in_fpd;
 	struct fp_learned l;
 	struct nf_conn *ct;
-	bool verified, l3slave;
+	bool verified;
 	int iif, err;
 
 	ct = nf_ct_get(skb, &ctinfo);
@@ -434,7 +432,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	ct_why = fp_ct_why(ct);
 	if (fp_why_passing(ct_why))
 		return NF_ACCEPT;
-	iif = fp_skb_iif(skb, state->pf, &l3slave);
+	iif = fp_skb_iif(skb, state->pf);
 	in_fpd = fp_dev_find(fpn, iif);
 	if (!in_fpd)
 		return NF_ACCEPT;
@@ -453,7 +451,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	 * packet taps, its PRE_ROUTING pass): refused, on the device the user
 	 * enabled, where fpctl shows it.
 	 */
-	if (l3slave)
+	if (iif != skb->skb_iif)
 		l.route_why = FASTPATH_WHY_ROUTE;
 	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(state->net, skb, &l) :
 					  fp_learn_ipv6(skb, &l)))

@@ -393,7 +393,6 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 {
 	struct fp_probe *p;
 	struct fp_flow *flow;
-	bool l3slave;
 
 	*done = false;
 	/*
@@ -407,7 +406,7 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 	p = this_cpu_ptr(&fp_probes);
 	p->skb = NULL;
 	/* Another packet in a reused skb, or rules changed meanwhile. */
-	if (p->iif != fp_skb_iif(skb, state->pf, &l3slave) ||
+	if (p->iif != fp_skb_iif(skb, state->pf) ||
 	    p->changes != fp_probe_changes(fpn))
 		return NULL;
 	if (!p->d)

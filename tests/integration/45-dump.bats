@@ -154,12 +154,25 @@ teardown() {
 	# task there runs within milliseconds, where without the yield it
 	# waits for about half of the flush's system time (200-700 ms under
 	# TCG; the test needs 100 to tell, and bounds the wait to a quarter).
-	local held took sys waited
-	held=$(api_cpu_hold fpctl -n "$NS_R" -j flow flush)
-	read -r took sys waited <<<"$held"
-	echo "# flush of $((n - gone)) flows in $took ms, $sys ms of system time; a real-time task on its CPU waited $waited ms at most" >&3
-	jq -e ".flushed == $((n - gone))" "$BATS_TEST_TMPDIR/hold.out"
-	[ "$sys" -ge 100 ] || fail "the flush took only $sys ms of system time: too short to tell whether it yields"
+	# A fast host flushes 30,000 flows in less: then conntrack forgets
+	# them and a table twice as large is learned and flushed, twice at most.
+	local count=$((n - gone)) tries=1 held took sys waited
+	while :; do
+		held=$(api_cpu_hold fpctl -n "$NS_R" -j flow flush)
+		read -r took sys waited <<<"$held"
+		echo "# flush of $count flows in $took ms, $sys ms of system time; a real-time task on its CPU waited $waited ms at most" >&3
+		jq -e ".flushed == $count" "$BATS_TEST_TMPDIR/hold.out"
+		[ "$sys" -lt 100 ] || break
+		[ "$tries" -lt 3 ] ||
+			fail "the flush of $count flows took only $sys ms of system time: too short to tell whether it yields"
+		count=$((count * 2))
+		tries=$((tries + 1))
+		r conntrack -F 2>/dev/null
+		sysctl -qw net.netfilter.nf_conntrack_max=$((count + 10000))
+		fpctl -n "$NS_R" config set flow-limit $((count + 1000))
+		api_connections "$count" 8000 >/dev/null
+		api_expect_flows "$NS_R" "$count"
+	done
 	[ $((waited * 4)) -lt "$sys" ] ||
 		fail "the flush held its CPU: a real-time task there waited $waited ms ($sys ms of system time)"
 	fpctl -n "$NS_R" -j flow show | jq -e '. == []'

@@ -1,11 +1,12 @@
 #!/usr/bin/env bats
 # IPv4 traffic the fast path must leave to the normal stack, which still
 # forwards or delivers it: an FTP session under the conntrack FTP helper,
-# traffic to and from the router itself, fragments, IP options; and an IPv4
-# header with a bad checksum, which the stack drops; and a packet IPsec
-# decapsulated, which the stack checks against its forwarding policy; and
-# routes through an IPv6 next hop or a resilient nexthop group, or in a
-# VRF; and a route with a PMTU exception, which is learned.
+# traffic to and from the router itself, fragments, IP options, BIG TCP
+# packets (big_packet); and an IPv4 header with a bad checksum, which the
+# stack drops; and a packet IPsec decapsulated, which the stack checks
+# against its forwarding policy; and routes through an IPv6 next hop or a
+# resilient nexthop group, or in a VRF; and a route with a PMTU exception,
+# which is learned.
 #
 #   c                        r (masquerade out of r1,            s
 #                              ct helper ftp on tcp/21)
@@ -168,6 +169,47 @@ orig_packets() {
 	run -0 jq -s '[.[] | select(.opts and (.opts | contains("0a000201")))] | length' \
 		"$BATS_FILE_TMPDIR/echo.log"
 	[ "$output" -eq 4 ]
+}
+
+@test "IPv4 BIG TCP: GSO packets over 64 KiB from c are left to the stack (big_packet), the transfer intact" {
+	# Linux 6.3 added IPv4 BIG TCP (gso_ipv4_max_size).
+	[ "$(printf '%s\n' 6.3 "$(uname -r)" | sort -V | head -1)" = 6.3 ] ||
+		skip "IPv4 BIG TCP needs Linux 6.3 or later"
+	local big bad fast wmem rmem
+	# c's TCP builds GSO packets of up to 185,000 bytes with a total
+	# length of 0, which the veth hands to r0 whole.  As 34's IPv6 test:
+	# 120 segments a packet at least, and buffers and windows that hold
+	# one from the start, written in blocks larger than it.
+	wmem=$(c sysctl -n net.ipv4.tcp_wmem)
+	rmem=$(s sysctl -n net.ipv4.tcp_rmem)
+	nettool "$NS_C" link-gso-ipv4 c0 185000
+	c sysctl -qw net.ipv4.tcp_min_tso_segs=120 net.ipv4.tcp_wmem="4096 4194304 4194304"
+	s sysctl -qw net.ipv4.tcp_rmem="4096 4194304 4194304"
+	ip -n "$NS_C" route change default via 10.0.1.1 initcwnd 200
+	ip -n "$NS_S" route change default via 10.0.2.1 initrwnd 200
+	big=$(fp_stat exceptions.big_packet)
+	bad=$(fp_stat exceptions.bad_header)
+	fast=$(fp_stat fast_packets)
+	make_payload 8 "$BATS_TEST_TMPDIR/payload"
+	in_ns "$NS_S" timeout 60 socat -u TCP-LISTEN:5007,reuseaddr,pf=ip4 \
+		"OPEN:$BATS_TEST_TMPDIR/recv,creat,trunc" &
+	local srv=$!
+	wait_listen "$NS_S" tcp 5007
+	in_ns "$NS_C" timeout 60 socat -u -b 1048576 "OPEN:$BATS_TEST_TMPDIR/payload" TCP:10.0.2.2:5007
+	wait "$srv"
+	nettool "$NS_C" link-gso-ipv4 c0 65536
+	c sysctl -qw net.ipv4.tcp_min_tso_segs=2 net.ipv4.tcp_wmem="$wmem"
+	s sysctl -qw net.ipv4.tcp_rmem="$rmem"
+	ip -n "$NS_C" route change default via 10.0.1.1
+	ip -n "$NS_S" route change default via 10.0.2.1
+	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/recv")" "$(sha256sum <"$BATS_TEST_TMPDIR/payload")"
+	big=$(($(fp_stat exceptions.big_packet) - big))
+	bad=$(($(fp_stat exceptions.bad_header) - bad))
+	fast=$(($(fp_stat fast_packets) - fast))
+	echo "# big_packet $big, bad_header $bad, fast path $fast" >&3
+	[ "$big" -ge 1 ] || fail "no big_packet exception: c sent no GSO packet over 64 KiB"
+	[ "$bad" -eq 0 ] || fail "$bad packets counted as bad headers"
+	[ "$fast" -ge 100 ] || fail "only $fast packets of the transfer on the fast path"
 }
 
 @test "an IPv4 route through an IPv6 gateway (RFC 5549) is left to the stack (why route), which forwards it" {

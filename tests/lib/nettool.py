@@ -15,6 +15,7 @@ exchange, because every exec is slow in the TCG test VM):
   udp-fdb-del ADDR PORT --sport P --netns NS --bridge BR --dev PORT --mac MAC
                                            UDP, an FDB entry deleted, one datagram,
                                            is the entry back?
+  link-gso-ipv4 DEV SIZE                   DEV's gso_ipv4_max_size (IPv4 BIG TCP)
   tcp-echo PORT [--conns N]                echo server for N TCP connections
   tcp-many ADDR PORT --flows N             N parallel TCP connections
   tcp-stream-send ADDR PORT --stop F       TCP bulk data until F exists
@@ -383,14 +384,16 @@ def mac_flood(args):
     print(json.dumps({"sent": args.count, "seconds": round(time.monotonic() - t0, 2)}))
 
 
-# -------------------------------------------------------------- bridge FDB
+# ------------------------------------------------------------- rtnetlink
 
 CLONE_NEWNET = 0x40000000
 NLMSG_ERROR = 2
 NLM_F_REQUEST, NLM_F_ACK = 1, 4
-RTM_DELNEIGH, RTM_GETNEIGH = 29, 30
+RTM_NEWLINK, RTM_DELNEIGH, RTM_GETNEIGH = 16, 29, 30
 NDA_LLADDR, NDA_MASTER = 2, 9
 NTF_MASTER = 0x04
+# iproute2 6.1 cannot set it (Linux 6.3 added it).
+IFLA_GSO_IPV4_MAX_SIZE = 63
 
 
 def setns(fd):
@@ -400,9 +403,10 @@ def setns(fd):
         die(f"setns: {os.strerror(ctypes.get_errno())}")
 
 
-def nd_request(nl, kind, flags, ifindex, ndm_flags, attrs, seq):
-    """An AF_BRIDGE neighbour request; returns (errno, answer's ifindex)."""
-    body = struct.pack("BBHiHBB", socket.AF_BRIDGE, 0, 0, ifindex, 0, ndm_flags, 0)
+def rtnl_request(nl, kind, flags, header, attrs, seq):
+    """A request of family header and attributes [(type, bytes)]; returns
+    (errno, the answer's body after its nlmsghdr; None for an ack)."""
+    body = header
     for kind_, data in attrs:
         attr = struct.pack("HH", 4 + len(data), kind_) + data
         body += attr + bytes(-len(attr) % 4)
@@ -415,8 +419,26 @@ def nd_request(nl, kind, flags, ifindex, ndm_flags, attrs, seq):
             if mseq == seq:
                 if mtype == NLMSG_ERROR:
                     return -struct.unpack_from("i", data, off + 16)[0], None
-                return 0, struct.unpack_from("i", data, off + 20)[0]
+                return 0, data[off + 16:off + length]
             off += (length + 3) & ~3
+
+
+def nd_request(nl, kind, flags, ifindex, ndm_flags, attrs, seq):
+    """An AF_BRIDGE neighbour request; returns (errno, answer's ifindex)."""
+    ndm = struct.pack("BBHiHBB", socket.AF_BRIDGE, 0, 0, ifindex, 0, ndm_flags, 0)
+    err, answer = rtnl_request(nl, kind, flags, ndm, attrs, seq)
+    return err, struct.unpack_from("i", answer, 4)[0] if answer else None
+
+
+def link_gso_ipv4(args):
+    """Sets DEV's largest IPv4 GSO packet (IPv4 BIG TCP above 65536)."""
+    nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+    nl.bind((0, 0))
+    ifi = struct.pack("BBHiII", socket.AF_UNSPEC, 0, 0, socket.if_nametoindex(args.dev), 0, 0)
+    err, _ = rtnl_request(nl, RTM_NEWLINK, NLM_F_ACK, ifi,
+                          [(IFLA_GSO_IPV4_MAX_SIZE, struct.pack("I", args.size))], 1)
+    if err:
+        die(f"gso_ipv4_max_size {args.size} on {args.dev}: {os.strerror(err)}")
 
 
 def udp_fdb_del(args):
@@ -908,6 +930,10 @@ def main():
     p.add_argument("--rounds", type=int, default=1, help="rounds that must show something")
     p.add_argument("--tries", type=int, default=1, help="rounds at most")
     p.set_defaults(fn=udp_fdb_del)
+    p = sub.add_parser("link-gso-ipv4")
+    p.add_argument("dev")
+    p.add_argument("size", type=int)
+    p.set_defaults(fn=link_gso_ipv4)
     p = sub.add_parser("tcp-echo")
     p.add_argument("port", type=int)
     p.add_argument("-6", dest="ipv6", action="store_true")

@@ -587,8 +587,11 @@ bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
 			  enum ip_conntrack_dir dir);
 /* Runs the GC now (any context). */
 void fp_gc_kick(struct fp_net *fpn);
-/* Packet path: hands the flow to the GC for removal with this reason. */
-void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
+/*
+ * Packet path: hands the flow to the GC for removal with this reason.
+ * False if it was killed already (by another reason).
+ */
+bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);
 /* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);

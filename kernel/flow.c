@@ -264,13 +264,13 @@ void fp_gc_kick(struct fp_net *fpn)
  * From here on the flow's packets take the slow path, starting with the
  * one that killed it (a FIN, say): conntrack must be ready for them.
  */
-void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
+bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason)
 {
 	int i;
 
 	if (test_and_set_bit(FP_FLOW_KILLED, &flow->flags))
-		return;
+		return false;
 	WRITE_ONCE(flow->kill_reason, reason);
 	/* Where the data plane looks: the line it has just read. */
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
@@ -278,6 +278,7 @@ void fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 	if (flow->proto == IPPROTO_TCP)
 		fp_ct_tcp_fixup(flow->ct);
 	fp_gc_kick(fpn);
+	return true;
 }
 
 /* A new flow for ct, with both directions' tuples and none offloaded. */

@@ -347,8 +347,9 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	 * group lost a member or hashes anew): learned again as it routes.
 	 */
 	if (!fp_verify_route(skb, state, d)) {
-		atomic64_inc(&fpn->verify_failed);
-		fp_flow_kill(fpn, fp_dir_flow(d), FASTPATH_DEL_REASON_ROUTE);
+		/* A flow killed meanwhile (a FIN, a flush) failed nothing. */
+		if (fp_flow_kill(fpn, fp_dir_flow(d), FASTPATH_DEL_REASON_ROUTE))
+			atomic64_inc(&fpn->verify_failed);
 		return;
 	}
 	field = fp_verify_compare(p, skb, d);

@@ -389,17 +389,23 @@ static void fp_learn_ct_offloaded(struct nf_conn *ct)
 	}
 }
 
+/* An L3 master (VRF) received skb, a forwarded packet, from its slave. */
+static bool fp_skb_l3slave(const struct sk_buff *skb, u8 pf)
+{
+	return pf == NFPROTO_IPV4 ? ipv4_l3mdev_skb(IPCB(skb)->flags) :
+				    ipv6_l3mdev_skb(IP6CB(skb)->flags);
+}
+
 /*
- * The device skb, a forwarded packet, arrived on.  An L3 master (VRF) takes
- * skb_iif over as it receives, and leaves its slave's in the control block.
+ * The device skb, a forwarded packet, arrived on.  An L3 master takes
+ * skb_iif over as it receives, and leaves its slave's in the control block
+ * (its own, for a packet redirected into the master itself).
  */
 int fp_skb_iif(const struct sk_buff *skb, u8 pf)
 {
-	if (pf == NFPROTO_IPV4)
-		return ipv4_l3mdev_skb(IPCB(skb)->flags) ? IPCB(skb)->iif :
-							   skb->skb_iif;
-	return ipv6_l3mdev_skb(IP6CB(skb)->flags) ? IP6CB(skb)->iif :
-						    skb->skb_iif;
+	if (!fp_skb_l3slave(skb, pf))
+		return skb->skb_iif;
+	return pf == NFPROTO_IPV4 ? IPCB(skb)->iif : IP6CB(skb)->iif;
 }
 
 /* Never NF_DROP: learning only observes. */
@@ -447,11 +453,11 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	l.out = state->out;
 	l.mark = skb->mark;
 	/*
-	 * The fast path would skip the master's receive (its counters, its
+	 * The fast path would skip the L3 master's receive (its counters, its
 	 * packet taps, its PRE_ROUTING pass): refused, on the device the user
 	 * enabled, where fpctl shows it.
 	 */
-	if (iif != skb->skb_iif)
+	if (fp_skb_l3slave(skb, state->pf))
 		l.route_why = FASTPATH_WHY_ROUTE;
 	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(state->net, skb, &l) :
 					  fp_learn_ipv6(skb, &l)))

@@ -347,7 +347,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	 * group lost a member or hashes anew): learned again as it routes.
 	 */
 	if (!fp_verify_route(skb, state, d)) {
-		/* A flow killed meanwhile (a FIN, a flush) failed nothing. */
+		/* A flow killed or removed meanwhile failed nothing. */
 		if (fp_flow_kill(fpn, fp_dir_flow(d), FASTPATH_DEL_REASON_ROUTE))
 			atomic64_inc(&fpn->verify_failed);
 		return;

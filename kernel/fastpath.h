@@ -565,7 +565,7 @@ struct fp_learned {
 	u32 mark;
 	u8 dscp;
 	u8 why;				/* enum fastpath_why, 0: offload */
-	u8 route_why;			/* what the route's next hops say */
+	u8 route_why;			/* an L3 master's, an IPv6 group's */
 	u32 why_detail;
 	/* what verification of this packet found (fp_verify_learned) */
 	u32 hold;			/* FP_HOLD_NONE or FP_HOLD_VERIFY */

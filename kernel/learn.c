@@ -251,22 +251,20 @@ enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
  * route gives the next hop, MTU and route cookie.  A "no" is about this
  * packet only (an option, a fragment) and not remembered.
  */
-static bool fp_learn_ipv4(struct net *net, struct sk_buff *skb,
-			  struct fp_learned *l)
+/*
+ * What the IPv4 route's group says of the next hop (a fib lookup where the
+ * netns has nexthop objects): asked last, of a direction nothing else
+ * refuses, as ip_route_input_slow() routed it: DNAT done, SNAT not yet.
+ */
+static enum fastpath_why fp_learn_ipv4_group_why(const struct sk_buff *skb,
+						 const struct fp_learned *l)
 {
-	const struct iphdr *iph = ip_hdr(skb);
-	const struct rtable *rt = skb_rtable(skb);
 	const struct fp_dir *t = &l->tmpl;
-	struct flowi4 fl4;
-
-	if (!(IPCB(skb)->flags & IPSKB_FORWARDED) || IPCB(skb)->frag_max_size ||
-	    iph->ihl != 5)
-		return false;
-	/* As ip_route_input_slow() routed it: DNAT done, SNAT not yet. */
-	fl4 = (struct flowi4) {
+	struct net *net = dev_net(l->out);
+	struct flowi4 fl4 = {
 		.flowi4_iif = t->key.iif,
 		.flowi4_mark = skb->mark,
-		.flowi4_tos = iph->tos & FP_ROUTE_TOS_MASK,
+		.flowi4_tos = ip_hdr(skb)->tos & FP_ROUTE_TOS_MASK,
 		.flowi4_scope = RT_SCOPE_UNIVERSE,
 		.flowi4_proto = t->key.proto,
 		.flowi4_uid = sock_net_uid(net, NULL),
@@ -275,9 +273,19 @@ static bool fp_learn_ipv4(struct net *net, struct sk_buff *skb,
 		.fl4_sport = t->key.sport,
 		.fl4_dport = t->xdport,
 	};
-	l->route_why = l->route_why ?: fp_ipv4_route_group_why(net, &fl4, rt);
+
+	return fp_ipv4_route_group_why(net, &fl4, skb_rtable(skb));
+}
+
+static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+
+	if (!(IPCB(skb)->flags & IPSKB_FORWARDED) || IPCB(skb)->frag_max_size ||
+	    iph->ihl != 5)
+		return false;
 	fp_skb_nexthop(skb, AF_INET, &l->nexthop);
-	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET);
+	l->tmpl.mtu = fp_route_mtu(skb_dst(skb), AF_INET);
 	l->dscp = ipv4_get_dsfield(iph) >> 2;
 	return true;
 }
@@ -361,6 +369,8 @@ static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
 		l->why = fp_skb_why(skb);
 	if (!l->why)
 		l->why = fp_route_why(skb_dst(skb)) ?: l->route_why;
+	if (!l->why && l->tmpl.key.family == AF_INET)
+		l->why = fp_learn_ipv4_group_why(skb, l);
 	if (!l->why)
 		l->why = fp_out_why(l->out);
 }
@@ -459,7 +469,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	 */
 	if (fp_skb_l3slave(skb, state->pf))
 		l.route_why = FASTPATH_WHY_ROUTE;
-	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(state->net, skb, &l) :
+	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &l) :
 					  fp_learn_ipv6(skb, &l)))
 		return NF_ACCEPT;
 	if (!l.why && fp_sends_redirects(l.tmpl.key.iif, l.out, l.tmpl.key.family))

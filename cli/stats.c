@@ -93,7 +93,8 @@ static const struct metric stats_metrics[] = {
 	{ FASTPATH_A_STATS_VERIFY_PASSED, "verify_passed_total", "counter",
 	  "Verifications that found the fast path exact." },
 	{ FASTPATH_A_STATS_VERIFY_FAILED, "verify_failed_total", "counter",
-	  "Verifications that found a difference." },
+	  "Verifications that found a difference, which kept or took a direction "
+	  "off the fast path." },
 };
 
 static const struct metric dev_metrics[] = {

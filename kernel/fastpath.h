@@ -589,8 +589,7 @@ bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
 void fp_gc_kick(struct fp_net *fpn);
 /*
  * Packet path: hands the flow to the GC for removal with this reason.
- * False if another kill got there first (its reason stands) or the flow
- * is being removed.
+ * False if another kill got there first (its reason stands).
  */
 bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);

@@ -269,13 +269,7 @@ bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 {
 	int i;
 
-	/*
-	 * A flow being removed (a flush, an expiry) needs no kill: its removal
-	 * does the TCP fixup unless it sees this bit.  Racy without fpn->lock,
-	 * and harmless either way.
-	 */
-	if (test_bit(FP_FLOW_DEAD, &flow->flags) ||
-	    test_and_set_bit(FP_FLOW_KILLED, &flow->flags))
+	if (test_and_set_bit(FP_FLOW_KILLED, &flow->flags))
 		return false;
 	WRITE_ONCE(flow->kill_reason, reason);
 	/* Where the data plane looks: the line it has just read. */

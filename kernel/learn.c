@@ -247,20 +247,16 @@ enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
 #endif
 
 /*
- * The family's part: this packet was forwarded whole and plain, and its
- * route gives the next hop, MTU and route cookie.  A "no" is about this
- * packet only (an option, a fragment) and not remembered.
- */
-/*
  * What the IPv4 route's group says of the next hop (a fib lookup where the
- * netns has nexthop objects): asked last, of a direction nothing else
- * refuses, as ip_route_input_slow() routed it: DNAT done, SNAT not yet.
+ * netns has nexthop objects), asked of a direction no reason but the
+ * egress device's refuses yet, as ip_route_input_slow() routed it: DNAT
+ * done, SNAT not yet.
  */
-static enum fastpath_why fp_learn_ipv4_group_why(const struct sk_buff *skb,
+static enum fastpath_why fp_learn_ipv4_group_why(struct net *net,
+						 const struct sk_buff *skb,
 						 const struct fp_learned *l)
 {
 	const struct fp_dir *t = &l->tmpl;
-	struct net *net = dev_net(l->out);
 	struct flowi4 fl4 = {
 		.flowi4_iif = t->key.iif,
 		.flowi4_mark = skb->mark,
@@ -277,6 +273,11 @@ static enum fastpath_why fp_learn_ipv4_group_why(const struct sk_buff *skb,
 	return fp_ipv4_route_group_why(net, &fl4, skb_rtable(skb));
 }
 
+/*
+ * The family's part: this packet was forwarded whole and plain, and its
+ * route gives the next hop and MTU (and IPv6's the route cookie).  A "no"
+ * is about this packet only (an option, a fragment) and not remembered.
+ */
 static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
 {
 	const struct iphdr *iph = ip_hdr(skb);
@@ -370,7 +371,7 @@ static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
 	if (!l->why)
 		l->why = fp_route_why(skb_dst(skb)) ?: l->route_why;
 	if (!l->why && l->tmpl.key.family == AF_INET)
-		l->why = fp_learn_ipv4_group_why(skb, l);
+		l->why = fp_learn_ipv4_group_why(fpn->net, skb, l);
 	if (!l->why)
 		l->why = fp_out_why(l->out);
 }

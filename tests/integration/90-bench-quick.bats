@@ -19,8 +19,8 @@
 #                           what r1 transmits
 #
 #   fpb-pc -- fpb-pr -- fpb-ps: the same without any ruleset; the ceiling
-#   mode's tc filter on r0's ingress rewrites the MAC header and redirects
-#   to r1
+#   mode's eBPF classifier on r0's ingress rewrites the MAC header and
+#   redirects to r1
 
 load ../lib/bats-libs
 

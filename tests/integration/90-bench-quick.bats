@@ -66,7 +66,8 @@ setup_file() {
 	run jq -e '[.results[] | select(.mode == "baseline") | .ratio == 1] | all' "$RESULTS"
 	assert_success
 	run jq -e '[.pairs[] | select(.ratio > 0 and .capacity_ratio > 0) | .pair] | sort ==
-		(["fastpath/baseline", "fastpath/ceiling", "fastpath/flowtable", "reverify/fastpath"] as $p |
+		(["ceiling/flowtable", "fastpath/baseline", "fastpath/ceiling", "fastpath/flowtable",
+		  "reverify/fastpath"] as $p |
 		 [$p[], $p[]] | sort)' "$RESULTS"
 	assert_success
 }

@@ -347,13 +347,15 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	 * group lost a member or hashes anew): learned again as it routes.
 	 */
 	if (!fp_verify_route(skb, state, d)) {
+		struct fp_flow *flow = fp_dir_flow(d);
+
 		/*
 		 * A flow killed or being removed meanwhile (a flush) failed
 		 * nothing.  The kill runs whatever: a removal that sees its bit
 		 * leaves it the TCP fixup, which must precede this packet.
 		 */
-		if (fp_flow_kill(fpn, fp_dir_flow(d), FASTPATH_DEL_REASON_ROUTE) &&
-		    !test_bit(FP_FLOW_DEAD, &fp_dir_flow(d)->flags))
+		if (fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_ROUTE) &&
+		    !test_bit(FP_FLOW_DEAD, &flow->flags))
 			atomic64_inc(&fpn->verify_failed);
 		return;
 	}

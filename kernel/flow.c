@@ -224,6 +224,14 @@ static bool fp_flow_unlink(struct fp_net *fpn, struct fp_flow *flow)
 	return false;
 }
 
+/* Conntrack has not seen flow's fast-path packets, and no kill said so yet. */
+static bool fp_flow_needs_fixup(const struct fp_flow *flow)
+{
+	return flow->proto == IPPROTO_TCP && READ_ONCE(flow->offloaded) &&
+	       !test_bit(FP_FLOW_KILLED, &flow->flags) &&
+	       !test_bit(FP_FLOW_DEAD, &flow->flags);
+}
+
 /*
  * The caller keeps flow alive (RCU read side).  Returns whether this call
  * removed a flow that had an offloaded direction.  Reason 0: only a flow
@@ -232,22 +240,30 @@ static bool fp_flow_unlink(struct fp_net *fpn, struct fp_flow *flow)
 static bool fp_flow_remove(struct fp_net *fpn, struct fp_flow *flow,
 			   enum fastpath_del_reason reason)
 {
-	bool offloaded;
+	bool fixed, late, offloaded;
 
+	/*
+	 * The first packet to miss the table once it is unlinked goes to
+	 * conntrack: fix conntrack up before.  A flow offloaded meanwhile
+	 * is fixed up after, as late as it always was.
+	 */
+	fixed = reason && fp_flow_needs_fixup(flow);
+	if (fixed)
+		fp_ct_tcp_fixup(flow->ct);
 	spin_lock_bh(&fpn->lock);
 	if (test_bit(FP_FLOW_DEAD, &flow->flags) ||
 	    (!reason && flow->offloaded)) {
 		spin_unlock_bh(&fpn->lock);
 		return false;
 	}
+	late = !fixed && fp_flow_needs_fixup(flow);
 	set_bit(FP_FLOW_DEAD, &flow->flags);
 	offloaded = fp_flow_unlink(fpn, flow);
 	spin_unlock_bh(&fpn->lock);
 
 	if (offloaded) {
 		atomic64_inc(&fpn->flows_removed);
-		if (flow->proto == IPPROTO_TCP &&
-		    !test_bit(FP_FLOW_KILLED, &flow->flags))
+		if (late)
 			fp_ct_tcp_fixup(flow->ct);
 		fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_DEL_NTF, reason);
 	}

@@ -224,12 +224,25 @@ static bool fp_flow_unlink(struct fp_net *fpn, struct fp_flow *flow)
 	return false;
 }
 
-/* Conntrack has not seen flow's fast-path packets, and no kill said so yet. */
-static bool fp_flow_needs_fixup(const struct fp_flow *flow)
+/*
+ * From here on flow's packets take the slow path, starting with the one
+ * that stops it (a FIN, say): conntrack, which saw none of its fast-path
+ * packets, is made ready for them before the data plane is told.
+ * Returns whether this call stopped it.
+ */
+static bool fp_flow_stop(struct fp_flow *flow, enum fastpath_del_reason reason)
 {
-	return flow->proto == IPPROTO_TCP && READ_ONCE(flow->offloaded) &&
-	       !test_bit(FP_FLOW_KILLED, &flow->flags) &&
-	       !test_bit(FP_FLOW_DEAD, &flow->flags);
+	int i;
+
+	if (test_and_set_bit(FP_FLOW_KILLED, &flow->flags))
+		return false;
+	WRITE_ONCE(flow->kill_reason, reason);
+	if (flow->proto == IPPROTO_TCP)
+		fp_ct_tcp_fixup(flow->ct);
+	/* Where the data plane looks: the line it has just read. */
+	for (i = 0; i < IP_CT_DIR_MAX; i++)
+		WRITE_ONCE(flow->dir[i].hold, FP_HOLD_KILLED);
+	return true;
 }
 
 /*
@@ -240,31 +253,26 @@ static bool fp_flow_needs_fixup(const struct fp_flow *flow)
 static bool fp_flow_remove(struct fp_net *fpn, struct fp_flow *flow,
 			   enum fastpath_del_reason reason)
 {
-	bool fixed, late, offloaded;
+	bool offloaded;
 
-	/*
-	 * The first packet to miss the table once it is unlinked goes to
-	 * conntrack: fix conntrack up before.  A flow offloaded meanwhile
-	 * is fixed up after, as late as it always was.
-	 */
-	fixed = reason && fp_flow_needs_fixup(flow);
-	if (fixed)
-		fp_ct_tcp_fixup(flow->ct);
 	spin_lock_bh(&fpn->lock);
 	if (test_bit(FP_FLOW_DEAD, &flow->flags) ||
 	    (!reason && flow->offloaded)) {
 		spin_unlock_bh(&fpn->lock);
 		return false;
 	}
-	late = !fixed && fp_flow_needs_fixup(flow);
 	set_bit(FP_FLOW_DEAD, &flow->flags);
+	/*
+	 * Unlinked, its packets go to conntrack: stopped first, as a kill
+	 * does (unless one did), so that conntrack is ready for them.
+	 */
+	if (flow->offloaded)
+		fp_flow_stop(flow, reason);
 	offloaded = fp_flow_unlink(fpn, flow);
 	spin_unlock_bh(&fpn->lock);
 
 	if (offloaded) {
 		atomic64_inc(&fpn->flows_removed);
-		if (late)
-			fp_ct_tcp_fixup(flow->ct);
 		fp_nl_flow_event(fpn, flow, FASTPATH_CMD_FLOW_DEL_NTF, reason);
 	}
 	call_rcu(&flow->rcu, fp_flow_free_rcu);
@@ -276,23 +284,12 @@ void fp_gc_kick(struct fp_net *fpn)
 	mod_delayed_work(system_power_efficient_wq, &fpn->gc, 0);
 }
 
-/*
- * From here on the flow's packets take the slow path, starting with the
- * one that killed it (a FIN, say): conntrack must be ready for them.
- */
+/* Stops flow, and has the GC remove it. */
 bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason)
 {
-	int i;
-
-	if (test_and_set_bit(FP_FLOW_KILLED, &flow->flags))
+	if (!fp_flow_stop(flow, reason))
 		return false;
-	WRITE_ONCE(flow->kill_reason, reason);
-	/* Where the data plane looks: the line it has just read. */
-	for (i = 0; i < IP_CT_DIR_MAX; i++)
-		WRITE_ONCE(flow->dir[i].hold, FP_HOLD_KILLED);
-	if (flow->proto == IPPROTO_TCP)
-		fp_ct_tcp_fixup(flow->ct);
 	fp_gc_kick(fpn);
 	return true;
 }

@@ -206,7 +206,7 @@ struct fp_dir {
 
 enum fp_flow_flags {
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
-	FP_FLOW_KILLED,		/* kill_reason set, the GC removes it */
+	FP_FLOW_KILLED,		/* stopped: kill_reason set, being removed */
 	/* + direction index: in fp_net.table (fp_net.lock) */
 	FP_FLOW_LINKED,
 	FP_FLOW_LINKED_LAST = FP_FLOW_LINKED + IP_CT_DIR_MAX - 1,

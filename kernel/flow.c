@@ -264,10 +264,12 @@ static bool fp_flow_remove(struct fp_net *fpn, struct fp_flow *flow,
 	set_bit(FP_FLOW_DEAD, &flow->flags);
 	/*
 	 * Unlinked, its packets go to conntrack: stopped first, as a kill
-	 * does (unless one did), so that conntrack is ready for them.
+	 * does, so that conntrack is ready for them.  A kill on its way may
+	 * not have fixed it up yet: done again, harmlessly.
 	 */
-	if (flow->offloaded)
-		fp_flow_stop(flow, reason);
+	if (flow->offloaded && !fp_flow_stop(flow, reason) &&
+	    flow->proto == IPPROTO_TCP)
+		fp_ct_tcp_fixup(flow->ct);
 	offloaded = fp_flow_unlink(fpn, flow);
 	spin_unlock_bh(&fpn->lock);
 

@@ -227,22 +227,24 @@ static bool fp_flow_unlink(struct fp_net *fpn, struct fp_flow *flow)
 /*
  * From here on flow's packets take the slow path, starting with the one
  * that stops it (a FIN, say): conntrack, which saw none of its fast-path
- * packets, is made ready for them before the data plane is told.
- * Returns whether this call stopped it.
+ * packets, is made ready for them before the data plane is told.  Also
+ * when another caller stopped it first, which may not have got that far
+ * yet: a second fixup only has conntrack pick the window up again from
+ * the next packet.  Returns whether this call stopped it.
  */
 static bool fp_flow_stop(struct fp_flow *flow, enum fastpath_del_reason reason)
 {
+	bool first = !test_and_set_bit(FP_FLOW_KILLED, &flow->flags);
 	int i;
 
-	if (test_and_set_bit(FP_FLOW_KILLED, &flow->flags))
-		return false;
-	WRITE_ONCE(flow->kill_reason, reason);
+	if (first)
+		WRITE_ONCE(flow->kill_reason, reason);
 	if (flow->proto == IPPROTO_TCP)
 		fp_ct_tcp_fixup(flow->ct);
 	/* Where the data plane looks: the line it has just read. */
 	for (i = 0; i < IP_CT_DIR_MAX; i++)
 		WRITE_ONCE(flow->dir[i].hold, FP_HOLD_KILLED);
-	return true;
+	return first;
 }
 
 /*
@@ -264,12 +266,10 @@ static bool fp_flow_remove(struct fp_net *fpn, struct fp_flow *flow,
 	set_bit(FP_FLOW_DEAD, &flow->flags);
 	/*
 	 * Unlinked, its packets go to conntrack: stopped first, as a kill
-	 * does, so that conntrack is ready for them.  A kill on its way may
-	 * not have fixed it up yet: done again, harmlessly.
+	 * does, so that conntrack is ready for them.
 	 */
-	if (flow->offloaded && !fp_flow_stop(flow, reason) &&
-	    flow->proto == IPPROTO_TCP)
-		fp_ct_tcp_fixup(flow->ct);
+	if (flow->offloaded)
+		fp_flow_stop(flow, reason);
 	offloaded = fp_flow_unlink(fpn, flow);
 	spin_unlock_bh(&fpn->lock);
 

@@ -351,8 +351,8 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 
 		/*
 		 * A flow killed or being removed meanwhile (a flush) failed
-		 * nothing.  The kill runs whatever: a removal that sees its bit
-		 * leaves it the TCP fixup, which must precede this packet.
+		 * nothing.  The kill runs whatever: its TCP fixup must precede
+		 * this packet, whoever stopped the flow first.
 		 */
 		if (fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_ROUTE) &&
 		    !test_bit(FP_FLOW_DEAD, &flow->flags))

@@ -67,23 +67,24 @@ ev_offloaded() {
 }
 
 # The monitor reported the removal of that flow, for reason $3 (and for no
-# other reason before it), none of its directions still on the fast path:
-# a flow is stopped before it leaves the table, so that conntrack is ready
-# for the packets that then miss it.
+# other reason before it), each of its offloaded directions (those with an
+# oif) stopped, why removing: a flow is stopped before it leaves the
+# table, so that conntrack is ready for the packets that then miss it.
 ev_removed() {
 	local i del
 	for i in $(seq 1 75); do
 		del=$(jq -r --arg p "$1" --argjson s "$2" \
 			'select(.event == "del" and .proto == $p and .orig.sport == $s) |
-			 "\(.reason), directions still fast: " +
-			 ([.orig, .reply] | map(select(.why == "offloaded" or .why == "verifying")) |
+			 "\(.reason), offloaded directions not stopped: " +
+			 ([.orig, .reply] | map(select((.oif != null or .why == "offloaded" or
+							.why == "verifying") and .why != "removing")) |
 			  length | tostring)' \
 			"$BATS_FILE_TMPDIR/monitor.json" | head -n1)
 		[ -z "$del" ] || break
 		sleep 0.2
 	done
 	assert_equal "removal of the $1 flow from port $2: $del" \
-		"removal of the $1 flow from port $2: $3, directions still fast: 0"
+		"removal of the $1 flow from port $2: $3, offloaded directions not stopped: 0"
 }
 
 # What flow explain says of direction $3 of c's UDP connection from port $1

@@ -847,13 +847,14 @@ void fp_probe_record(struct fp_net *fpn, struct sk_buff *skb,
  */
 void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
 			const struct fp_dir *d, const struct fp_rx *rx);
-struct fp_probe;
 /*
- * Learning: did the ingress hook find direction dir of ct refused, a
- * refusal that stands (then p has no copy)?
+ * POST_ROUTING, first: did the ingress hook find skb's direction of ct
+ * refused, a refusal that stands?  Every packet of a bypassed connection
+ * asks, so it is answered before anything else.  Consumes the probe.
  */
-bool fp_probe_refusal(const struct fp_probe *p, const struct nf_conn *ct,
-		      enum ip_conntrack_dir dir);
+bool fp_probe_refused(const struct sk_buff *skb, const struct nf_conn *ct,
+		      enum ip_conntrack_info ctinfo);
+struct fp_probe;
 /*
  * POST_ROUTING: if skb is the packet of a probe, as the stack made it,
  * either concludes the verification of its held direction (*done) or

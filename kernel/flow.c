@@ -15,7 +15,7 @@
  * a full learning attempt on each of its packets.  It is dropped silently
  * when the refusal is due for another try.  Refused directions are in the
  * packet path's table as well (unless an offloaded one holds their key),
- * so that their packets tell learning so at once (fp_probe_refusal()); the
+ * so that their packets tell learning so at once (fp_probe_refused()); the
  * packet path tests a direction's state and iif before anything else.
  */
 #include <linux/slab.h>

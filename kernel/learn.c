@@ -423,18 +423,21 @@ int fp_skb_iif(const struct sk_buff *skb, u8 pf)
 static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
-	struct fp_net *fpn = fp_pernet(state->net);
 	enum ip_conntrack_info ctinfo;
 	enum ip_conntrack_dir dir;
 	const struct fp_probe *probe;
 	enum fastpath_why ct_why;
 	struct fp_dev *in_fpd;
 	struct fp_learned l;
+	struct fp_net *fpn;
 	struct nf_conn *ct;
 	bool verified;
 	int iif, err;
 
 	ct = nf_ct_get(skb, &ctinfo);
+	if (fp_probe_refused(skb, ct, ctinfo))
+		return NF_ACCEPT;
+	fpn = fp_pernet(state->net);
 	probe = fp_verify(fpn, skb, state, ct, ctinfo, &verified);
 	if (verified)
 		return NF_ACCEPT;
@@ -443,9 +446,6 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	    (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY))
 		return NF_ACCEPT;
 	dir = CTINFO2DIR(ctinfo);
-	/* Every packet of a refused direction asks: ingress may know. */
-	if (probe && fp_probe_refusal(probe, ct, dir))
-		return NF_ACCEPT;
 	ct_why = fp_ct_why(ct);
 	if (fp_why_passing(ct_why))
 		return NF_ACCEPT;

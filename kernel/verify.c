@@ -141,18 +141,30 @@ void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
 		fp_probe_record(fpn, skb, NULL, rx);
 		return;
 	}
-	/* Per CPU, in softirq: nothing reads it until the packet is out. */
+	/*
+	 * Per CPU, in softirq: nothing reads it until the packet is out.  No
+	 * iif or generation: whatever changed meanwhile, learning would find
+	 * the same refusal in the table (fp_flow_learn_needed()).
+	 */
 	p->d = NULL;
 	p->hlen = 0;
 	p->refused_ct = fp_dir_flow(d)->ct;
 	p->refused_dir = d->index;
-	fp_probe_own(p, fpn, skb, rx);
+	p->skb = skb;
 }
 
-bool fp_probe_refusal(const struct fp_probe *p, const struct nf_conn *ct,
-		      enum ip_conntrack_dir dir)
+bool fp_probe_refused(const struct sk_buff *skb, const struct nf_conn *ct,
+		      enum ip_conntrack_info ctinfo)
 {
-	return p->refused_ct == ct && p->refused_dir == dir;
+	struct fp_probe *p;
+
+	if (!in_softirq() || this_cpu_read(fp_probes.skb) != skb)
+		return false;
+	p = this_cpu_ptr(&fp_probes);
+	if (!p->refused_ct)
+		return false;
+	p->skb = NULL;
+	return p->refused_ct == ct && p->refused_dir == CTINFO2DIR(ctinfo);
 }
 
 /*

@@ -86,6 +86,9 @@ diff_capture_launch() {
 	# Immediate mode: without it the packets of the last block (up to a
 	# second's) are lost when tcpdump is stopped.  A 32 MiB buffer holds
 	# both runs: under TCG tcpdump falls behind a transfer (8 MiB dropped).
+	# The log exists before tcpdump's shell opens it: diff_capture_ready
+	# may read it first.
+	: >"$file.log"
 	v6_bg "$ns" tcpdump -Q in -i "$dev" -n --immediate-mode -B 32768 -s 0 -w "$file" \
 		2>"$file.log"
 	echo "$V6_BG_LAST" >"$file.pid"

@@ -93,6 +93,8 @@ v6_udp_server() {
 v6_capture_start() {
 	local ns=$1 dev=$2 file=$3
 	shift 3
+	# Before tcpdump's shell opens it: the loop below may read it first.
+	: >"$file.log"
 	nsenter --net="/run/netns/$ns" tcpdump --immediate-mode -U -n -i "$dev" -w "$file" "$@" \
 		2>"$file.log" 3>&- &
 	V6_CAPTURES+=("$!")

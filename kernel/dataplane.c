@@ -452,7 +452,8 @@ static void fp_read_l2(const struct fp_nh *nh, struct fp_l2 *l2)
 static bool fp_push_l2(struct sk_buff *skb, const struct fp_nh *nh,
 		       unsigned int len)
 {
-	struct fp_l2 l2;
+	/* Copied whole by fp_read_l2(): not cleared first. */
+	struct fp_l2 l2 __uninitialized;
 	u8 *hdr;
 
 	fp_read_l2(nh, &l2);

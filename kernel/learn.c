@@ -428,7 +428,11 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	const struct fp_probe *probe;
 	enum fastpath_why ct_why;
 	struct fp_dev *in_fpd;
-	struct fp_learned l;
+	/*
+	 * Cleared where it is needed (below), not on entry for every packet
+	 * through the hook (CONFIG_INIT_STACK_ALL_ZERO).
+	 */
+	struct fp_learned l __uninitialized;
 	struct fp_net *fpn;
 	struct nf_conn *ct;
 	bool verified;

@@ -840,8 +840,9 @@ void fp_ipv6_rewrite(struct ipv6hdr *ip6h, void *l4, const struct fp_dir *d,
 		     bool partial);
 
 /* verify.c */
-/* Data plane: keeps the copy of a held direction's packet to verify. */
+/* Data plane: a probe taken from skb's last packet is void (skb reused). */
 void fp_probe_forget(const struct sk_buff *skb);
+/* Data plane: keeps the copy of a held direction's packet to verify. */
 void fp_probe_record(struct fp_net *fpn, struct sk_buff *skb,
 		     struct fp_dir *d, const struct fp_rx *rx);
 /*
@@ -854,7 +855,8 @@ void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
 /*
  * POST_ROUTING, first: did the ingress hook find skb's direction of ct
  * refused, a refusal that stands?  Every packet of a bypassed connection
- * asks, so it is answered before anything else.  Consumes the probe.
+ * asks, so it is answered before anything else.  Consumes a refusal note
+ * for skb; a copy is left to fp_verify().
  */
 bool fp_probe_refused(const struct sk_buff *skb, const struct nf_conn *ct,
 		      enum ip_conntrack_info ctinfo);

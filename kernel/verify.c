@@ -21,7 +21,11 @@
  * or its skb, reused, enters the ingress hook again (fp_probe_forget()),
  * and is not taken for a packet in that skb from another device.  A packet
  * an NFQUEUE program gives back in that time uses its own, unless a
- * ruleset or a stack setting changed meanwhile.
+ * ruleset or a stack setting changed meanwhile.  A packet of a refused
+ * direction leaves no copy, only its conntrack entry and direction: the
+ * learning hook returns at once for a packet of that skb that has both
+ * (fp_probe_refused()); the skb, reused, entering an enabled device's hook
+ * voids it as it does a copy.
  *
  * What the comparison cannot see is refused at learning (learn.c), and
  * the link-layer header comes from the neighbour entry the stack itself
@@ -52,8 +56,8 @@
 
 struct fp_probe {
 	const struct sk_buff *skb;	/* NULL: no probe pending */
-	int iif;			/* skb's, as learning will key it */
-	u32 changes;			/* fp_probe_changes() when taken */
+	int iif;			/* copies: skb's, as learning keys it */
+	u32 changes;			/* copies: fp_probe_changes() when taken */
 	struct fp_dir *d;		/* held direction, NULL: not learned */
 	__wsum payload;			/* checksum of what follows hdr */
 	bool has_payload;		/* payload was computed */
@@ -143,8 +147,9 @@ void fp_probe_unlearned(struct fp_net *fpn, struct sk_buff *skb,
 	}
 	/*
 	 * Per CPU, in softirq: nothing reads it until the packet is out.  No
-	 * iif or generation: whatever changed meanwhile, learning would find
-	 * the same refusal in the table (fp_flow_learn_needed()).
+	 * iif or change counters: those never voided a refusal.  A refusal
+	 * voided (learn_gen) or expired (retry_at) meanwhile costs this one
+	 * packet's learning; the next packet is learned from.
 	 */
 	p->d = NULL;
 	p->hlen = 0;
@@ -444,6 +449,7 @@ static bool fp_probe_of(const struct fp_probe *p, const struct fp_key *key)
 {
 	const __be16 *ports = (const __be16 *)(p->hdr + p->thoff);
 
+	/* hlen 0: a refusal note, which fp_probe_refused() consumes first. */
 	if (!p->hlen || ports[0] != key->sport || ports[1] != key->dport)
 		return false;
 	if (key->family == AF_INET) {

@@ -504,6 +504,8 @@ static inline int fp_key_cmp(struct rhashtable_compare_arg *arg,
 	int i;
 
 	BUILD_BUG_ON(sizeof(struct fp_key) % sizeof(u32));
+	/* Wholly unrolled only while the key fits the count below. */
+	BUILD_BUG_ON(sizeof(struct fp_key) / sizeof(u32) > 16);
 	/*
 	 * Learning may change the iif of a refused direction (flow.c).
 	 * Unrolled: -O2 keeps a loop of volatile reads, a branch a word.

@@ -419,6 +419,56 @@ int fp_skb_iif(const struct sk_buff *skb, u8 pf)
 	return pf == NFPROTO_IPV4 ? IPCB(skb)->iif : IP6CB(skb)->iif;
 }
 
+/*
+ * Learns direction dir of ct from skb, its packet.  Out of line so that the
+ * hook's frame does not hold l: the kernels are built with
+ * CONFIG_INIT_STACK_ALL_ZERO, and l (with fp_dir's cacheline-aligned members)
+ * would be zeroed, on an aligned frame, for every packet through the hook.
+ */
+static noinline void fp_learn_dir(struct fp_net *fpn, struct sk_buff *skb,
+				  const struct nf_hook_state *state,
+				  const struct fp_probe *probe, struct nf_conn *ct,
+				  enum ip_conntrack_dir dir,
+				  enum fastpath_why ct_why,
+				  struct fp_dev *in_fpd, int iif)
+{
+	struct fp_learned l = {
+		.in_fpd = in_fpd,
+		.out = state->out,
+		.mark = skb->mark,
+	};
+	int err;
+
+	fp_dir_set_tuple(&l.tmpl, ct, dir);
+	l.tmpl.key.iif = iif;
+	l.tmpl.dst = skb_dst(skb);
+	/*
+	 * The fast path would skip the L3 master's receive (its counters, its
+	 * packet taps, its PRE_ROUTING pass): refused, on the device the user
+	 * enabled, where fpctl shows it.
+	 */
+	if (fp_skb_l3slave(skb, state->pf))
+		l.route_why = FASTPATH_WHY_ROUTE;
+	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &l) :
+					  fp_learn_ipv6(skb, &l)))
+		return;
+	if (!l.why && fp_sends_redirects(l.tmpl.key.iif, l.out, l.tmpl.key.family))
+		l.why = FASTPATH_WHY_REDIRECT;
+	fp_learn_decide(fpn, skb, ct_why, &l);
+	if (!l.why) {
+		fp_verify_learned(probe, skb, &l);
+		/* Counted as a held direction's failure is (verify.c). */
+		if (l.why == FASTPATH_WHY_VERIFY)
+			atomic64_inc(&fpn->verify_failed);
+	}
+
+	err = fp_flow_learn(fpn, ct, dir, &l);
+	if (!err && !l.why)
+		fp_learn_ct_offloaded(ct);
+	else if (err == -ENOSPC && !l.why)
+		fp_stats_inc(fpn->stats, FP_EXC_TABLE_FULL);
+}
+
 /* Never NF_DROP: learning only observes. */
 static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
@@ -428,15 +478,10 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 	const struct fp_probe *probe;
 	enum fastpath_why ct_why;
 	struct fp_dev *in_fpd;
-	/*
-	 * Cleared where it is needed (below), not on entry for every packet
-	 * through the hook (CONFIG_INIT_STACK_ALL_ZERO).
-	 */
-	struct fp_learned l __uninitialized;
 	struct fp_net *fpn;
 	struct nf_conn *ct;
 	bool verified;
-	int iif, err;
+	int iif;
 
 	ct = nf_ct_get(skb, &ctinfo);
 	if (fp_probe_refused(skb, ct, ctinfo))
@@ -455,43 +500,8 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	iif = fp_skb_iif(skb, state->pf);
 	in_fpd = fp_dev_find(fpn, iif);
-	if (!in_fpd)
-		return NF_ACCEPT;
-	if (!fp_flow_learn_needed(fpn, ct, dir))
-		return NF_ACCEPT;
-
-	memset(&l, 0, sizeof(l));
-	l.in_fpd = in_fpd;
-	fp_dir_set_tuple(&l.tmpl, ct, dir);
-	l.tmpl.key.iif = iif;
-	l.tmpl.dst = skb_dst(skb);
-	l.out = state->out;
-	l.mark = skb->mark;
-	/*
-	 * The fast path would skip the L3 master's receive (its counters, its
-	 * packet taps, its PRE_ROUTING pass): refused, on the device the user
-	 * enabled, where fpctl shows it.
-	 */
-	if (fp_skb_l3slave(skb, state->pf))
-		l.route_why = FASTPATH_WHY_ROUTE;
-	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &l) :
-					  fp_learn_ipv6(skb, &l)))
-		return NF_ACCEPT;
-	if (!l.why && fp_sends_redirects(l.tmpl.key.iif, l.out, l.tmpl.key.family))
-		l.why = FASTPATH_WHY_REDIRECT;
-	fp_learn_decide(fpn, skb, ct_why, &l);
-	if (!l.why) {
-		fp_verify_learned(probe, skb, &l);
-		/* Counted as a held direction's failure is (verify.c). */
-		if (l.why == FASTPATH_WHY_VERIFY)
-			atomic64_inc(&fpn->verify_failed);
-	}
-
-	err = fp_flow_learn(fpn, ct, dir, &l);
-	if (!err && !l.why)
-		fp_learn_ct_offloaded(ct);
-	else if (err == -ENOSPC && !l.why)
-		fp_stats_inc(fpn->stats, FP_EXC_TABLE_FULL);
+	if (in_fpd && fp_flow_learn_needed(fpn, ct, dir))
+		fp_learn_dir(fpn, skb, state, probe, ct, dir, ct_why, in_fpd, iif);
 	return NF_ACCEPT;
 }
 

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fp-delay: a test module that holds one call of a function for a while
+ * as it returns, so that a test can make a race window wide enough to hit
+ * every time.  Loaded with the function's name and the name of the device
+ * its second argument must be (a struct net_device *); each write of
+ * shots arms that many holds, of delay_ms each, for calls on that device.
+ * While a call is held, delaying reads 1; held counts the holds done
+ * (meant one at a time: the counters are plain words).
+ *
+ *   insmod fp-delay.ko symbol=fp_l2_resolve ifname=r1
+ *   echo 2000 > /sys/module/fp_delay/parameters/delay_ms
+ *   echo 1 > /sys/module/fp_delay/parameters/shots
+ */
+#include <linux/delay.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+
+static char *symbol;
+module_param(symbol, charp, 0444);
+MODULE_PARM_DESC(symbol, "function whose return is held");
+
+static char *ifname;
+module_param(ifname, charp, 0444);
+MODULE_PARM_DESC(ifname, "device its second argument must be");
+
+static unsigned int delay_ms = 1000;
+module_param(delay_ms, uint, 0644);
+MODULE_PARM_DESC(delay_ms, "how long a call is held");
+
+static int shots;
+module_param(shots, int, 0644);
+MODULE_PARM_DESC(shots, "calls still to hold");
+
+static int delaying;
+module_param(delaying, int, 0444);
+MODULE_PARM_DESC(delaying, "1 while a call is held");
+
+static unsigned int held;
+module_param(held, uint, 0444);
+MODULE_PARM_DESC(held, "calls held so far");
+
+/* 0: this call is held, its return handler runs. */
+static int fp_delay_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	const struct net_device *dev =
+		(const void *)regs_get_kernel_argument(regs, 1);
+	int left = READ_ONCE(shots);
+
+	if (!dev || strncmp(dev->name, ifname, IFNAMSIZ))
+		return 1;	/* no return handler for this call */
+	do {
+		if (left <= 0)
+			return 1;
+	} while (!try_cmpxchg(&shots, &left, left - 1));
+	return 0;
+}
+
+static int fp_delay_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	WRITE_ONCE(delaying, 1);
+	mdelay(READ_ONCE(delay_ms));
+	WRITE_ONCE(held, held + 1);
+	WRITE_ONCE(delaying, 0);
+	return 0;
+}
+
+static struct kretprobe fp_delay_probe = {
+	.entry_handler = fp_delay_entry,
+	.handler = fp_delay_return,
+	.maxactive = 4,
+};
+
+static int __init fp_delay_init(void)
+{
+	if (!symbol || !ifname)
+		return -EINVAL;
+	fp_delay_probe.kp.symbol_name = symbol;
+	return register_kretprobe(&fp_delay_probe);
+}
+
+static void __exit fp_delay_exit(void)
+{
+	unregister_kretprobe(&fp_delay_probe);
+}
+
+module_init(fp_delay_init);
+module_exit(fp_delay_exit);
+MODULE_DESCRIPTION("Holds a function's return: widens race windows for tests");
+MODULE_LICENSE("GPL");

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fp-delay: a test module that holds one call of a function for a while
- * as it returns, so that a test can make a race window wide enough to hit
- * every time.  Loaded with the function's name and the name of the device
- * its second argument must be (a struct net_device *); each write of
- * shots arms that many holds, of delay_ms each, for calls on that device.
- * While a call is held, delaying reads 1; held counts the holds done
- * (meant one at a time: the counters are plain words).
+ * fp-delay: a test module that holds one call of a function as it
+ * returns, so that a test can make a race window wide enough to hit every
+ * time.  Loaded with the function's name and the name of the device its
+ * second argument must be (a struct net_device *); each write of shots
+ * arms that many holds, of delay_ms each (keep it well below the
+ * soft-lockup threshold, 20 s), for calls on that device made in softirq
+ * (the packet path; not a worker's or a netlink request's).  While a call
+ * is held, delaying reads 1; held counts the holds done (meant one at a
+ * time: plain words).
  *
- *   insmod fp-delay.ko symbol=fp_l2_resolve ifname=r1
- *   echo 2000 > /sys/module/fp_delay/parameters/delay_ms
+ *   insmod fp-delay.ko symbol=fp_l2_resolve ifname=r1 delay_ms=3000
  *   echo 1 > /sys/module/fp_delay/parameters/shots
  */
 #include <linux/delay.h>
@@ -48,7 +49,7 @@ static int fp_delay_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		(const void *)regs_get_kernel_argument(regs, 1);
 	int left = READ_ONCE(shots);
 
-	if (!dev || strncmp(dev->name, ifname, IFNAMSIZ))
+	if (!in_serving_softirq() || !dev || strncmp(dev->name, ifname, IFNAMSIZ))
 		return 1;	/* no return handler for this call */
 	do {
 		if (left <= 0)
@@ -69,7 +70,7 @@ static int fp_delay_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 static struct kretprobe fp_delay_probe = {
 	.entry_handler = fp_delay_entry,
 	.handler = fp_delay_return,
-	.maxactive = 4,
+	.maxactive = 4,		/* calls in flight at once: one per CPU is plenty */
 };
 
 static int __init fp_delay_init(void)

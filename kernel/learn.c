@@ -425,12 +425,11 @@ int fp_skb_iif(const struct sk_buff *skb, u8 pf)
  * CONFIG_INIT_STACK_ALL_ZERO, and l (with fp_dir's cacheline-aligned members)
  * would be zeroed, on an aligned frame, for every packet through the hook.
  */
-static noinline void fp_learn_dir(struct fp_net *fpn, struct sk_buff *skb,
-				  const struct nf_hook_state *state,
-				  const struct fp_probe *probe, struct nf_conn *ct,
-				  enum ip_conntrack_dir dir,
-				  enum fastpath_why ct_why,
-				  struct fp_dev *in_fpd, int iif)
+static noinline_for_stack void
+fp_learn_dir(struct fp_net *fpn, struct sk_buff *skb,
+	     const struct nf_hook_state *state, const struct fp_probe *probe,
+	     struct nf_conn *ct, enum ip_conntrack_dir dir,
+	     enum fastpath_why ct_why, struct fp_dev *in_fpd, int iif)
 {
 	struct fp_learned l = {
 		.in_fpd = in_fpd,

@@ -421,9 +421,9 @@ int fp_skb_iif(const struct sk_buff *skb, u8 pf)
 
 /*
  * Learns direction dir of ct from skb, its packet.  Out of line so that the
- * hook's frame does not hold l: the kernels are built with
- * CONFIG_INIT_STACK_ALL_ZERO, and l (with fp_dir's cacheline-aligned members)
- * would be zeroed, on an aligned frame, for every packet through the hook.
+ * hook's frame does not hold l: with fp_dir's cacheline-aligned members, l
+ * would give every packet through the hook a 64-byte-aligned frame 0x200
+ * bytes larger, for the few that learn.
  */
 static noinline_for_stack void
 fp_learn_dir(struct fp_net *fpn, struct sk_buff *skb,

@@ -127,6 +127,7 @@ modules_install:
 clean:
 	$(MAKE) -C kernel clean
 	$(MAKE) -C cli clean
+	$(MAKE) -C tests/kmod clean
 	rm -rf build
 
 .PHONY: all kernel cli deps check check-host check-vm check-debug soak demo bench install install-dkms deb modules_install clean

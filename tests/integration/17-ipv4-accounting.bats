@@ -3,7 +3,8 @@
 # fast path or by the normal path, and conntrack's counters include the
 # fast-path packets; device and rule counters count what they say.  The
 # conntrack entry of an offloaded connection ages as the stack would age it
-# (assured UDP, timeout policies).  Two connections with one tuple in two
+# (assured UDP, timeout policies); only an offloaded TCP connection has its
+# window checks relaxed.  Two connections with one tuple in two
 # conntrack zones (c's DSCP picks the zone and r's DNAT of 10.0.9.9) share
 # one key in fastpath's table: the offloaded one takes it from the
 # bypassed one, whose packets the stack still forwards with their own NAT.
@@ -14,6 +15,8 @@
 #   ingress counter        forward counters (normal path)       ingress counter
 #   udp sport 7000         fastpath on r0 and r1                udp dport 7000
 #   UDP 43xx -> 7000                                            UDP echo 7000
+#   TCP 4360, 4361 -> 7001     tcp dport 7001 ct state invalid  TCP echo 7001
+#                              counted and dropped
 
 bats_require_minimum_version 1.5.0
 load ../lib/topo
@@ -105,11 +108,11 @@ acct_flow_when() {
 	local i flow
 	for i in $(seq 1 50); do
 		flow=$(fp_flows | jq -c --argjson s "$1" \
-			".[] | select(.proto == \"udp\" and .orig.sport == \$s) | select($2)")
+			".[] | select(.orig.sport == \$s) | select($2)")
 		[ -z "$flow" ] || { echo "$flow"; return 0; }
 		sleep 0.2
 	done
-	fail "no UDP flow from port $1 with $2: $(fp_flows)"
+	fail "no flow from port $1 with $2: $(fp_flows)"
 }
 
 # Packets the fast path transmitted on enabled device $1 of r.
@@ -260,4 +263,68 @@ dev_tx_packets() {
 	[ $((last - offloaded)) -ge 5 ] ||
 		fail "the entry was last seen $((last - offloaded)) s after the offload, not past the policy's 4 s"
 	r nft delete table ip fp_cttimeout
+}
+
+# Offloading a TCP connection relaxes conntrack's window checks on it (it
+# misses the segments in between); a connection the fast path did not take
+# must keep them.  Segments 2^30 past what c sent: r drops and counts them
+# when conntrack finds them out of window, s counts those that arrive.
+@test "conntrack: a TCP connection a full table refused keeps its window checks; an offloaded one's are relaxed" {
+	local hold=$BATS_TEST_TMPDIR/hold echo_pid a_pid full0 i
+	r nft -f - <<-'EOF'
+	table ip fp_oow {
+		counter invalid {}
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			tcp dport 7001 ct state invalid counter name invalid drop
+		}
+	}
+	EOF
+	# 43 bytes: an IP and a TCP header and the 3 bytes of an out-of-window segment.
+	s nft -f - <<-'EOF'
+	table netdev fp_oow {
+		counter rx {}
+		chain ingress {
+			type filter hook ingress device "s0" priority filter; policy accept;
+			tcp dport 7001 ip length 43 counter name rx
+		}
+	}
+	EOF
+	nettool "$NS_S" tcp-echo 7001 --conns 2 >/dev/null 2>&1 3>&- &
+	echo_pid=$!
+	wait_listen "$NS_S" tcp 7001
+	r fpctl flow flush
+	nettool "$NS_C" tcp-many 10.0.2.2 7001 --sport 4360 --rounds 2 --hold "$hold" \
+		--hold-after 2 --out-of-window 3 >"$BATS_TEST_TMPDIR/a.json" 3>&- &
+	a_pid=$!
+	for i in $(seq 1 100); do
+		[ ! -e "$hold.ready" ] || break
+		sleep 0.2
+	done
+	[ -e "$hold.ready" ] || fail "the connection from port 4360 did not exchange: $(cat "$BATS_TEST_TMPDIR/a.json")"
+	acct_flow_when 4360 '.orig.offloaded and .reply.offloaded' >/dev/null
+
+	# The table holds 4360's flow only: 4361's learning fails for room.
+	r fpctl config set flow-limit 1
+	full0=$(fp_stat exceptions.table_full)
+	run -0 nettool "$NS_C" tcp-many 10.0.2.2 7001 --sport 4361 --rounds 2 --out-of-window 3
+	[ "$(fp_stat exceptions.table_full)" -gt "$full0" ] ||
+		fail "the connection from port 4361 was not refused for a full table"
+	assert_equal "r invalid $(nft_packets "$NS_R" ip fp_oow invalid)" "r invalid 3"
+	assert_equal "s rx $(nft_packets "$NS_S" netdev fp_oow rx)" "s rx 0"
+
+	# 4360's, from r0 disabled on, reach conntrack, which lets them pass.
+	r fpctl disable dev r0
+	touch "$hold.go"
+	wait "$a_pid" || fail "the connection from port 4360 failed: $(cat "$BATS_TEST_TMPDIR/a.json")"
+	assert_equal "r invalid $(nft_packets "$NS_R" ip fp_oow invalid)" "r invalid 3"
+	assert_equal "s rx $(nft_packets "$NS_S" netdev fp_oow rx)" "s rx 3"
+
+	# c resets the connection s acknowledged 4360's segments on (c closed
+	# it): the echo server may be gone.
+	kill "$echo_pid" 2>/dev/null || :
+	r fpctl enable dev r0
+	r fpctl config set flow-limit 65536
+	r nft delete table ip fp_oow
+	s nft delete table netdev fp_oow
 }

@@ -18,6 +18,7 @@ exchange, because every exec is slow in the TCG test VM):
   link-gso-ipv4 DEV SIZE                   DEV's gso_ipv4_max_size (IPv4 BIG TCP)
   tcp-echo PORT [--conns N]                echo server for N TCP connections
   tcp-many ADDR PORT --flows N             N parallel TCP connections
+           [--out-of-window K]             then K raw segments each, out of window
   tcp-stream-send ADDR PORT --stop F       TCP bulk data until F exists
   tcp-stream-recv PORT                     receive it; both print a sha256
   pcap-check ...                           compare captures (see pcap_check)
@@ -546,7 +547,8 @@ def tcp_echo(args):
 def tcp_many(args):
     """Open --flows connections at once, exchange --rounds echoed messages on
     each; with --hold, stop after --hold-after rounds (default 1) until the
-    file HOLD.go exists (HOLD.ready tells the test the flows are up)."""
+    file HOLD.go exists (HOLD.ready tells the test the flows are up); then
+    --out-of-window raw segments on each (send_out_of_window())."""
     fam = family_of(args.addr)
     socks = []
     for i in range(args.flows):
@@ -593,10 +595,40 @@ def tcp_many(args):
                     die("nobody created " + args.hold + ".go")
                 time.sleep(0.1)
     for sk in socks:
+        if args.out_of_window:
+            send_out_of_window(sk, args.out_of_window)
         sk.close()
     expect = args.flows * args.rounds
     print(json.dumps({"flows": args.flows, "exchanges": expect, "ok": ok}))
     sys.exit(0 if ok == expect else 1)
+
+
+# <linux/tcp.h> values the socket module does not export.
+TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_QUEUE_SEQ = 19, 20, 21
+TCP_RECV_QUEUE, TCP_SEND_QUEUE = 1, 2
+
+
+def send_out_of_window(sk, count):
+    """Send count segments of IPv4 connection sk, raw, with a sequence number
+    2^30 past what it sent (a valid ACK), which a conntrack that tracks the
+    window takes as invalid.  sk is left in repair mode, so that closing it
+    sends nothing: the connection stays established for conntrack."""
+    sk.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 1)
+    seqs = []
+    for queue in (TCP_SEND_QUEUE, TCP_RECV_QUEUE):
+        sk.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR_QUEUE, queue)
+        seqs.append(sk.getsockopt(socket.IPPROTO_TCP, TCP_QUEUE_SEQ) & 0xFFFFFFFF)
+    snd_nxt, rcv_nxt = seqs
+    (src, sport), (dst, dport) = sk.getsockname(), sk.getpeername()
+    src, dst = socket.inet_aton(src), socket.inet_aton(dst)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    for _ in range(count):
+        # ACK|PSH, a 5-word header, 3 bytes of data.
+        seg = struct.pack("!HHIIBBHHH", sport, dport, (snd_nxt + (1 << 30)) & 0xFFFFFFFF,
+                          rcv_nxt, 5 << 4, 0x18, 1024, 0, 0) + b"oow"
+        seg = seg[:16] + struct.pack("!H", l4_full_csum(src, dst, 6, seg)) + seg[18:]
+        raw.sendto(seg, (socket.inet_ntoa(dst), 0))
+    raw.close()
 
 
 def tcp_stream_send(args):
@@ -949,6 +981,7 @@ def main():
     p.add_argument("--tos", type=lambda v: int(v, 0))
     p.add_argument("--hold")
     p.add_argument("--hold-after", type=int, default=1)
+    p.add_argument("--out-of-window", type=int, default=0)
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(fn=tcp_many)
     p = sub.add_parser("tcp-stream-send")

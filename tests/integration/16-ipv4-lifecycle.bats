@@ -202,7 +202,7 @@ ecmp_arrived() {
 	# its flows (after a grace period).
 	r fpctl flow flush
 	sleep 1
-	insmod "$ko" symbol=fp_l2_resolve ifname=r1 delay_ms=5000
+	insmod "$ko" symbol=fp_l2_resolve arg=1 ifname=r1 delay_ms=5000
 	echo 1 >"$par/shots"
 	capture_start "$NS_S" s0 "$cap" "udp dst port 7000"
 	# r learns in the sender's send, on CPU 0; this shell watches and

@@ -6,7 +6,8 @@
 # again a hundred times each while a multi-flow UDP flood keeps the learner
 # busy on both CPUs; the guest runs with SLUB debugging and panic_on_warn
 # (tests/vm/run's default boot), and afterwards no flow is keyed on a
-# disabled device and the fast path works.
+# disabled device and the fast path works.  That loop hits the window by
+# chance; the second test holds it open (tests/kmod/fp-delay).
 #
 #   c                        r (masquerade out of r1)            s
 #   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
@@ -31,6 +32,7 @@ setup_file() {
 
 teardown() {
 	ip netns pids "$NS_C" | xargs -r kill
+	[ ! -d /sys/module/fp_delay ] || rmmod fp_delay
 	return 0
 }
 
@@ -77,4 +79,47 @@ flows_from() {
 		fail "the flood is not on the fast path again: $(fpctl -n "$NS_R" stats)"
 	run -0 bash -c "dmesg | tail -n +$((dmesg0 + 1))"
 	refute_output --regexp 'WARNING|BUG|Oops|refcount|corrupt|Poison'
+}
+
+# Learning of c's direction is held 3 s at the return of
+# fp_flow_learn_needed(), after the hook found r0 enabled, and r0 is
+# disabled meanwhile.  The disable must wait for the held learner
+# (synchronize_net() after the hook's unregistration) or the learner must
+# find r0 detached under the table's lock: either way no flow is keyed on
+# r0 once the disable is done.  r's receive runs on CPU 1 (RPS): this
+# shell and the sender on CPU 0 stay free during the hold.
+@test "race: r0 disabled while a learner that found it enabled is held, no flow is keyed on r0" {
+	local ko=$FASTPATH_TOP/tests/kmod/build/$KVER/fp-delay.ko
+	local par=/sys/module/fp_delay/parameters mask t0 took during i
+	[ -f "$ko" ] || fail "$ko is missing (tests/vm/run builds it)"
+	r fpctl flow flush
+	insmod "$ko" symbol=fp_flow_learn_needed arg=2 value=0 delay_ms=3000
+	echo 1 >"$par/shots"
+	mask=$(taskset -p "$BASHPID" | awk '{ print $NF }')
+	taskset -p -c 0 "$BASHPID" >/dev/null
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4230 300:echo=0,rate=50 \
+		>/dev/null 2>&1 3>&- &
+	for i in $(seq 1 300); do
+		[ "$(<"$par/delaying")" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$(<"$par/delaying")" = 1 ] || fail "learning of c's direction was never held: $(fp_flows)"
+	t0=${EPOCHREALTIME/./}
+	fpctl -n "$NS_R" disable dev r0
+	took=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
+	during=$(<"$par/delaying")
+	echo "# the disable took ${took} ms, returned with learning held: $during" >&3
+	# Begun within 0.1 s of the hold's start: it returned inside the hold
+	# or waited for it.
+	[ "$during" = 1 ] || [ "$took" -ge 1000 ] || fail "the disable missed the window (${took} ms)"
+	for i in $(seq 1 100); do
+		[ "$(<"$par/held")" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$(<"$par/held")" = 1 ] || fail "the hold did not end"
+	taskset -p "$mask" "$BASHPID" >/dev/null
+	# rmmod waits for a grace period: the held learner has finished.
+	rmmod fp_delay
+	assert_equal "$(flows_from r0)" "[]"
+	r fpctl enable dev r0
 }

@@ -2,19 +2,21 @@
 /*
  * fp-delay: a test module that holds one call of a function as it
  * returns, so that a test can make a race window wide enough to hit every
- * time.  Loaded with the function's name and the name of the device its
- * second argument must be (a struct net_device *); each write of shots
- * arms that many holds, of delay_ms each (keep it well below the
- * soft-lockup threshold, 20 s), for calls on that device made in softirq
- * (the packet path; not a worker's or a netlink request's).  While a call
- * is held, delaying reads 1; held counts the holds done (meant one at a
- * time: plain words).
+ * time.  Loaded with the function's name and a filter on one of its
+ * arguments (arg, counted from 0): either a struct net_device * whose name
+ * must be ifname, or, without ifname, an int that must equal value.  Each
+ * write of shots arms that many holds, of delay_ms each (keep it well
+ * below the soft-lockup threshold, 20 s), for calls the filter takes made
+ * in softirq (the packet path; not a worker's or a netlink request's).
+ * While a call is held, delaying reads 1; held counts the holds done
+ * (meant one at a time: plain words).
  *
- *   insmod fp-delay.ko symbol=fp_l2_resolve ifname=r1 delay_ms=3000
+ *   insmod fp-delay.ko symbol=fp_l2_resolve arg=1 ifname=r1 delay_ms=3000
+ *   insmod fp-delay.ko symbol=fp_flow_learn_needed arg=2 value=0
  *   echo 1 > /sys/module/fp_delay/parameters/shots
  */
-#include <linux/delay.h>
 #include <linux/kprobes.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 
@@ -22,9 +24,17 @@ static char *symbol;
 module_param(symbol, charp, 0444);
 MODULE_PARM_DESC(symbol, "function whose return is held");
 
+static unsigned int arg = 1;
+module_param(arg, uint, 0444);
+MODULE_PARM_DESC(arg, "the argument the filter reads, from 0");
+
 static char *ifname;
 module_param(ifname, charp, 0444);
-MODULE_PARM_DESC(ifname, "device its second argument must be");
+MODULE_PARM_DESC(ifname, "the device the argument must be");
+
+static int value;
+module_param(value, int, 0444);
+MODULE_PARM_DESC(value, "without ifname: the int the argument must equal");
 
 static unsigned int delay_ms = 1000;
 module_param(delay_ms, uint, 0644);
@@ -42,14 +52,22 @@ static unsigned int held;
 module_param(held, uint, 0444);
 MODULE_PARM_DESC(held, "calls held so far");
 
+static bool fp_delay_filter(unsigned long val)
+{
+	const struct net_device *dev = (const void *)val;
+
+	if (!ifname)
+		return (int)val == value;	/* the register's upper half is undefined */
+	return dev && !strncmp(dev->name, ifname, IFNAMSIZ);
+}
+
 /* 0: this call is held, its return handler runs. */
 static int fp_delay_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	const struct net_device *dev =
-		(const void *)regs_get_kernel_argument(regs, 1);
 	int left = READ_ONCE(shots);
 
-	if (!in_serving_softirq() || !dev || strncmp(dev->name, ifname, IFNAMSIZ))
+	if (!in_serving_softirq() ||
+	    !fp_delay_filter(regs_get_kernel_argument(regs, arg)))
 		return 1;	/* no return handler for this call */
 	do {
 		if (left <= 0)
@@ -60,8 +78,16 @@ static int fp_delay_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 static int fp_delay_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	u64 end = ktime_get_mono_fast_ns() +
+		  (u64)READ_ONCE(delay_ms) * NSEC_PER_MSEC;
+
 	WRITE_ONCE(delaying, 1);
-	mdelay(READ_ONCE(delay_ms));
+	/*
+	 * By the clock: mdelay()'s loop is calibrated at boot, and a TCG
+	 * guest's calibration can be far off.
+	 */
+	while (ktime_get_mono_fast_ns() < end)
+		cpu_relax();
 	WRITE_ONCE(held, held + 1);
 	WRITE_ONCE(delaying, 0);
 	return 0;
@@ -75,7 +101,8 @@ static struct kretprobe fp_delay_probe = {
 
 static int __init fp_delay_init(void)
 {
-	if (!symbol || !ifname)
+	/* Arguments past the sixth are on the stack. */
+	if (!symbol || arg > 5)
 		return -EINVAL;
 	fp_delay_probe.kp.symbol_name = symbol;
 	return register_kretprobe(&fp_delay_probe);

@@ -176,8 +176,9 @@ unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
 /*
  * A held direction's packet goes to the stack: one to be verified leaves
  * its headers for the POST_ROUTING check first.  A direction forwarded
- * until now whose packets arrive with another DSCP, flow label, mark or
- * priority than verified is verified again: the stack's rules may treat
+ * until now whose route went stale, or whose packets arrive with another
+ * DSCP, flow label, mark or priority than verified, is verified again: the
+ * stack may route it elsewhere now, its rules may treat
  * them differently, its multipath hash may pick another next hop for a new
  * flow label (a TCP sender's path change after a timeout), and IPv6
  * forwarding keeps the received priority.
@@ -304,10 +305,13 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		*exc = FP_EXC_STALE;
 		return NULL;
 	}
+	/*
+	 * A route changed (for IPv4, any route of the netns): verified again
+	 * on the new one, which d takes if the stack still forwards it as d
+	 * does (verify.c), instead of every flow going and being learned anew.
+	 */
 	if (unlikely(!dst_check(d->dst, d->dst_cookie))) {
-		if (!port)
-			fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_ROUTE);
-		*exc = FP_EXC_STALE;
+		*exc = port ? FP_EXC_VERIFY : fp_rx_held(fpn, skb, d, rx, hold);
 		return NULL;
 	}
 	if (unlikely(!netif_running(d->nh->dev) ||

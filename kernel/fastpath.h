@@ -571,7 +571,6 @@ struct fp_learned {
 	u32 mark;
 	u8 dscp;
 	u8 why;				/* enum fastpath_why, 0: offload */
-	u8 route_why;			/* an L3 master's, an IPv6 group's */
 	u32 why_detail;
 	/* what verification of this packet found (fp_verify_learned) */
 	u32 hold;			/* FP_HOLD_NONE or FP_HOLD_VERIFY */
@@ -583,6 +582,12 @@ struct fp_learned {
 	u32 learn_gen;			/* fp_net.learn_gen the rules were read at */
 };
 u16 fp_route_mtu(const struct dst_entry *dst, u8 family);
+
+/* The route's MTU, and what the device transmitted on carries. */
+static inline u16 fp_dir_mtu(u16 route_mtu, const struct fp_nh *nh)
+{
+	return min(route_mtu, READ_ONCE(nh->l2.mtu));
+}
 int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 		  enum ip_conntrack_dir dir, struct fp_learned *l);
 /*
@@ -739,6 +744,15 @@ enum fastpath_why fp_route_why(const struct dst_entry *dst);
  * master (VRF), its slave, not skb_iif.
  */
 int fp_skb_iif(const struct sk_buff *skb, u8 pf);
+/*
+ * What of the route a forwarded skb took keeps direction t (its received
+ * tuple and translation) off the fast path: fp_route_why(), an L3 master
+ * that received skb, a resilient nexthop group.  RCU read side.
+ */
+enum fastpath_why fp_skb_route_why(struct net *net, const struct sk_buff *skb,
+				   const struct fp_dir *t);
+/* The cookie dst_check() needs to tell that dst, of this family, is stale. */
+u32 fp_dst_cookie(const struct dst_entry *dst, u8 family);
 enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
 					  const struct rtable *rt);
 enum fastpath_why fp_ipv6_route_group_why(const struct rt6_info *rt);

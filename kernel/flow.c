@@ -375,12 +375,6 @@ bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
 	       !fp_dir_refusal_valid(fpn, d);
 }
 
-/* The route's MTU, and what the device transmitted on carries. */
-static u16 fp_dir_mtu(u16 route_mtu, const struct fp_nh *nh)
-{
-	return min(route_mtu, READ_ONCE(nh->l2.mtu));
-}
-
 /* Offloads d with the transmit state learning found; fpn->lock held. */
 static int fp_dir_offload(struct fp_net *fpn, struct fp_flow *flow,
 			  struct fp_dir *d, struct fp_learned *l)
@@ -640,6 +634,9 @@ static void fp_ct_refresh(struct nf_conn *ct, u32 last_used)
 		WRITE_ONCE(ct->timeout, expires);
 }
 
+/* How long a direction whose route went stale is kept without a fast packet. */
+#define FP_STALE_ROUTE_KEPT	(5 * HZ)
+
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
 {
@@ -658,9 +655,19 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 			continue;
 		if (READ_ONCE(d->nh->dead))
 			return FASTPATH_DEL_REASON_NEIGH;
-		/* Before the MTU: a dead route's device is the blackhole's. */
-		if (!dst_check(d->dst, d->dst_cookie))
-			return FASTPATH_DEL_REASON_ROUTE;
+		/*
+		 * A stale route is verified again by the direction's next
+		 * packet, which takes the new one if the stack still forwards
+		 * it the same way (verify.c).  Without a fast packet for a
+		 * while there was no packet, or the stack did not forward it.
+		 * Before the MTU: a dead route's device is the blackhole's.
+		 */
+		if (!dst_check(d->dst, d->dst_cookie)) {
+			if (fp_dir_idle(d) > FP_STALE_ROUTE_KEPT)
+				return FASTPATH_DEL_REASON_ROUTE;
+			idle = min(idle, fp_dir_idle(d));
+			continue;
+		}
 		if (fp_dir_mtu(fp_route_mtu(d->dst, d->key.family), d->nh) !=
 		    d->mtu)
 			return FASTPATH_DEL_REASON_MTU;

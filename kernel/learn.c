@@ -254,9 +254,8 @@ enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
  */
 static enum fastpath_why fp_learn_ipv4_group_why(struct net *net,
 						 const struct sk_buff *skb,
-						 const struct fp_learned *l)
+						 const struct fp_dir *t)
 {
-	const struct fp_dir *t = &l->tmpl;
 	struct flowi4 fl4 = {
 		.flowi4_iif = t->key.iif,
 		.flowi4_mark = skb->mark,
@@ -334,10 +333,9 @@ static bool fp_learn_ipv6(struct sk_buff *skb, struct fp_learned *l)
 		l->why = FASTPATH_WHY_XFRM;
 		return true;
 	}
-	l->route_why = l->route_why ?: fp_ipv6_route_group_why(rt);
 	fp_skb_nexthop(skb, AF_INET6, &l->nexthop);
 	l->tmpl.mtu = fp_route_mtu(&rt->dst, AF_INET6);
-	l->tmpl.dst_cookie = rt6_get_cookie(rt);
+	l->tmpl.dst_cookie = fp_dst_cookie(&rt->dst, AF_INET6);
 	l->dscp = ipv6_get_dsfield(ip6h) >> 2;
 	return true;
 }
@@ -369,9 +367,7 @@ static void fp_learn_decide(struct fp_net *fpn, struct sk_buff *skb,
 	if (!l->why)
 		l->why = fp_skb_why(skb);
 	if (!l->why)
-		l->why = fp_route_why(skb_dst(skb)) ?: l->route_why;
-	if (!l->why && l->tmpl.key.family == AF_INET)
-		l->why = fp_learn_ipv4_group_why(fpn->net, skb, l);
+		l->why = fp_skb_route_why(fpn->net, skb, &l->tmpl);
 	if (!l->why)
 		l->why = fp_out_why(l->out);
 }
@@ -419,6 +415,33 @@ int fp_skb_iif(const struct sk_buff *skb, u8 pf)
 	return pf == NFPROTO_IPV4 ? IPCB(skb)->iif : IP6CB(skb)->iif;
 }
 
+enum fastpath_why fp_skb_route_why(struct net *net, const struct sk_buff *skb,
+				   const struct fp_dir *t)
+{
+	const struct dst_entry *dst = skb_dst(skb);
+	enum fastpath_why why = fp_route_why(dst);
+
+	if (why)
+		return why;
+	/*
+	 * The fast path would skip the L3 master's receive (its counters, its
+	 * packet taps, its PRE_ROUTING pass): refused, on the device the user
+	 * enabled, where fpctl shows it.
+	 */
+	if (fp_skb_l3slave(skb, t->key.family == AF_INET ? NFPROTO_IPV4 :
+							   NFPROTO_IPV6))
+		return FASTPATH_WHY_ROUTE;
+	if (t->key.family == AF_INET)
+		return fp_learn_ipv4_group_why(net, skb, t);
+	return fp_ipv6_route_group_why(container_of(dst, struct rt6_info, dst));
+}
+
+u32 fp_dst_cookie(const struct dst_entry *dst, u8 family)
+{
+	return family == AF_INET6 ?
+	       rt6_get_cookie(container_of(dst, struct rt6_info, dst)) : 0;
+}
+
 /*
  * Learns direction dir of ct from skb, its packet.  Out of line so that the
  * hook's frame does not hold l: with fp_dir's cacheline-aligned members, l
@@ -441,13 +464,6 @@ fp_learn_dir(struct fp_net *fpn, struct sk_buff *skb,
 	fp_dir_set_tuple(&l.tmpl, ct, dir);
 	l.tmpl.key.iif = iif;
 	l.tmpl.dst = skb_dst(skb);
-	/*
-	 * The fast path would skip the L3 master's receive (its counters, its
-	 * packet taps, its PRE_ROUTING pass): refused, on the device the user
-	 * enabled, where fpctl shows it.
-	 */
-	if (fp_skb_l3slave(skb, state->pf))
-		l.route_why = FASTPATH_WHY_ROUTE;
 	if (!(state->pf == NFPROTO_IPV4 ? fp_learn_ipv4(skb, &l) :
 					  fp_learn_ipv6(skb, &l)))
 		return;

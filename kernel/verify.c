@@ -348,6 +348,30 @@ static bool fp_verify_conclude(struct fp_dir *d, u32 hold)
 	       FP_HOLD_VERIFYING;
 }
 
+/*
+ * d's route went stale (a route of the netns changed) and the stack still
+ * forwards d's packets out of its device to its next hop: d takes skb's
+ * route, unless learning would refuse it or it changes d's MTU.  Only the
+ * verification that holds d writes d->dst; readers are under RCU, and
+ * dst_release() frees after a grace period.
+ */
+static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
+				 const struct sk_buff *skb)
+{
+	struct dst_entry *dst = skb_dst(skb), *old = d->dst;
+	u8 family = d->key.family;
+
+	if (fp_skb_route_why(fpn->net, skb, d) ||
+	    fp_dir_mtu(fp_route_mtu(dst, family), d->nh) != d->mtu ||
+	    !dst_hold_safe(dst))
+		return false;
+	/* Packets read them once the hold is released (fp_verify_conclude()). */
+	WRITE_ONCE(d->dst_cookie, fp_dst_cookie(dst, family));
+	WRITE_ONCE(d->dst, dst);
+	dst_release(old);
+	return true;
+}
+
 /* Concludes the verification of d on the packet the stack made of p's. */
 static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 			  const struct fp_probe *p, const struct sk_buff *skb,
@@ -361,9 +385,12 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 		return;
 	/*
 	 * The stack now forwards d another way (a route changed, a multipath
-	 * group lost a member or hashes anew): learned again as it routes.
+	 * group lost a member or hashes anew), or d's route went stale and
+	 * the new one cannot be taken: learned again as it routes.
 	 */
-	if (!fp_verify_route(skb, state, d)) {
+	if (!fp_verify_route(skb, state, d) ||
+	    (!dst_check(d->dst, d->dst_cookie) &&
+	     !fp_verify_take_route(fpn, d, skb))) {
 		struct fp_flow *flow = fp_dir_flow(d);
 
 		/*

@@ -115,6 +115,12 @@ ev_cycle() {
 teardown() {
 	[ -z "${CONFIG_SET:-}" ] ||
 		r fpctl config set udp-timeout 30 tcp-timeout 300 flow-limit 65536
+	if [ -n "${ROUTE_SET:-}" ]; then
+		# The nexthops first: their routes go with them.
+		r ip nexthop flush >/dev/null
+		r ip route flush 10.0.2.2/32
+		r ip route flush 198.51.100.0/24
+	fi
 }
 
 @test "events: fpctl flow flush removes the flow (flush)" {
@@ -136,13 +142,70 @@ teardown() {
 	ev_cycle 4103 neigh r ip neigh del 10.0.2.2 dev r1
 }
 
-@test "events: removal of the flow's route removes it at its next packet (route)" {
-	route_removal() {
-		r ip route del 10.0.2.2/32 dev r1
-		ev_udp 4104 1
+@test "events: a route that no longer forwards the flow's packets removes it (route)" {
+	ROUTE_SET=1
+	unreachable() {
+		r ip route add unreachable 10.0.2.2/32
+		# r answers it with an ICMP error: not echoed.
+		ev_udp 4104 1:echo=0
+		ev_removed udp 4104 route
+		r ip route del unreachable 10.0.2.2/32
 	}
+	ev_cycle 4104 route unreachable
+}
+
+# Any route change makes every IPv4 route of r stale.  A direction the
+# stack still forwards out of the same device to the same next hop is
+# verified on its next packet and takes the new route: the flow stays.
+@test "events: route changes that leave the flow's forwarding as it was keep the flow, verified on the new route" {
+	local before after passed0 sender
+	ROUTE_SET=1
 	r ip route add 10.0.2.2/32 dev r1 proto static
-	ev_cycle 4104 route route_removal
+	ev_udp 4130
+	before=$(ev_offloaded udp 4130)
+	passed0=$(fp_stat verify_passed)
+	# 6 s of datagrams (echoed by s) across the changes: an unrelated
+	# route, and the flow's own deleted (the connected 10.0.2.0/24 routes
+	# s as it did).
+	ev_tool "$NS_C" udp-send 10.0.2.2 7000 --sport 4130 120:echo=0,rate=20
+	sender=$V6_BG_LAST
+	sleep 1
+	r ip route add 198.51.100.0/24 via 10.0.2.2
+	r ip route del 10.0.2.2/32 dev r1
+	wait "$sender" || fail "the sender from port 4130 failed"
+	after=$(ev_offloaded udp 4130)
+	assert_equal "flow id $(jq .id <<<"$after")" "flow id $(jq .id <<<"$before")"
+	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4130)' \
+		"$BATS_FILE_TMPDIR/monitor.json")" ""
+	# Each direction verified on the new route, then fast again.
+	[ "$(fp_stat verify_passed)" -ge $((passed0 + 2)) ] ||
+		fail "verify_passed went from $passed0 to $(fp_stat verify_passed)"
+	[ "$(jq .orig.packets <<<"$after")" -ge $(($(jq .orig.packets <<<"$before") + 110)) ] ||
+		fail "c's datagrams did not stay on the fast path: before $before, after $after"
+}
+
+# What a changed route gives the flow's direction must be what learning
+# would take: not another MTU, not a resilient nexthop group.
+@test "events: a changed route with another MTU removes the flow (route); it is learned again" {
+	ROUTE_SET=1
+	route_mtu() {
+		r ip route add 10.0.2.2/32 dev r1 mtu 1400
+		ev_udp 4131 1
+	}
+	ev_cycle 4131 route route_mtu
+}
+
+@test "events: a changed route through a resilient nexthop group removes the flow (route), which stays off" {
+	ROUTE_SET=1
+	ev_udp 4132
+	ev_offloaded udp 4132 >/dev/null
+	r ip nexthop add id 51 via 10.0.2.2 dev r1
+	r ip nexthop add id 52 group 51 type resilient buckets 8
+	r ip route add 10.0.2.2/32 nhid 52
+	ev_udp 4132 1
+	ev_removed udp 4132 route
+	ev_udp 4132 2
+	assert_equal "$(ev_explain 4132 7000 orig)" route
 }
 
 @test "events: r1's MTU changed removes the flow (mtu)" {

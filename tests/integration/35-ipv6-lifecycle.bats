@@ -6,7 +6,8 @@
 # is learned and takes the fast path again, and s receives every byte in
 # order.  When s's MAC changes, the flow stays and its next hop follows the
 # neighbour entry.  No stale MAC or route is ever used: a packet sent to
-# the old MAC or the old MTU would be lost and stall the stream.
+# the old MAC or the old MTU would be lost and stall the stream.  A route
+# change that leaves the forwarding as it was keeps the flow.
 #
 #   c                         r                                       s
 #   c0 fd00:1::2/64 ------- r0 fd00:1::1    r1 fd00:2::1 ------- s0 fd00:2::2/64
@@ -109,6 +110,7 @@ disable_enable() {
 
 teardown() {
 	v6_teardown
+	[ -z "${HOST_ROUTE_SET:-}" ] || ip -n "$NS_R" -6 route flush fd00:2::2/128
 	if [ -n "${MPATH_SET:-}" ]; then
 		ip -n "$NS_R" link del r2
 		in_ns "$NS_S" nft delete table netdev mpath
@@ -148,6 +150,19 @@ reload_module() {
 
 @test "lifecycle: rmmod and insmod during a transfer" {
 	during_stream reload_module 5306
+}
+
+route_host_del() {
+	ip -n "$NS_R" -6 route del fd00:2::2/128 dev r1
+}
+
+# The flow's own route goes stale; the connected /64 forwards s's packets
+# out of r1 to s as it did: each direction, verified again, takes the new
+# route (and its cookie, or every packet would find it stale again).
+@test "lifecycle: s's host route deleted during a transfer, the connected route forwards the same: the flow stays" {
+	ip -n "$NS_R" -6 route add fd00:2::2/128 dev r1
+	HOST_ROUTE_SET=1
+	during_stream_kept route_host_del 5307
 }
 
 # UDP datagrams s received on its device $1, per port and flow label:

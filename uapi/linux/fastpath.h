@@ -39,8 +39,10 @@ enum fastpath_xmit_mode {
  * @FASTPATH_DEL_REASON_TCP_CLOSE: TCP FIN or RST seen.
  * @FASTPATH_DEL_REASON_IDLE: No packet for the configured timeout.
  * @FASTPATH_DEL_REASON_CONNTRACK: The conntrack entry was deleted or expired.
- * @FASTPATH_DEL_REASON_ROUTE: The cached route became invalid, or the stack
- *   forwards the connection through another device or next hop.
+ * @FASTPATH_DEL_REASON_ROUTE: The stack forwards the connection through
+ *   another device or next hop, or a route changed and the new one cannot be
+ *   taken (another MTU, a route learning refuses), or does not forward it at
+ *   all.
  * @FASTPATH_DEL_REASON_NEIGH: The next hop's neighbour entry changed.
  * @FASTPATH_DEL_REASON_MTU: The egress MTU changed.
  * @FASTPATH_DEL_REASON_DEV: A device of the flow went down, away or was

@@ -185,10 +185,7 @@ ecmp_arrived() {
 # which the hold delays until it ends: this test does not see that half.
 # s drops the frames to the new MAC; the capture sees them all.
 @test "lifecycle: s's neighbour entry changes while learning reads it, fast frames go to the new MAC" {
-	local ko=$FASTPATH_TOP/tests/kmod/build/$KVER/fp-delay.ko
-	local par=/sys/module/fp_delay/parameters cap=$BATS_TEST_TMPDIR/s0.pcap
-	local new=02:00:00:00:5e:21 old mask sender t0 took during frames i
-	[ -f "$ko" ] || fail "$ko is missing (tests/vm/run builds it)"
+	local cap=$BATS_TEST_TMPDIR/s0.pcap new=02:00:00:00:5e:21 old mask sender frames
 	old=$(s cat /sys/class/net/s0/address)
 	# Nothing but the test's own moves on CPU 1 may take the lock learning
 	# holds: the echoes (the reply direction's learning) on CPU 0, and no
@@ -202,8 +199,7 @@ ecmp_arrived() {
 	# its flows (after a grace period).
 	r fpctl flow flush
 	sleep 1
-	insmod "$ko" symbol=fp_l2_resolve arg=1 ifname=r1 delay_ms=5000
-	echo 1 >"$par/shots"
+	fp_delay_arm symbol=fp_l2_resolve arg=1 ifname=r1 delay_ms=5000
 	capture_start "$NS_S" s0 "$cap" "udp dst port 7000"
 	# r learns in the sender's send, on CPU 0; this shell watches and
 	# changes the entry from CPU 1, which the hold leaves free.
@@ -212,32 +208,15 @@ ecmp_arrived() {
 	(taskset -p -c 0 "$BASHPID" >/dev/null &&
 		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4700 300:echo=0,rate=50) >/dev/null 3>&- &
 	sender=$!
-	for i in $(seq 1 300); do
-		[ "$(<"$par/delaying")" = 1 ] && break
-		sleep 0.1
-	done
-	[ "$(<"$par/delaying")" = 1 ] ||
+	fp_delay_wait_hold ||
 		fail "learning never built the next hop to s (or the old one outlived the flush): $(r fpctl -j stats)"
 	# Permanent: no probe brings s's own MAC back before the end.  Not
 	# through `ip netns exec`, whose remount of /sys waits for an RCU
 	# grace period, which the held learning (in softirq) delays.  Its
 	# event spins on the lock learning holds, so nothing runs on either
 	# CPU until the hold ends: it is timed, not watched.
-	t0=${EPOCHREALTIME/./}
-	in_ns "$NS_R" ip neigh replace 10.0.2.2 dev r1 lladdr "$new" nud permanent
-	took=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
-	during=$(<"$par/delaying")
-	echo "# the neighbour update took ${took} ms, returned with learning held: $during" >&3
-	# Made inside the hold: it returned before the hold ended or waited
-	# (begun within 0.1 s of the hold's start, it would have to take 4 s
-	# to start to come after it).
-	[ "$during" = 1 ] || [ "$took" -ge 1000 ] ||
-		fail "the neighbour update missed learning's window (${took} ms)"
-	for i in $(seq 1 100); do
-		[ "$(<"$par/held")" = 1 ] && break
-		sleep 0.1
-	done
-	[ "$(<"$par/held")" = 1 ] || fail "the hold did not end"
+	fp_delay_during "the neighbour update" \
+		in_ns "$NS_R" ip neigh replace 10.0.2.2 dev r1 lladdr "$new" nud permanent
 	taskset -p "$mask" "$BASHPID" >/dev/null
 	wait "$sender" || fail "the sender failed"
 	capture_stop "$cap"

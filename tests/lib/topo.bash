@@ -460,3 +460,46 @@ during_transfer_kept() {
 	assert_equal "$(stream_flow_ids)" "$ids"
 	stream_end "$@"
 }
+
+# tests/kmod/fp-delay.ko, which tests/vm/run builds for the guest's kernel:
+# holds a call of a function as it returns, to open a race window wide.
+FP_DELAY_PAR=/sys/module/fp_delay/parameters
+
+# Loads it with parameters "$@" and arms one hold.
+fp_delay_arm() {
+	local ko=$FASTPATH_TOP/tests/kmod/build/$KVER/fp-delay.ko
+	[ -f "$ko" ] || fail "$ko is missing (tests/vm/run builds it)"
+	insmod "$ko" "$@"
+	echo 1 >"$FP_DELAY_PAR/shots"
+}
+
+# Waits (30 s at most) until a call is held.
+fp_delay_wait_hold() {
+	local i
+	for i in $(seq 1 300); do
+		[ "$(<"$FP_DELAY_PAR/delaying")" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Runs "$2"... right after the hold began (fp_delay_wait_hold), timed, and
+# fails unless it ran inside the hold: it returned while the call was held,
+# or waited at least 1 s for it (begun within 0.1 s of a hold of 3 s or
+# more, it could not have come after the hold otherwise).  Then waits for
+# the hold to end.  $1 names it in the output.
+fp_delay_during() {
+	local what=$1 t0 took during i
+	shift
+	t0=${EPOCHREALTIME/./}
+	"$@"
+	took=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
+	during=$(<"$FP_DELAY_PAR/delaying")
+	echo "# $what took ${took} ms, returned with the call held: $during" >&3
+	[ "$during" = 1 ] || [ "$took" -ge 1000 ] || fail "$what missed the window (${took} ms)"
+	for i in $(seq 1 100); do
+		[ "$(<"$FP_DELAY_PAR/held")" -ge 1 ] && return 0
+		sleep 0.1
+	done
+	fail "the hold did not end"
+}

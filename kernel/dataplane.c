@@ -309,8 +309,10 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	 * A route changed (for IPv4, any route of the netns): verified again
 	 * on the new one, which d takes if the stack still forwards it as d
 	 * does (verify.c), instead of every flow going and being learned anew.
+	 * A packet that read the hold before that verification's claim may
+	 * read its new route with the old cookie: stale, verified once more.
 	 */
-	if (unlikely(!dst_check(d->dst, d->dst_cookie))) {
+	if (unlikely(!dst_check(READ_ONCE(d->dst), READ_ONCE(d->dst_cookie)))) {
 		*exc = port ? FP_EXC_VERIFY : fp_rx_held(fpn, skb, d, rx, hold);
 		return NULL;
 	}

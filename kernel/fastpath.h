@@ -156,7 +156,8 @@ struct ipv6hdr;
  * flow's conntrack pointer), as it finds the direction, to learn that it
  * goes to the stack.  The tuple fields (key, x*, nat) are set for both
  * directions when the flow is created; the transmit state (nh, dst, mtu)
- * only once the direction is offloaded.
+ * once the direction is offloaded, and dst (with dst_cookie) again by the
+ * verification that holds it when its route went stale.
  */
 struct fp_dir {
 	/* lookup, and whether the direction is offloaded or refused */
@@ -753,6 +754,11 @@ enum fastpath_why fp_skb_route_why(struct net *net, const struct sk_buff *skb,
 				   const struct fp_dir *t);
 /* The cookie dst_check() needs to tell that dst, of this family, is stale. */
 u32 fp_dst_cookie(const struct dst_entry *dst, u8 family);
+/*
+ * Did ip6_forward() skip its forward policy check for skb (disable_policy),
+ * where there is a policy to check?  RCU read side.
+ */
+bool fp_ipv6_policy_skipped(const struct sk_buff *skb);
 enum fastpath_why fp_ipv4_route_group_why(struct net *net, struct flowi4 *fl4,
 					  const struct rtable *rt);
 enum fastpath_why fp_ipv6_route_group_why(const struct rt6_info *rt);
@@ -881,6 +887,8 @@ struct fp_probe;
  * POST_ROUTING: if skb is the packet of a probe, as the stack made it,
  * either concludes the verification of its held direction (*done) or
  * returns the probe, for learning to verify the direction it learns.
+ * *done too for a probe taken before rules or routes changed: nothing is
+ * to be learned from its packet.
  */
 const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 				  const struct nf_hook_state *state,

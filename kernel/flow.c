@@ -634,12 +634,16 @@ static void fp_ct_refresh(struct nf_conn *ct, u32 last_used)
 		WRITE_ONCE(ct->timeout, expires);
 }
 
-/* How long a direction whose route went stale is kept without a fast packet. */
+/*
+ * How long a direction whose route went stale, held for verification, is
+ * kept without a fast packet.
+ */
 #define FP_STALE_ROUTE_KEPT	(5 * HZ)
 
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
 {
+	struct dst_entry *dst;
 	unsigned long timeout;
 	u32 idle = U32_MAX;
 	int i;
@@ -655,21 +659,24 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 			continue;
 		if (READ_ONCE(d->nh->dead))
 			return FASTPATH_DEL_REASON_NEIGH;
+		/* Once: a verification may be replacing it (verify.c). */
+		dst = READ_ONCE(d->dst);
 		/*
 		 * A stale route is verified again by the direction's next
 		 * packet, which takes the new one if the stack still forwards
-		 * it the same way (verify.c).  Without a fast packet for a
-		 * while there was no packet, or the stack did not forward it.
+		 * it the same way (verify.c); held (a packet came) without a
+		 * fast packet for a while, the stack did not forward it.  One
+		 * with no packet since waits for it, or for its timeout.
 		 * Before the MTU: a dead route's device is the blackhole's.
 		 */
-		if (!dst_check(d->dst, d->dst_cookie)) {
-			if (fp_dir_idle(d) > FP_STALE_ROUTE_KEPT)
+		if (!dst_check(dst, READ_ONCE(d->dst_cookie))) {
+			if (READ_ONCE(d->hold) != FP_HOLD_NONE &&
+			    fp_dir_idle(d) > FP_STALE_ROUTE_KEPT)
 				return FASTPATH_DEL_REASON_ROUTE;
 			idle = min(idle, fp_dir_idle(d));
 			continue;
 		}
-		if (fp_dir_mtu(fp_route_mtu(d->dst, d->key.family), d->nh) !=
-		    d->mtu)
+		if (fp_dir_mtu(fp_route_mtu(dst, d->key.family), d->nh) != d->mtu)
 			return FASTPATH_DEL_REASON_MTU;
 		idle = min(idle, fp_dir_idle(d));
 	}

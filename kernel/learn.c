@@ -297,7 +297,7 @@ static bool fp_learn_ipv4(struct sk_buff *skb, struct fp_learned *l)
  * checks, and drops, its packets.  Only where there is a policy to check:
  * adding one, or a blocking default, bumps the route generation.
  */
-static bool fp_ipv6_policy_skipped(const struct sk_buff *skb)
+bool fp_ipv6_policy_skipped(const struct sk_buff *skb)
 {
 #ifdef CONFIG_XFRM
 	struct net *net = dev_net(skb->dev);

@@ -82,13 +82,17 @@ static DEFINE_PER_CPU(struct fp_probe, fp_probes);
  * Rulesets and stack settings a packet crosses between its ingress and
  * POST_ROUTING, and rounds of verification of every direction (which the
  * interval starts for changes no notifier reports): a probe taken before
- * one (a packet an NFQUEUE program held across it) verifies nothing.
+ * one (a packet an NFQUEUE program held across it) verifies nothing, and
+ * nothing is learned from its packet.  IPv6 route changes too: an IPv6
+ * route's cookie is read at POST_ROUTING, so a route looked up before a
+ * change would pass dst_check() with the cookie read after it.
  */
 static u32 fp_probe_changes(struct fp_net *fpn)
 {
 	return atomic_read(&fpn->ruleset_changes) +
 	       atomic_read(&fpn->stack_changes) +
-	       atomic_read(&fpn->verify_rounds);
+	       atomic_read(&fpn->verify_rounds) +
+	       atomic_read(&fpn->net->ipv6.fib6_sernum);
 }
 
 /* Only skb may use the probe, as received now. */
@@ -361,7 +365,9 @@ static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
 	struct dst_entry *dst = skb_dst(skb), *old = d->dst;
 	u8 family = d->key.family;
 
-	if (fp_skb_route_why(fpn->net, skb, d) ||
+	/* What learning refuses of a route. */
+	if ((family == AF_INET6 && fp_ipv6_policy_skipped(skb)) ||
+	    fp_skb_route_why(fpn->net, skb, d) ||
 	    fp_dir_mtu(fp_route_mtu(dst, family), d->nh) != d->mtu ||
 	    !dst_hold_safe(dst))
 		return false;
@@ -457,13 +463,17 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 	/* Matched: in the softirq of its ingress, on the probe's CPU. */
 	p = this_cpu_ptr(&fp_probes);
 	p->skb = NULL;
-	/* Another packet in a reused skb, or rules changed meanwhile. */
-	if (p->iif != fp_skb_iif(skb, state->pf) ||
-	    p->changes != fp_probe_changes(fpn))
+	/* Another packet in a reused skb. */
+	if (p->iif != fp_skb_iif(skb, state->pf))
 		return NULL;
-	if (!p->d)
-		return p;
 	*done = true;
+	/* Rules or routes changed meanwhile: it can tell nothing. */
+	if (p->changes != fp_probe_changes(fpn))
+		return NULL;
+	if (!p->d) {
+		*done = false;
+		return p;
+	}
 	flow = ct ? fp_flow_find_ct(fpn, ct) : NULL;
 	if (flow && &flow->dir[CTINFO2DIR(ctinfo)] == p->d &&
 	    READ_ONCE(p->d->hold) == FP_HOLD_VERIFY)

@@ -116,10 +116,12 @@ teardown() {
 	[ -z "${CONFIG_SET:-}" ] ||
 		r fpctl config set udp-timeout 30 tcp-timeout 300 flow-limit 65536
 	if [ -n "${ROUTE_SET:-}" ]; then
+		v6_stop_bg
 		# The nexthops first: their routes go with them.
-		r ip nexthop flush >/dev/null
-		r ip route flush 10.0.2.2/32
-		r ip route flush 198.51.100.0/24
+		r ip nexthop flush >/dev/null || :
+		r ip route flush 10.0.2.2/32 || :
+		r ip route flush 198.51.100.0/24 || :
+		r ip neigh del 10.0.2.3 dev r1 2>/dev/null || :
 	fi
 }
 
@@ -177,11 +179,14 @@ teardown() {
 	assert_equal "flow id $(jq .id <<<"$after")" "flow id $(jq .id <<<"$before")"
 	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4130)' \
 		"$BATS_FILE_TMPDIR/monitor.json")" ""
-	# Each direction verified on the new route, then fast again.
+	# Each direction verified on the new route, then fast again (s echoes
+	# every datagram).
 	[ "$(fp_stat verify_passed)" -ge $((passed0 + 2)) ] ||
 		fail "verify_passed went from $passed0 to $(fp_stat verify_passed)"
 	[ "$(jq .orig.packets <<<"$after")" -ge $(($(jq .orig.packets <<<"$before") + 110)) ] ||
 		fail "c's datagrams did not stay on the fast path: before $before, after $after"
+	[ "$(jq .reply.packets <<<"$after")" -ge $(($(jq .reply.packets <<<"$before") + 110)) ] ||
+		fail "s's echoes did not stay on the fast path: before $before, after $after"
 }
 
 # What a changed route gives the flow's direction must be what learning
@@ -193,6 +198,18 @@ teardown() {
 		ev_udp 4131 1
 	}
 	ev_cycle 4131 route route_mtu
+}
+
+@test "events: a changed route through another gateway on the flow's device removes the flow (route); it is learned again" {
+	ROUTE_SET=1
+	gateway() {
+		# The gateway's MAC is s's: s still gets, and echoes, c's datagrams.
+		r ip neigh replace 10.0.2.3 dev r1 lladdr "$(s cat /sys/class/net/s0/address)" \
+			nud permanent
+		r ip route add 10.0.2.2/32 via 10.0.2.3 dev r1
+		ev_udp 4133 1
+	}
+	ev_cycle 4133 route gateway
 }
 
 @test "events: a changed route through a resilient nexthop group removes the flow (route), which stays off" {

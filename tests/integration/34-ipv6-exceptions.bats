@@ -194,6 +194,28 @@ learned_udp_flow() {
 	assert_equal "$blocked" 4
 }
 
+# The same for a connection learned before the policy came: adding it makes
+# the routes stale, and the direction, verified again on its next packet,
+# may not take the new route while disable_policy skips the check.
+@test "disable_policy set: a learned connection is taken off when a forward policy comes (route), then refused (xfrm)" {
+	local why= offloaded i
+	learned_udp_flow 7409 40409
+	r sysctl -qw net.ipv6.conf.all.disable_policy=1
+	r ip xfrm policy add src fd00:1::2/128 dst fd00:2::2/128 proto udp sport 40409 \
+		dir fwd action block
+	for i in $(seq 1 20); do
+		run -0 v6tool "$NS_C" udp-send fd00:2::2 7409 --sport 40409 --count 1 --echo
+		why=$(fpr -j flow explain proto udp src fd00:1::2 dst fd00:2::2 sport 40409 dport 7409 |
+			jq -r 'if type == "array" then first else . end | .orig.why')
+		[ "$why" != xfrm ] || break
+	done
+	offloaded=$(v6_flows proto udp | jq '[.[] | select(.orig.sport == 40409 and .orig.offloaded)] | length')
+	r sysctl -qw net.ipv6.conf.all.disable_policy=0
+	r ip xfrm policy flush
+	assert_equal "$why" xfrm
+	assert_equal "$offloaded" 0
+}
+
 @test "a route through a resilient nexthop group is left to the stack (why route); through a plain group it is not" {
 	local why
 	v6_udp_server "$NS_S" 7405 "$BATS_TEST_TMPDIR/server.log"

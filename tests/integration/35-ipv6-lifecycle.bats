@@ -52,8 +52,13 @@ during_stream() {
 	xfer_finish "$port"
 }
 
+# Fast-path packets of flow $1's original direction (c -> s).
+v6_flow_orig_packets() {
+	v6_flows | jq --argjson id "$1" '.[] | select(.id == $id) | .orig.packets'
+}
+
 # Run event $1 during a stream to port $2 that the flow survives: the same
-# flow keeps forwarding on the fast path, none is removed.
+# flow keeps forwarding c's data on the fast path, none is removed.
 during_stream_kept() {
 	local event=$1 port=$2 flow id removed fast
 	xfer_start "$port" "$NS_C" "$NS_S" fd00:2::2 "$port" --rate 384
@@ -61,9 +66,9 @@ during_stream_kept() {
 	id=$(jq -r .id <<<"$flow")
 	removed=$(v6_stat flows_removed)
 	"$event"
-	fast=$(v6_stat fast_packets)
+	fast=$(v6_flow_orig_packets "$id")
 	sleep 1
-	[ "$(v6_stat fast_packets)" -gt "$((fast + 10))" ] ||
+	[ "$(v6_flow_orig_packets "$id")" -gt "$((fast + 10))" ] ||
 		fail "the flow stopped taking the fast path after $event"
 	assert_equal "$(v6_stat flows_removed)" "$removed"
 	assert_equal "$(v6_flows | jq --argjson id "$id" '[.[] | select(.id == $id and .orig.offloaded)] | length')" 1
@@ -160,9 +165,14 @@ route_host_del() {
 # out of r1 to s as it did: each direction, verified again, takes the new
 # route (and its cookie, or every packet would find it stale again).
 @test "lifecycle: s's host route deleted during a transfer, the connected route forwards the same: the flow stays" {
+	local passed0
 	ip -n "$NS_R" -6 route add fd00:2::2/128 dev r1
 	HOST_ROUTE_SET=1
+	passed0=$(v6_stat verify_passed)
 	during_stream_kept route_host_del 5307
+	# A wrong cookie would verify (and take the route) at every packet.
+	[ "$(v6_stat verify_passed)" -le $((passed0 + 10)) ] ||
+		fail "verify_passed went from $passed0 to $(v6_stat verify_passed)"
 }
 
 # UDP datagrams s received on its device $1, per port and flow label:

@@ -83,13 +83,18 @@ flows_from() {
 
 # Learning of c's direction is held 3 s at the return of
 # fp_flow_learn_needed(), after the hook found r0 enabled, and r0 is
-# disabled meanwhile.  The disable must wait for the held learner
-# (synchronize_net() after the hook's unregistration) or the learner must
-# find r0 detached under the table's lock: either way no flow is keyed on
-# r0 once the disable is done.  r's receive runs on CPU 1 (RPS): this
-# shell and the sender on CPU 0 stay free during the hold.
+# disabled meanwhile.  The disable waits for the held learner
+# (synchronize_net() after the ingress hook's unregistration waits for
+# every RCU reader), which finds r0 detached under the table's lock: no
+# flow is keyed on r0 once the disable is done.  Either half of the fix
+# alone would leave no flow either; the wait itself is asserted.  r's
+# receive runs on CPU 1 (RPS): this shell and the sender on CPU 0 stay
+# free during the hold.
 @test "race: r0 disabled while a learner that found it enabled is held, no flow is keyed on r0" {
 	local mask
+	# Whatever the loop above left.
+	r fpctl enable dev r0
+	r fpctl enable dev r1
 	r fpctl flow flush
 	fp_delay_arm symbol=fp_flow_learn_needed arg=2 value=0 delay_ms=3000
 	mask=$(taskset -p "$BASHPID" | awk '{ print $NF }')
@@ -98,7 +103,12 @@ flows_from() {
 		>/dev/null 2>&1 3>&- &
 	fp_delay_wait_hold || fail "learning of c's direction was never held: $(fp_flows)"
 	fp_delay_during "the disable" fpctl -n "$NS_R" disable dev r0
+	# It waited for the held learner (synchronize_net() waits for every
+	# RCU reader, the learning hook's included) ...
+	[ "$FP_DELAY_DURING" = 0 ] && [ "$FP_DELAY_TOOK" -ge 2000 ] ||
+		fail "the disable did not wait for the held learner"
 	taskset -p "$mask" "$BASHPID" >/dev/null
+	# ... which inserted no flow keyed on r0 that outlived the flush.
 	# rmmod waits for a grace period: the held learner has finished.
 	rmmod fp_delay
 	assert_equal "$(flows_from r0)" "[]"

@@ -5,8 +5,8 @@
  * time.  Loaded with the function's name and a filter on one of its
  * arguments (arg, counted from 0): either a struct net_device * whose name
  * must be ifname, or, without ifname, an int that must equal value.  Each
- * write of shots arms that many holds, of delay_ms each (keep it well
- * below the soft-lockup threshold, 20 s), for calls the filter takes made
+ * write of shots arms that many holds, of delay_ms each (10 s at most),
+ * for calls the filter takes made
  * in softirq (the packet path; not a worker's or a netlink request's).
  * While a call is held, delaying reads 1; held counts the holds done
  * (meant one at a time: plain words).
@@ -78,8 +78,9 @@ static int fp_delay_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 static int fp_delay_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	/* Well below the soft-lockup and RCU stall timeouts (20 s, 21 s). */
 	u64 end = ktime_get_mono_fast_ns() +
-		  (u64)READ_ONCE(delay_ms) * NSEC_PER_MSEC;
+		  (u64)min(READ_ONCE(delay_ms), 10000U) * NSEC_PER_MSEC;
 
 	WRITE_ONCE(delaying, 1);
 	/*
@@ -96,13 +97,11 @@ static int fp_delay_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 static struct kretprobe fp_delay_probe = {
 	.entry_handler = fp_delay_entry,
 	.handler = fp_delay_return,
-	.maxactive = 4,		/* calls in flight at once: one per CPU is plenty */
 };
 
 static int __init fp_delay_init(void)
 {
-	/* Arguments past the sixth are on the stack. */
-	if (!symbol || arg > 5)
+	if (!symbol)
 		return -EINVAL;
 	fp_delay_probe.kp.symbol_name = symbol;
 	return register_kretprobe(&fp_delay_probe);

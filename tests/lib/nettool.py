@@ -533,7 +533,10 @@ def tcp_echo(args):
                 accepted += 1
                 continue
             sk = conns[fd]
-            data = sk.recv(65536)
+            try:
+                data = sk.recv(65536)
+            except ConnectionResetError:  # a peer that went away
+                data = b""
             if data:
                 sk.sendall(data)
             else:
@@ -613,18 +616,24 @@ def send_out_of_window(sk, count):
     2^30 past what it sent (a valid ACK), which a conntrack that tracks the
     window takes as invalid.  sk is left in repair mode, so that closing it
     sends nothing: the connection stays established for conntrack."""
+    # The ACK of the last echo may be delayed: send it now, or the peer
+    # retransmits into the closed socket and draws a RST.
+    sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+    if sk.family != socket.AF_INET:
+        die("--out-of-window is for IPv4 connections")
     sk.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 1)
     seqs = []
     for queue in (TCP_SEND_QUEUE, TCP_RECV_QUEUE):
         sk.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR_QUEUE, queue)
         seqs.append(sk.getsockopt(socket.IPPROTO_TCP, TCP_QUEUE_SEQ) & 0xFFFFFFFF)
-    snd_nxt, rcv_nxt = seqs
+    # write_seq: what c sent, all of it acknowledged (the echoes came back).
+    write_seq, rcv_nxt = seqs
     (src, sport), (dst, dport) = sk.getsockname(), sk.getpeername()
     src, dst = socket.inet_aton(src), socket.inet_aton(dst)
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
     for _ in range(count):
         # ACK|PSH, a 5-word header, 3 bytes of data.
-        seg = struct.pack("!HHIIBBHHH", sport, dport, (snd_nxt + (1 << 30)) & 0xFFFFFFFF,
+        seg = struct.pack("!HHIIBBHHH", sport, dport, (write_seq + (1 << 30)) & 0xFFFFFFFF,
                           rcv_nxt, 5 << 4, 0x18, 1024, 0, 0) + b"oow"
         seg = seg[:16] + struct.pack("!H", l4_full_csum(src, dst, 6, seg)) + seg[18:]
         raw.sendto(seg, (socket.inet_ntoa(dst), 0))

@@ -487,16 +487,18 @@ fp_delay_wait_hold() {
 # fails unless it ran inside the hold: it returned while the call was held,
 # or waited at least 1 s for it (begun within 0.1 s of a hold of 3 s or
 # more, it could not have come after the hold otherwise).  Then waits for
-# the hold to end.  $1 names it in the output.
+# the hold to end.  $1 names it in the output.  FP_DELAY_TOOK (ms) and
+# FP_DELAY_DURING (1: it returned while the call was held) tell how.
 fp_delay_during() {
-	local what=$1 t0 took during i
+	local what=$1 t0 i
 	shift
 	t0=${EPOCHREALTIME/./}
 	"$@"
-	took=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
-	during=$(<"$FP_DELAY_PAR/delaying")
-	echo "# $what took ${took} ms, returned with the call held: $during" >&3
-	[ "$during" = 1 ] || [ "$took" -ge 1000 ] || fail "$what missed the window (${took} ms)"
+	FP_DELAY_TOOK=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
+	FP_DELAY_DURING=$(<"$FP_DELAY_PAR/delaying")
+	echo "# $what took ${FP_DELAY_TOOK} ms, returned with the call held: $FP_DELAY_DURING" >&3
+	[ "$FP_DELAY_DURING" = 1 ] || [ "$FP_DELAY_TOOK" -ge 1000 ] ||
+		fail "$what missed the window (${FP_DELAY_TOOK} ms)"
 	for i in $(seq 1 100); do
 		[ "$(<"$FP_DELAY_PAR/held")" -ge 1 ] && return 0
 		sleep 0.1

@@ -635,17 +635,18 @@ static void fp_ct_refresh(struct nf_conn *ct, u32 last_used)
 }
 
 /*
- * How long a direction whose route went stale, held for verification, is
- * kept without a fast packet.
+ * How long a flow with a direction whose route went stale, held for
+ * verification, is kept without a fast packet.
  */
 #define FP_STALE_ROUTE_KEPT	(5 * HZ)
 
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
 {
+	bool stale_held = false;
 	struct dst_entry *dst;
 	unsigned long timeout;
-	u32 idle = U32_MAX;
+	u32 idle = U32_MAX, hold;
 	int i;
 
 	if (test_bit(FP_FLOW_KILLED, &flow->flags))
@@ -664,15 +665,13 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 		/*
 		 * A stale route is verified again by the direction's next
 		 * packet, which takes the new one if the stack still forwards
-		 * it the same way (verify.c); held (a packet came) without a
-		 * fast packet for a while, the stack did not forward it.  One
-		 * with no packet since waits for it, or for its timeout.
-		 * Before the MTU: a dead route's device is the blackhole's.
+		 * it the same way (verify.c).  Before the MTU: a dead route's
+		 * device is the blackhole's.
 		 */
 		if (!dst_check(dst, READ_ONCE(d->dst_cookie))) {
-			if (READ_ONCE(d->hold) != FP_HOLD_NONE &&
-			    fp_dir_idle(d) > FP_STALE_ROUTE_KEPT)
-				return FASTPATH_DEL_REASON_ROUTE;
+			hold = READ_ONCE(d->hold);
+			stale_held |= hold == FP_HOLD_VERIFY ||
+				      hold == FP_HOLD_REJECTED;
 			idle = min(idle, fp_dir_idle(d));
 			continue;
 		}
@@ -680,6 +679,15 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 			return FASTPATH_DEL_REASON_MTU;
 		idle = min(idle, fp_dir_idle(d));
 	}
+	/*
+	 * A direction held on a stale route, in a flow with no fast packet
+	 * for a while: the stack did not forward what came (or it came
+	 * before, and the flow is idle anyway).  Not a busy flow's idle
+	 * direction (the reverse of a one-way stream), which a verification
+	 * round may hold too: it waits for its next packet, or its timeout.
+	 */
+	if (stale_held && idle > FP_STALE_ROUTE_KEPT)
+		return FASTPATH_DEL_REASON_ROUTE;
 	timeout = flow->proto == IPPROTO_TCP ? READ_ONCE(fpn->cfg.tcp_timeout) :
 					       READ_ONCE(fpn->cfg.udp_timeout);
 	if (idle > timeout * HZ)

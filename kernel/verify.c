@@ -58,6 +58,8 @@ struct fp_probe {
 	const struct sk_buff *skb;	/* NULL: no probe pending */
 	int iif;			/* copies: skb's, as learning keys it */
 	u32 changes;			/* copies: fp_probe_changes() when taken */
+	u32 dst_cookie;			/* of skb's route, read at POST_ROUTING
+					 * before the changes are compared */
 	struct fp_dir *d;		/* held direction, NULL: not learned */
 	__wsum payload;			/* checksum of what follows hdr */
 	bool has_payload;		/* payload was computed */
@@ -83,16 +85,19 @@ static DEFINE_PER_CPU(struct fp_probe, fp_probes);
  * POST_ROUTING, and rounds of verification of every direction (which the
  * interval starts for changes no notifier reports): a probe taken before
  * one (a packet an NFQUEUE program held across it) verifies nothing, and
- * nothing is learned from its packet.  IPv6 route changes too: an IPv6
- * route's cookie is read at POST_ROUTING, so a route looked up before a
- * change would pass dst_check() with the cookie read after it.
+ * nothing is learned from its packet.  For IPv6, route changes too: a
+ * route looked up before one would pass dst_check() with a cookie read
+ * after it (an IPv4 route carries its own generation).
  */
-static u32 fp_probe_changes(struct fp_net *fpn)
+static u32 fp_probe_changes(struct fp_net *fpn, u8 family)
 {
-	return atomic_read(&fpn->ruleset_changes) +
-	       atomic_read(&fpn->stack_changes) +
-	       atomic_read(&fpn->verify_rounds) +
-	       atomic_read(&fpn->net->ipv6.fib6_sernum);
+	u32 changes = atomic_read(&fpn->ruleset_changes) +
+		      atomic_read(&fpn->stack_changes) +
+		      atomic_read(&fpn->verify_rounds);
+
+	if (family == AF_INET6)
+		changes += atomic_read(&fpn->net->ipv6.fib6_sernum);
+	return changes;
 }
 
 /* Only skb may use the probe, as received now. */
@@ -100,7 +105,9 @@ static void fp_probe_own(struct fp_probe *p, struct fp_net *fpn,
 			 const struct sk_buff *skb, const struct fp_rx *rx)
 {
 	p->iif = rx->key.iif;
-	p->changes = fp_probe_changes(fpn);
+	p->changes = fp_probe_changes(fpn, rx->key.family);
+	/* Before the stack's route lookup reads the routes. */
+	smp_rmb();
 	p->skb = skb;
 }
 
@@ -360,6 +367,7 @@ static bool fp_verify_conclude(struct fp_dir *d, u32 hold)
  * dst_release() frees after a grace period.
  */
 static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
+				 const struct fp_probe *p,
 				 const struct sk_buff *skb)
 {
 	struct dst_entry *dst = skb_dst(skb), *old = d->dst;
@@ -372,7 +380,7 @@ static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
 	    !dst_hold_safe(dst))
 		return false;
 	/* Packets read them once the hold is released (fp_verify_conclude()). */
-	WRITE_ONCE(d->dst_cookie, fp_dst_cookie(dst, family));
+	WRITE_ONCE(d->dst_cookie, p->dst_cookie);
 	WRITE_ONCE(d->dst, dst);
 	dst_release(old);
 	return true;
@@ -396,7 +404,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	 */
 	if (!fp_verify_route(skb, state, d) ||
 	    (!dst_check(d->dst, d->dst_cookie) &&
-	     !fp_verify_take_route(fpn, d, skb))) {
+	     !fp_verify_take_route(fpn, d, p, skb))) {
 		struct fp_flow *flow = fp_dir_flow(d);
 
 		/*
@@ -449,6 +457,7 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 				  struct nf_conn *ct,
 				  enum ip_conntrack_info ctinfo, bool *done)
 {
+	u8 family = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	struct fp_probe *p;
 	struct fp_flow *flow;
 
@@ -467,8 +476,14 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 	if (p->iif != fp_skb_iif(skb, state->pf))
 		return NULL;
 	*done = true;
-	/* Rules or routes changed meanwhile: it can tell nothing. */
-	if (p->changes != fp_probe_changes(fpn))
+	/*
+	 * Rules or routes changed meanwhile: it can tell nothing.  The
+	 * route's cookie is read first: a route change it misses comes after
+	 * it, and fails the comparison.
+	 */
+	p->dst_cookie = skb_dst(skb) ? fp_dst_cookie(skb_dst(skb), family) : 0;
+	smp_rmb();
+	if (p->changes != fp_probe_changes(fpn, family))
 		return NULL;
 	if (!p->d) {
 		*done = false;
@@ -508,6 +523,8 @@ void fp_verify_learned(const struct fp_probe *p, const struct sk_buff *skb,
 		l->hold = FP_HOLD_VERIFY;
 		return;
 	}
+	/* Read before the route changes were compared (fp_verify()). */
+	l->tmpl.dst_cookie = p->dst_cookie;
 	field = fp_verify_compare(p, skb, &l->tmpl);
 	if (field) {
 		l->why = FASTPATH_WHY_VERIFY;

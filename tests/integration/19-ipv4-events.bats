@@ -114,7 +114,7 @@ ev_cycle() {
 # also when it failed (the next ones would time out or be refused).
 teardown() {
 	[ -z "${CONFIG_SET:-}" ] ||
-		r fpctl config set udp-timeout 30 tcp-timeout 300 flow-limit 65536
+		r fpctl config set udp-timeout 30 tcp-timeout 300 flow-limit 65536 verify-interval 0
 	if [ -n "${ROUTE_SET:-}" ]; then
 		v6_stop_bg
 		# The nexthops first: their routes go with them.
@@ -122,6 +122,7 @@ teardown() {
 		r ip route flush 10.0.2.2/32 || :
 		r ip route flush 198.51.100.0/24 || :
 		r ip neigh del 10.0.2.3 dev r1 2>/dev/null || :
+		r nft delete table netdev fp_oneway 2>/dev/null || :
 	fi
 }
 
@@ -191,6 +192,37 @@ teardown() {
 
 # What a changed route gives the flow's direction must be what learning
 # would take: not another MTU, not a resilient nexthop group.
+# The reverse of a one-way stream has no packet to verify it on the new
+# route, and a verification round (here every second) holds it: the flow
+# stays, its busy direction on the new route.
+@test "events: a route change keeps a one-way stream's flow, its idle reverse held by verification rounds" {
+	local before after
+	ROUTE_SET=1
+	CONFIG_SET=1
+	ev_udp 4134
+	before=$(ev_offloaded udp 4134)
+	# s's answers go no further than r1 from here on (before fastpath's
+	# hook, priority 0; s's echo server must not see its sends fail).
+	r nft add table netdev fp_oneway
+	r nft add chain netdev fp_oneway in '{ type filter hook ingress device "r1" priority -100; }'
+	r nft add rule netdev fp_oneway in udp sport 7000 udp dport 4134 drop
+	r fpctl config set verify-interval 1
+	ev_tool "$NS_C" udp-send 10.0.2.2 7000 --sport 4134 200:echo=0,rate=20
+	sleep 3
+	r ip route add 198.51.100.0/24 via 10.0.2.2
+	# 7 s more of the stream: past the 5 s a held direction's flow may
+	# go without a fast packet.
+	wait "$V6_BG_LAST" || fail "the sender from port 4134 failed"
+	after=$(fp_flows | jq -c '.[] | select(.orig.sport == 4134)')
+	r fpctl config set verify-interval 0
+	r nft delete table netdev fp_oneway
+	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4134)' \
+		"$BATS_FILE_TMPDIR/monitor.json")" ""
+	assert_equal "flow id $(jq .id <<<"$after")" "flow id $(jq .id <<<"$before")"
+	[ "$(jq .orig.packets <<<"$after")" -ge $(($(jq .orig.packets <<<"$before") + 150)) ] ||
+		fail "c's datagrams did not stay on the fast path: before $before, after $after"
+}
+
 @test "events: a changed route with another MTU removes the flow (route); it is learned again" {
 	ROUTE_SET=1
 	route_mtu() {

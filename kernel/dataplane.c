@@ -310,10 +310,18 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 	 * on the new one, which d takes if the stack still forwards it as d
 	 * does (verify.c), instead of every flow going and being learned anew.
 	 * A packet that read the hold before that verification's claim may
-	 * read its new route with the old cookie: stale, verified once more.
+	 * read the new route with the old cookie, or the old with the new:
+	 * stale, it is verified once more; valid, it goes as the verification
+	 * lets d go (the next hop and MTU stay d's).
 	 */
 	if (unlikely(!dst_check(READ_ONCE(d->dst), READ_ONCE(d->dst_cookie)))) {
-		*exc = port ? FP_EXC_VERIFY : fp_rx_held(fpn, skb, d, rx, hold);
+		if (port) {
+			*exc = FP_EXC_VERIFY;
+			return NULL;
+		}
+		if (!test_bit(FP_FLOW_STALE_RX, &flow->flags))
+			set_bit(FP_FLOW_STALE_RX, &flow->flags);
+		*exc = fp_rx_held(fpn, skb, d, rx, hold);
 		return NULL;
 	}
 	if (unlikely(!netif_running(d->nh->dev) ||

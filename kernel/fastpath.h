@@ -208,6 +208,12 @@ struct fp_dir {
 enum fp_flow_flags {
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
 	FP_FLOW_KILLED,		/* stopped: kill_reason set, being removed */
+	/*
+	 * A packet came on a route gone stale, which no verification has
+	 * taken a new route for since: fp_flow_expired() removes the flow
+	 * if the stack does not forward it.
+	 */
+	FP_FLOW_STALE_RX,
 	/* + direction index: in fp_net.table (fp_net.lock) */
 	FP_FLOW_LINKED,
 	FP_FLOW_LINKED_LAST = FP_FLOW_LINKED + IP_CT_DIR_MAX - 1,

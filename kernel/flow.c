@@ -635,18 +635,18 @@ static void fp_ct_refresh(struct nf_conn *ct, u32 last_used)
 }
 
 /*
- * How long a flow with a direction whose route went stale, held for
- * verification, is kept without a fast packet.
+ * How long a flow that got a packet on a stale route is kept without a
+ * fast packet.
  */
 #define FP_STALE_ROUTE_KEPT	(5 * HZ)
 
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
 {
-	bool stale_held = false;
 	struct dst_entry *dst;
 	unsigned long timeout;
-	u32 idle = U32_MAX, hold;
+	u32 idle = U32_MAX;
+	bool stale = false;
 	int i;
 
 	if (test_bit(FP_FLOW_KILLED, &flow->flags))
@@ -669,9 +669,7 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 		 * device is the blackhole's.
 		 */
 		if (!dst_check(dst, READ_ONCE(d->dst_cookie))) {
-			hold = READ_ONCE(d->hold);
-			stale_held |= hold == FP_HOLD_VERIFY ||
-				      hold == FP_HOLD_REJECTED;
+			stale = true;
 			idle = min(idle, fp_dir_idle(d));
 			continue;
 		}
@@ -680,13 +678,17 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 		idle = min(idle, fp_dir_idle(d));
 	}
 	/*
-	 * A direction held on a stale route, in a flow with no fast packet
-	 * for a while: the stack did not forward what came (or it came
-	 * before, and the flow is idle anyway).  Not a busy flow's idle
-	 * direction (the reverse of a one-way stream), which a verification
-	 * round may hold too: it waits for its next packet, or its timeout.
+	 * A packet came on a stale route and the flow has had no fast packet
+	 * for a while: the stack did not forward it as the flow does (its
+	 * verification would have taken the new route).  A flow whose stale
+	 * routes no packet has come on (an idle one, or the reverse of a
+	 * one-way stream) waits for its next packet, or its timeout.
 	 */
-	if (stale_held && idle > FP_STALE_ROUTE_KEPT)
+	if (!stale) {
+		if (test_bit(FP_FLOW_STALE_RX, &flow->flags))
+			clear_bit(FP_FLOW_STALE_RX, &flow->flags);
+	} else if (test_bit(FP_FLOW_STALE_RX, &flow->flags) &&
+		 idle > FP_STALE_ROUTE_KEPT)
 		return FASTPATH_DEL_REASON_ROUTE;
 	timeout = flow->proto == IPPROTO_TCP ? READ_ONCE(fpn->cfg.tcp_timeout) :
 					       READ_ONCE(fpn->cfg.udp_timeout);

@@ -438,8 +438,10 @@ enum fastpath_why fp_skb_route_why(struct net *net, const struct sk_buff *skb,
 
 u32 fp_dst_cookie(const struct dst_entry *dst, u8 family)
 {
-	return family == AF_INET6 ?
-	       rt6_get_cookie(container_of(dst, struct rt6_info, dst)) : 0;
+	/* Not every IPv6 packet's route is an rt6_info: br_netfilter's. */
+	if (family != AF_INET6 || (dst->flags & (DST_FAKE_RTABLE | DST_METADATA)))
+		return 0;
+	return rt6_get_cookie(container_of(dst, struct rt6_info, dst));
 }
 
 /*

@@ -85,9 +85,10 @@ static DEFINE_PER_CPU(struct fp_probe, fp_probes);
  * POST_ROUTING, and rounds of verification of every direction (which the
  * interval starts for changes no notifier reports): a probe taken before
  * one (a packet an NFQUEUE program held across it) verifies nothing, and
- * nothing is learned from its packet.  For IPv6, route changes too: a
- * route looked up before one would pass dst_check() with a cookie read
- * after it (an IPv4 route carries its own generation).
+ * nothing is learned from its packet.  Route changes of the family too:
+ * a route looked up in the table as it was before one would pass
+ * dst_check() all the same, an IPv6 one with a cookie read after it, an
+ * IPv4 one allocated after it (stamped with the new generation).
  */
 static u32 fp_probe_changes(struct fp_net *fpn, u8 family)
 {
@@ -96,8 +97,8 @@ static u32 fp_probe_changes(struct fp_net *fpn, u8 family)
 		      atomic_read(&fpn->verify_rounds);
 
 	if (family == AF_INET6)
-		changes += atomic_read(&fpn->net->ipv6.fib6_sernum);
-	return changes;
+		return changes + atomic_read(&fpn->net->ipv6.fib6_sernum);
+	return changes + rt_genid_ipv4(fpn->net);
 }
 
 /* Only skb may use the probe, as received now. */
@@ -360,11 +361,13 @@ static bool fp_verify_conclude(struct fp_dir *d, u32 hold)
 }
 
 /*
- * d's route went stale (a route of the netns changed) and the stack still
- * forwards d's packets out of its device to its next hop: d takes skb's
- * route, unless learning would refuse it or it changes d's MTU.  Only the
- * verification that holds d writes d->dst; readers are under RCU, and
- * dst_release() frees after a grace period.
+ * The stack forwards d's packets out of d's device to its next hop, with
+ * another route than d's (d's went stale: a route of the netns changed;
+ * or learning paired a route looked up before a change with a cookie read
+ * after it) or with d's under another cookie: d takes skb's route, unless
+ * learning would refuse it or it changes d's MTU.  Only the verification
+ * that holds d writes d->dst; readers are under RCU, and dst_release()
+ * frees after a grace period.
  */
 static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
 				 const struct fp_probe *p,
@@ -372,6 +375,10 @@ static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
 {
 	struct dst_entry *dst = skb_dst(skb), *old = d->dst;
 	u8 family = d->key.family;
+
+	if (dst == old && p->dst_cookie == d->dst_cookie &&
+	    dst_check(old, d->dst_cookie))
+		return true;
 
 	/* What learning refuses of a route. */
 	if ((family == AF_INET6 && fp_ipv6_policy_skipped(skb)) ||
@@ -383,6 +390,7 @@ static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
 	WRITE_ONCE(d->dst_cookie, p->dst_cookie);
 	WRITE_ONCE(d->dst, dst);
 	dst_release(old);
+	clear_bit(FP_FLOW_STALE_RX, &fp_dir_flow(d)->flags);
 	return true;
 }
 
@@ -399,12 +407,11 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 		return;
 	/*
 	 * The stack now forwards d another way (a route changed, a multipath
-	 * group lost a member or hashes anew), or d's route went stale and
-	 * the new one cannot be taken: learned again as it routes.
+	 * group lost a member or hashes anew), or with a route d cannot take:
+	 * learned again as it routes.
 	 */
 	if (!fp_verify_route(skb, state, d) ||
-	    (!dst_check(d->dst, d->dst_cookie) &&
-	     !fp_verify_take_route(fpn, d, p, skb))) {
+	    !fp_verify_take_route(fpn, d, p, skb)) {
 		struct fp_flow *flow = fp_dir_flow(d);
 
 		/*
@@ -457,9 +464,9 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 				  struct nf_conn *ct,
 				  enum ip_conntrack_info ctinfo, bool *done)
 {
-	u8 family = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	struct fp_probe *p;
 	struct fp_flow *flow;
+	u8 family;
 
 	*done = false;
 	/*
@@ -481,6 +488,7 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 	 * route's cookie is read first: a route change it misses comes after
 	 * it, and fails the comparison.
 	 */
+	family = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	p->dst_cookie = skb_dst(skb) ? fp_dst_cookie(skb_dst(skb), family) : 0;
 	smp_rmb();
 	if (p->changes != fp_probe_changes(fpn, family))

@@ -17,7 +17,7 @@ load ../lib/ipv6
 
 setup_file() {
 	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
-	require python3 jq
+	require python3 gojq
 	topo_setup
 	topo_masquerade
 	fp_enable_router

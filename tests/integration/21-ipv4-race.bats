@@ -19,7 +19,7 @@ load ../lib/topo
 
 setup_file() {
 	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
-	require python3 jq
+	require python3 gojq
 	topo_setup
 	topo_masquerade
 	# The router's receive work on the other CPU than the senders'.

@@ -217,7 +217,7 @@ Warning: connection tracking is on in this netns while a device is enabled"
 	# rule show pref N and dev show [dev] IFNAME: arrays of one.
 	fpctl -n "$NS_R" rule add pref 50 iif r0 proto tcp action bypass
 	fpctl -n "$NS_R" rule add pref 60 dst 10.9/16 action accelerate
-	assert_equal "$(fpctl -n "$NS_R" -j rule show pref 50)" \
+	assert_equal "$(fpctl -n "$NS_R" -j rule show pref 50 | jq -c .)" \
 		"$(fpctl -n "$NS_R" -j rule show | jq -c '[.[] | select(.pref == 50)]')"
 	fpctl -n "$NS_R" -j rule show pref 50 |
 		jq -e 'length == 1 and .[0].iif == "r0" and (.[0] | has("oif") or has("iif_index") | not)'
@@ -348,9 +348,10 @@ churn_stop() {
 	assert_equal "$(grep -cE '^\[[^]]*\] del id .* reason flush$' "$ts")" 2
 	# JSON: every line one whole object, timestamp first (RFC 3339).
 	assert_equal "$(wc -l <"$j")" "$n"
-	# Each line parsed on its own (-R, fromjson), by one jq; it prints
-	# those that are not a monitor JSON line.
-	run -0 jq -R -r 'select(fromjson | (keys_unsorted[:2] == ["timestamp", "event"]) and
+	# Each line parsed on its own (-R, fromjson), by one jq that keeps
+	# the order of keys (not gojq); it prints those that are not a monitor
+	# JSON line.
+	run -0 command jq -R -r 'select(fromjson | (keys_unsorted[:2] == ["timestamp", "event"]) and
 		(.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}$")) and
 		(.event == "new" or (.event == "del" and .reason == "flush")) and
 		.orig.dport == 7100 | not)' "$j"

@@ -9,7 +9,7 @@ bats_require_minimum_version 1.5.0
 # Fail (never skip) when the module, fpctl or a tool is missing.
 api_require() {
 	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
-	require fpctl jq ip "$@"
+	require fpctl gojq ip "$@"
 }
 
 # Namespaces of this file: "<file prefix>-<name>".

@@ -34,7 +34,7 @@ difftool() {
 # servers on 7000 (IPv4) and 7006 (IPv6), a TCP echo server on 5001 (both).
 diff_setup_file() {
 	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
-	require python3 ethtool tcpdump jq
+	require python3 ethtool tcpdump gojq
 	topo_setup
 	local ns
 	for ns in "$NS_C" "$NS_S"; do

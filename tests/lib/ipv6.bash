@@ -15,7 +15,7 @@ teardown() {
 # or "masquerade" (NAT66/NAT44 out of r1).
 v6_setup() {
 	[ -d /sys/module/fastpath ] || fail "fastpath module is not loaded"
-	require fpctl jq python3 ethtool nsenter
+	require fpctl gojq python3 ethtool nsenter
 	topo_setup
 	case $1 in
 	track) topo_track ;;

@@ -61,7 +61,7 @@ require() {
 # first packets of a test are not lost to address resolution.
 topo_setup() {
 	topo_teardown
-	require ip nft conntrack socat tcpdump ping sha256sum nsenter
+	require ip nft conntrack socat tcpdump ping sha256sum nsenter gojq
 	ip netns add "$NS_C"
 	ip netns add "$NS_R"
 	ip netns add "$NS_S"

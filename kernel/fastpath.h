@@ -209,11 +209,14 @@ enum fp_flow_flags {
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
 	FP_FLOW_KILLED,		/* stopped: kill_reason set, being removed */
 	/*
-	 * A packet came on a route gone stale, which no verification has
-	 * taken a new route for since: fp_flow_expired() removes the flow
-	 * if the stack does not forward it.
+	 * A packet came on a route gone stale, to be verified, and no
+	 * verification has concluded (taken the new route) since; SEEN: a
+	 * GC pass found it so, and then another such packet came.  The GC
+	 * removes a flow with both and no fast packet for a while
+	 * (fp_flow_expired()).
 	 */
 	FP_FLOW_STALE_RX,
+	FP_FLOW_STALE_SEEN,
 	/* + direction index: in fp_net.table (fp_net.lock) */
 	FP_FLOW_LINKED,
 	FP_FLOW_LINKED_LAST = FP_FLOW_LINKED + IP_CT_DIR_MAX - 1,
@@ -611,6 +614,8 @@ void fp_gc_kick(struct fp_net *fpn);
  */
 bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);
+/* Any context: no packet of flow is waiting on a stale route. */
+void fp_flow_stale_done(struct fp_flow *flow);
 /* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);
 /* The conntrack tuple a connection's direction is looked up by. */

@@ -635,10 +635,24 @@ static void fp_ct_refresh(struct nf_conn *ct, u32 last_used)
 }
 
 /*
- * How long a flow that got a packet on a stale route is kept without a
- * fast packet.
+ * How long a flow whose packets on a stale route were not verified is
+ * kept without a fast packet.
  */
 #define FP_STALE_ROUTE_KEPT	(5 * HZ)
+
+/* Clears bit of flow's flags, without a locked write if it is clear. */
+static void fp_flow_clear_flag(struct fp_flow *flow, int bit)
+{
+	if (test_bit(bit, &flow->flags))
+		clear_bit(bit, &flow->flags);
+}
+
+/* A route was taken, or none is stale: no unverified stale packet. */
+void fp_flow_stale_done(struct fp_flow *flow)
+{
+	fp_flow_clear_flag(flow, FP_FLOW_STALE_RX);
+	fp_flow_clear_flag(flow, FP_FLOW_STALE_SEEN);
+}
 
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
@@ -678,18 +692,25 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 		idle = min(idle, fp_dir_idle(d));
 	}
 	/*
-	 * A packet came on a stale route and the flow has had no fast packet
-	 * for a while: the stack did not forward it as the flow does (its
-	 * verification would have taken the new route).  A flow whose stale
-	 * routes no packet has come on (an idle one, or the reverse of a
-	 * one-way stream) waits for its next packet, or its timeout.
+	 * Packets came on a stale route, before and after a pass, none of
+	 * them verified (the stack did not forward it as the flow does, or
+	 * a verification would have taken the new route), and the flow has
+	 * had no fast packet for a while.  One such packet is not enough: a
+	 * route change in its transit, or another packet's probe in its
+	 * receive batch, can leave it unverified.  A flow whose stale routes
+	 * no packet has come on (an idle one, or the reverse of a one-way
+	 * stream) waits for its next packet, or its timeout.
 	 */
 	if (!stale) {
-		if (test_bit(FP_FLOW_STALE_RX, &flow->flags))
+		fp_flow_stale_done(flow);
+	} else if (test_bit(FP_FLOW_STALE_RX, &flow->flags)) {
+		if (!test_bit(FP_FLOW_STALE_SEEN, &flow->flags)) {
+			set_bit(FP_FLOW_STALE_SEEN, &flow->flags);
 			clear_bit(FP_FLOW_STALE_RX, &flow->flags);
-	} else if (test_bit(FP_FLOW_STALE_RX, &flow->flags) &&
-		 idle > FP_STALE_ROUTE_KEPT)
-		return FASTPATH_DEL_REASON_ROUTE;
+		} else if (idle > FP_STALE_ROUTE_KEPT) {
+			return FASTPATH_DEL_REASON_ROUTE;
+		}
+	}
 	timeout = flow->proto == IPPROTO_TCP ? READ_ONCE(fpn->cfg.tcp_timeout) :
 					       READ_ONCE(fpn->cfg.udp_timeout);
 	if (idle > timeout * HZ)

@@ -365,33 +365,36 @@ static bool fp_verify_conclude(struct fp_dir *d, u32 hold)
  * another route than d's (d's went stale: a route of the netns changed;
  * or learning paired a route looked up before a change with a cookie read
  * after it) or with d's under another cookie: d takes skb's route, unless
- * learning would refuse it or it changes d's MTU.  Only the verification
- * that holds d writes d->dst; readers are under RCU, and dst_release()
- * frees after a grace period.
+ * learning would refuse it (reason route) or it changes d's MTU (mtu).
+ * Only the verification that holds d writes d->dst; readers are under
+ * RCU, and dst_release() frees after a grace period.
  */
-static bool fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
-				 const struct fp_probe *p,
-				 const struct sk_buff *skb)
+static enum fastpath_del_reason
+fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
+		     const struct fp_probe *p, const struct sk_buff *skb)
 {
 	struct dst_entry *dst = skb_dst(skb), *old = d->dst;
 	u8 family = d->key.family;
 
 	if (dst == old && p->dst_cookie == d->dst_cookie &&
 	    dst_check(old, d->dst_cookie))
-		return true;
+		return 0;
 
 	/* What learning refuses of a route. */
 	if ((family == AF_INET6 && fp_ipv6_policy_skipped(skb)) ||
-	    fp_skb_route_why(fpn->net, skb, d) ||
-	    fp_dir_mtu(fp_route_mtu(dst, family), d->nh) != d->mtu ||
-	    !dst_hold_safe(dst))
-		return false;
+	    fp_skb_route_why(fpn->net, skb, d))
+		return FASTPATH_DEL_REASON_ROUTE;
+	if (fp_dir_mtu(fp_route_mtu(dst, family), d->nh) != d->mtu)
+		return FASTPATH_DEL_REASON_MTU;
+	/* A route being freed cannot be held: learned again. */
+	if (!dst_hold_safe(dst))
+		return FASTPATH_DEL_REASON_ROUTE;
 	/* Packets read them once the hold is released (fp_verify_conclude()). */
 	WRITE_ONCE(d->dst_cookie, p->dst_cookie);
 	WRITE_ONCE(d->dst, dst);
 	dst_release(old);
-	clear_bit(FP_FLOW_STALE_RX, &fp_dir_flow(d)->flags);
-	return true;
+	fp_flow_stale_done(fp_dir_flow(d));
+	return 0;
 }
 
 /* Concludes the verification of d on the packet the stack made of p's. */
@@ -399,6 +402,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 			  const struct fp_probe *p, const struct sk_buff *skb,
 			  const struct nf_hook_state *state)
 {
+	enum fastpath_del_reason reason;
 	enum fastpath_verify_field field;
 
 	/* Another CPU's packet of d may be concluding it: one at a time. */
@@ -410,8 +414,9 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 	 * group lost a member or hashes anew), or with a route d cannot take:
 	 * learned again as it routes.
 	 */
-	if (!fp_verify_route(skb, state, d) ||
-	    !fp_verify_take_route(fpn, d, p, skb)) {
+	reason = fp_verify_route(skb, state, d) ?
+		 fp_verify_take_route(fpn, d, p, skb) : FASTPATH_DEL_REASON_ROUTE;
+	if (reason) {
 		struct fp_flow *flow = fp_dir_flow(d);
 
 		/*
@@ -419,7 +424,7 @@ static void fp_verify_dir(struct fp_net *fpn, struct fp_dir *d,
 		 * nothing.  The kill runs whatever: its TCP fixup must precede
 		 * this packet, whoever stopped the flow first.
 		 */
-		if (fp_flow_kill(fpn, flow, FASTPATH_DEL_REASON_ROUTE) &&
+		if (fp_flow_kill(fpn, flow, reason) &&
 		    !test_bit(FP_FLOW_DEAD, &flow->flags))
 			atomic64_inc(&fpn->verify_failed);
 		return;

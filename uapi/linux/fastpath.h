@@ -41,10 +41,10 @@ enum fastpath_xmit_mode {
  * @FASTPATH_DEL_REASON_CONNTRACK: The conntrack entry was deleted or expired.
  * @FASTPATH_DEL_REASON_ROUTE: The stack forwards the connection through
  *   another device or next hop, or a route changed and the new one cannot be
- *   taken (another MTU, a route learning refuses), or does not forward it at
- *   all.
+ *   taken (a route learning refuses), or does not forward it at all.
  * @FASTPATH_DEL_REASON_NEIGH: The next hop's neighbour entry changed.
- * @FASTPATH_DEL_REASON_MTU: The egress MTU changed.
+ * @FASTPATH_DEL_REASON_MTU: The egress MTU changed, or the route's (a route
+ *   changed).
  * @FASTPATH_DEL_REASON_DEV: A device of the flow went down, away or was
  *   disabled.
  * @FASTPATH_DEL_REASON_FLUSH: Flushed by request.

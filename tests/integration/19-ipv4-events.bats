@@ -149,8 +149,9 @@ teardown() {
 	ROUTE_SET=1
 	unreachable() {
 		r ip route add unreachable 10.0.2.2/32
-		# r answers it with an ICMP error: not echoed.
-		ev_udp 4104 1:echo=0
+		# r answers them with ICMP errors: not echoed.  Over 2 s, so
+		# that some come after a GC pass found the first unverified.
+		ev_udp 4104 5:echo=0,rate=2
 		ev_removed udp 4104 route
 		r ip route del unreachable 10.0.2.2/32
 	}
@@ -190,13 +191,11 @@ teardown() {
 		fail "s's echoes did not stay on the fast path: before $before, after $after"
 }
 
-# What a changed route gives the flow's direction must be what learning
-# would take: not another MTU, not a resilient nexthop group.
 # The reverse of a one-way stream has no packet to verify it on the new
 # route, and a verification round (here every second) holds it: the flow
-# stays, its busy direction on the new route.
+# stays, its busy direction on the new route, and once idle as well.
 @test "events: a route change keeps a one-way stream's flow, its idle reverse held by verification rounds" {
-	local before after
+	local before after idle
 	ROUTE_SET=1
 	CONFIG_SET=1
 	ev_udp 4134
@@ -214,22 +213,30 @@ teardown() {
 	# go without a fast packet.
 	wait "$V6_BG_LAST" || fail "the sender from port 4134 failed"
 	after=$(fp_flows | jq -c '.[] | select(.orig.sport == 4134)')
+	# Then idle, the reverse still on its stale route, held by every
+	# round: no packet came on it, so it waits for one (or its timeout),
+	# past the 5 s a flow that got one may go without a fast packet.
+	sleep 7
+	idle=$(fp_flows | jq -c '.[] | select(.orig.sport == 4134)')
 	r fpctl config set verify-interval 0
 	r nft delete table netdev fp_oneway
 	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4134)' \
 		"$BATS_FILE_TMPDIR/monitor.json")" ""
 	assert_equal "flow id $(jq .id <<<"$after")" "flow id $(jq .id <<<"$before")"
+	assert_equal "idle flow id $(jq .id <<<"$idle")" "idle flow id $(jq .id <<<"$before")"
 	[ "$(jq .orig.packets <<<"$after")" -ge $(($(jq .orig.packets <<<"$before") + 150)) ] ||
 		fail "c's datagrams did not stay on the fast path: before $before, after $after"
 }
 
-@test "events: a changed route with another MTU removes the flow (route); it is learned again" {
+# What a changed route gives the flow's direction must be what learning
+# would take: not another MTU, not a resilient nexthop group.
+@test "events: a changed route with another MTU removes the flow (mtu); it is learned again" {
 	ROUTE_SET=1
 	route_mtu() {
 		r ip route add 10.0.2.2/32 dev r1 mtu 1400
 		ev_udp 4131 1
 	}
-	ev_cycle 4131 route route_mtu
+	ev_cycle 4131 mtu route_mtu
 }
 
 @test "events: a changed route through another gateway on the flow's device removes the flow (route); it is learned again" {

@@ -7,7 +7,8 @@
 # busy on both CPUs; the guest runs with SLUB debugging and panic_on_warn
 # (tests/vm/run's default boot), and afterwards no flow is keyed on a
 # disabled device and the fast path works.  That loop hits the window by
-# chance; the second test holds it open (tests/kmod/fp-delay).
+# chance; the second test holds it open (tests/kmod/fp-delay), as the
+# third does a verification's route look-up across a route change.
 #
 #   c                        r (masquerade out of r1)            s
 #   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
@@ -33,7 +34,27 @@ setup_file() {
 teardown() {
 	ip netns pids "$NS_C" | xargs -r kill
 	[ ! -d /sys/module/fp_delay ] || rmmod fp_delay
+	if [ -n "${ROUTE_SET:-}" ]; then
+		r ip route flush 10.0.2.2/32 || :
+		r ip route flush 198.51.100.0/24 || :
+		r ip neigh del 10.0.2.3 dev r1 2>/dev/null || :
+	fi
 	return 0
+}
+
+# The flow of c's UDP port $1, once offloaded both ways and its id is not
+# $2 (a datagram more each time it is not yet).
+offloaded_udp() {
+	local i flow
+	for i in $(seq 1 30); do
+		flow=$(fp_flows | jq -c --argjson s "$1" --argjson old "${2:-0}" '[.[] |
+			select(.proto == "udp" and .orig.sport == $s and .id != $old and
+				.orig.offloaded and .reply.offloaded)] | first // empty')
+		[ -z "$flow" ] || { echo "$flow"; return 0; }
+		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$1" 1 >/dev/null
+		sleep 0.3
+	done
+	fail "no offloaded UDP flow from port $1${2:+ but flow $2}: $(fp_flows)"
 }
 
 # Flows of the router whose ingress (either direction) is device $1.
@@ -113,4 +134,40 @@ flows_from() {
 	rmmod fp_delay
 	assert_equal "$(flows_from r0)" "[]"
 	r fpctl enable dev r0
+}
+
+# c's direction is on a stale route (an unrelated route was added), and
+# its next datagram, the one verified, is held 3 s between the stack's FIB
+# look-up and the allocation of its route (fib_validate_source() returns
+# in between, for the packet from r0) while s's route moves to another
+# gateway on r1.  The route allocated after the change carries the new
+# generation, with the old gateway: it would pass every check from then
+# on.  The verification's probe spans the change (the IPv4 route
+# generation is among the changes a probe records) and concludes nothing;
+# the next datagram is verified on the new route, and the flow is removed
+# (route) and learned again.  Had the held packet's route been taken, the
+# flow would have stayed, forwarding to the old gateway.
+@test "race: a route look-up held across a change of gateway: the verification concludes nothing" {
+	local mask before
+	ROUTE_SET=1
+	r fpctl flow flush
+	# The gateway's MAC is s's: s gets c's datagrams through either.
+	r ip neigh replace 10.0.2.3 dev r1 lladdr "$(s cat /sys/class/net/s0/address)" nud permanent
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4240 4 >/dev/null
+	before=$(offloaded_udp 4240)
+	r ip route add 198.51.100.0/24 via 10.0.2.2
+	fp_delay_arm symbol=fib_validate_source arg=5 ifname=r0 delay_ms=3000
+	mask=$(taskset -p "$BASHPID" | awk '{ print $NF }')
+	taskset -p -c 0 "$BASHPID" >/dev/null
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4240 1:echo=0 >/dev/null 2>&1 3>&- &
+	fp_delay_wait_hold || fail "no route look-up of c's datagram was held"
+	# Not through ip netns exec, whose mount namespace's unmount waits
+	# for an RCU grace period, which the held softirq blocks: the change
+	# would come after the hold.
+	fp_delay_during "the route change" in_ns "$NS_R" ip route add 10.0.2.2/32 via 10.0.2.3 dev r1
+	[ "$FP_DELAY_DURING" = 1 ] || fail "the route change waited for the held look-up"
+	taskset -p "$mask" "$BASHPID" >/dev/null
+	rmmod fp_delay
+	# Staying on the old gateway, the flow would keep its id.
+	offloaded_udp 4240 "$(jq .id <<<"$before")"
 }

@@ -27,6 +27,10 @@ teardown() {
 	diff_case
 }
 
+@test "differential: routes to s change all through the runs, each stale route taken again" {
+	diff_case_route_churn
+}
+
 @test "differential: SNAT to another address" {
 	# s reaches the translated address through r.
 	s ip route add 10.0.2.100/32 via 10.0.2.1 proto static

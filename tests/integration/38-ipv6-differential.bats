@@ -29,6 +29,10 @@ teardown() {
 	diff_case --dst fd00:2::2
 }
 
+@test "differential6: routes to s change all through the runs, each stale route taken again" {
+	diff_case_route_churn --dst fd00:2::2
+}
+
 @test "differential6: NAT66 masquerade" {
 	r nft -f - <<-'EOF'
 	table ip6 nat {

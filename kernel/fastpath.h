@@ -209,10 +209,11 @@ enum fp_flow_flags {
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
 	FP_FLOW_KILLED,		/* stopped: kill_reason set, being removed */
 	/*
-	 * A packet came on a route gone stale, to be verified, and no
-	 * verification has concluded (taken the new route) since; SEEN: a
-	 * GC pass found it so, and then another such packet came.  The GC
-	 * removes a flow with both and no fast packet for a while
+	 * STALE_RX: a packet came on a route gone stale, to be verified, and
+	 * since then no verification took a route, no such packet left by
+	 * its direction's device, and no GC pass found every route valid.
+	 * STALE_SEEN: a GC pass found STALE_RX (and cleared it).  With both,
+	 * the GC removes a flow that had no fast packet for a while
 	 * (fp_flow_expired()).
 	 */
 	FP_FLOW_STALE_RX,
@@ -601,11 +602,13 @@ static inline u16 fp_dir_mtu(u16 route_mtu, const struct fp_nh *nh)
 int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 		  enum ip_conntrack_dir dir, struct fp_learned *l);
 /*
- * RCU read side: is direction dir of ct neither offloaded nor refused for
- * a reason still worth trusting?
+ * RCU read side, for a packet of direction dir of ct that the stack sends
+ * out of out: is the direction neither offloaded nor refused for a reason
+ * still worth trusting?
  */
 bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
-			  enum ip_conntrack_dir dir);
+			  enum ip_conntrack_dir dir,
+			  const struct net_device *out);
 /* Runs the GC now (any context). */
 void fp_gc_kick(struct fp_net *fpn);
 /*
@@ -616,6 +619,13 @@ bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);
 /* Any context: no packet of flow is waiting on a stale route. */
 void fp_flow_stale_done(struct fp_flow *flow);
+/*
+ * RCU read side: the stack forwards a packet of d out of out without
+ * verifying it (its probe overwritten in its receive batch, or voided by
+ * a change in its transit).  By d's device: no sign that the stack
+ * forwards the flow elsewhere, whatever came on a stale route before.
+ */
+void fp_dir_stale_forwarded(struct fp_dir *d, const struct net_device *out);
 /* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);
 /* The conntrack tuple a connection's direction is looked up by. */

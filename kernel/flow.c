@@ -363,16 +363,20 @@ static void fp_dir_refuse(struct fp_net *fpn, const struct fp_learned *l,
 }
 
 bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
-			  enum ip_conntrack_dir dir)
+			  enum ip_conntrack_dir dir,
+			  const struct net_device *out)
 {
-	const struct fp_flow *flow = fp_flow_find_ct(fpn, ct);
-	const struct fp_dir *d;
+	struct fp_flow *flow = fp_flow_find_ct(fpn, ct);
+	struct fp_dir *d;
 
 	if (!flow)
 		return true;
 	d = &flow->dir[dir];
-	return READ_ONCE(d->state) != FP_DIR_OFFLOADED &&
-	       !fp_dir_refusal_valid(fpn, d);
+	if (!fp_dir_offloaded(d))
+		return !fp_dir_refusal_valid(fpn, d);
+	/* Its probe, if it had one, was another packet's. */
+	fp_dir_stale_forwarded(d, out);
+	return false;
 }
 
 /* Offloads d with the transmit state learning found; fpn->lock held. */
@@ -654,6 +658,12 @@ void fp_flow_stale_done(struct fp_flow *flow)
 	fp_flow_clear_flag(flow, FP_FLOW_STALE_SEEN);
 }
 
+void fp_dir_stale_forwarded(struct fp_dir *d, const struct net_device *out)
+{
+	if (fp_dir_offloaded(d) && out == d->nh->dev)
+		fp_flow_stale_done(fp_dir_flow(d));
+}
+
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 						struct fp_flow *flow)
 {
@@ -693,13 +703,12 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 	}
 	/*
 	 * Packets came on a stale route, before and after a pass, none of
-	 * them verified (the stack did not forward it as the flow does, or
-	 * a verification would have taken the new route), and the flow has
-	 * had no fast packet for a while.  One such packet is not enough: a
-	 * route change in its transit, or another packet's probe in its
-	 * receive batch, can leave it unverified.  A flow whose stale routes
-	 * no packet has come on (an idle one, or the reverse of a one-way
-	 * stream) waits for its next packet, or its timeout.
+	 * them verified or forwarded out of the flow's device (a
+	 * verification would have taken the new route, or killed the flow),
+	 * and the flow has had no fast packet for a while: the stack did not
+	 * forward them.  A flow whose stale routes no packet has come on (an
+	 * idle one, or the reverse of a one-way stream) waits for its next
+	 * packet, or its timeout.
 	 */
 	if (!stale) {
 		fp_flow_stale_done(flow);

@@ -471,6 +471,7 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 {
 	struct fp_probe *p;
 	struct fp_flow *flow;
+	bool voided;
 	u8 family;
 
 	*done = false;
@@ -496,15 +497,19 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 	family = state->pf == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
 	p->dst_cookie = skb_dst(skb) ? fp_dst_cookie(skb_dst(skb), family) : 0;
 	smp_rmb();
-	if (p->changes != fp_probe_changes(fpn, family))
-		return NULL;
+	voided = p->changes != fp_probe_changes(fpn, family);
 	if (!p->d) {
+		if (voided)
+			return NULL;
 		*done = false;
 		return p;
 	}
 	flow = ct ? fp_flow_find_ct(fpn, ct) : NULL;
-	if (flow && &flow->dir[CTINFO2DIR(ctinfo)] == p->d &&
-	    READ_ONCE(p->d->hold) == FP_HOLD_VERIFY)
+	if (!flow || &flow->dir[CTINFO2DIR(ctinfo)] != p->d)
+		return NULL;
+	if (voided)
+		fp_dir_stale_forwarded(p->d, state->out);
+	else if (READ_ONCE(p->d->hold) == FP_HOLD_VERIFY)
 		fp_verify_dir(fpn, p->d, p, skb, state);
 	return NULL;
 }

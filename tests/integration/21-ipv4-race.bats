@@ -8,7 +8,7 @@
 # (tests/vm/run's default boot), and afterwards no flow is keyed on a
 # disabled device and the fast path works.  That loop hits the window by
 # chance; the second test holds it open (tests/kmod/fp-delay), as the
-# third does a verification's route look-up across a route change.
+# last two do a verification's route look-up across a route change.
 #
 #   c                        r (masquerade out of r1)            s
 #   c0 10.0.1.2/24 ------- r0 10.0.1.1    r1 10.0.2.1 ------- s0 10.0.2.2/24
@@ -36,8 +36,9 @@ teardown() {
 	[ ! -d /sys/module/fp_delay ] || rmmod fp_delay
 	if [ -n "${ROUTE_SET:-}" ]; then
 		r ip route flush 10.0.2.2/32 || :
-		r ip route flush 198.51.100.0/24 || :
+		r ip route flush root 198.51.100.0/24 || :
 		r ip neigh del 10.0.2.3 dev r1 2>/dev/null || :
+		r nft delete table netdev fp_oneway 2>/dev/null || :
 	fi
 	return 0
 }
@@ -170,4 +171,40 @@ flows_from() {
 	rmmod fp_delay
 	# Staying on the old gateway, the flow would keep its id.
 	offloaded_udp 4240 "$(jq .id <<<"$before")"
+}
+
+# An idle flow on stale routes (an unrelated route was added) gets two
+# datagrams from c, 2 s apart, more than 5 s after its last fast packet;
+# each is held 3 s at the return of fib_validate_source() while another
+# route change comes, so neither verification concludes (its probe spans
+# the change), yet the stack forwards both out of r1 as the flow does.
+# The flow stays: only packets the stack does not forward by the flow's
+# device count towards its removal, not verifications that were lost.
+# s's echoes are dropped at r1's ingress, before fastpath's hook: the
+# reverse's verification would take its new route and clear all.
+@test "race: an idle flow whose verifications after a route change are voided twice stays" {
+	local mask before after i
+	ROUTE_SET=1
+	r fpctl flow flush
+	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4250 4 >/dev/null
+	before=$(offloaded_udp 4250)
+	r nft add table netdev fp_oneway
+	r nft add chain netdev fp_oneway in '{ type filter hook ingress device "r1" priority -100; }'
+	r nft add rule netdev fp_oneway in udp sport 7000 udp dport 4250 drop
+	r ip route add 198.51.100.0/24 via 10.0.2.2
+	sleep 6
+	fp_delay_arm symbol=fib_validate_source arg=5 ifname=r0 delay_ms=3000
+	mask=$(taskset -p "$BASHPID" | awk '{ print $NF }')
+	taskset -p -c 0 "$BASHPID" >/dev/null
+	for i in 1 2; do
+		[ "$i" = 1 ] || echo 1 >"$FP_DELAY_PAR/shots"
+		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4250 1:echo=0 >/dev/null 2>&1 3>&- &
+		fp_delay_wait_hold || fail "datagram $i of c was not held"
+		fp_delay_during "route change $i" in_ns "$NS_R" ip route add 198.51.100.$i/32 via 10.0.2.2
+		sleep 2
+	done
+	taskset -p "$mask" "$BASHPID" >/dev/null
+	after=$(fp_flows | jq -c '.[] | select(.orig.sport == 4250)')
+	r nft delete table netdev fp_oneway
+	assert_equal "flow id $(jq .id <<<"$after")" "flow id $(jq .id <<<"$before")"
 }

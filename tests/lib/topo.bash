@@ -490,8 +490,9 @@ fp_delay_wait_hold() {
 # the hold to end.  $1 names it in the output.  FP_DELAY_TOOK (ms) and
 # FP_DELAY_DURING (1: it returned while the call was held) tell how.
 fp_delay_during() {
-	local what=$1 t0 i
+	local what=$1 t0 i held0
 	shift
+	held0=$(<"$FP_DELAY_PAR/held")
 	t0=${EPOCHREALTIME/./}
 	"$@"
 	FP_DELAY_TOOK=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
@@ -500,7 +501,7 @@ fp_delay_during() {
 	[ "$FP_DELAY_DURING" = 1 ] || [ "$FP_DELAY_TOOK" -ge 1000 ] ||
 		fail "$what missed the window (${FP_DELAY_TOOK} ms)"
 	for i in $(seq 1 100); do
-		[ "$(<"$FP_DELAY_PAR/held")" -ge 1 ] && return 0
+		[ "$(<"$FP_DELAY_PAR/held")" -gt "$held0" ] && return 0
 		sleep 0.1
 	done
 	fail "the hold did not end"

@@ -49,23 +49,6 @@ ev_udp() {
 	echo "$output"
 }
 
-# The flow of protocol $1 from c's port $2, once offloaded both ways.  A
-# UDP flow gets another datagram each time it is not: a direction refused
-# for a passing reason (no neighbour yet) is tried again a second later, on
-# a packet.
-ev_offloaded() {
-	local i flow
-	for i in $(seq 1 30); do
-		flow=$(fp_flows | jq -c --arg p "$1" --argjson s "$2" \
-			'[.[] | select(.proto == $p and .orig.sport == $s and
-				.orig.offloaded and .reply.offloaded)] | first // empty')
-		[ -z "$flow" ] || { echo "$flow"; return 0; }
-		sleep 0.5
-		[ "$1" != udp ] || nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$2" 1 >/dev/null
-	done
-	fail "no offloaded $1 flow from port $2: $(fp_flows)"
-}
-
 # The monitor reported the removal of that flow, for reason $3 (and for no
 # other reason before it), each of its offloaded directions (those with an
 # oif) stopped, why removing: a flow is stopped before it leaves the
@@ -101,11 +84,11 @@ ev_cycle() {
 	local sport=$1 reason=$2 before after
 	shift 2
 	ev_udp "$sport"
-	before=$(ev_offloaded udp "$sport")
+	before=$(fp_offloaded_flow udp "$sport")
 	"$@"
 	ev_removed udp "$sport" "$reason"
 	ev_udp "$sport"
-	after=$(ev_offloaded udp "$sport")
+	after=$(fp_offloaded_flow udp "$sport")
 	assert_equal "$(jq -c '.reply | {dst, dport}' <<<"$after")" \
 		"$(jq -c '.reply | {dst, dport}' <<<"$before")"
 }
@@ -132,13 +115,13 @@ teardown() {
 
 @test "events: conntrack -D of one entry removes its flow only (conntrack)" {
 	ev_udp 4120
-	ev_offloaded udp 4120 >/dev/null
+	fp_offloaded_flow udp 4120 >/dev/null
 	ev_cycle 4102 conntrack r conntrack -D -p udp --orig-port-src 4102
 	# The other connection was not touched (on a slow kernel it may have
 	# idled out meanwhile: 30 s).
 	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4120 and
 		.reason != "idle")' "$BATS_FILE_TMPDIR/monitor.json")" ""
-	ev_offloaded udp 4120 >/dev/null
+	fp_offloaded_flow udp 4120 >/dev/null
 }
 
 @test "events: ip neigh del of the next hop removes the flow (neigh)" {
@@ -166,7 +149,7 @@ teardown() {
 	ROUTE_SET=1
 	r ip route add 10.0.2.2/32 dev r1 proto static
 	ev_udp 4130
-	before=$(ev_offloaded udp 4130)
+	before=$(fp_offloaded_flow udp 4130)
 	passed0=$(fp_stat verify_passed)
 	# 6 s of datagrams (echoed by s) across the changes: an unrelated
 	# route, and the flow's own deleted (the connected 10.0.2.0/24 routes
@@ -177,7 +160,7 @@ teardown() {
 	r ip route add 198.51.100.0/24 via 10.0.2.2
 	r ip route del 10.0.2.2/32 dev r1
 	wait "$sender" || fail "the sender from port 4130 failed"
-	after=$(ev_offloaded udp 4130)
+	after=$(fp_offloaded_flow udp 4130)
 	assert_equal "flow id $(jq .id <<<"$after")" "flow id $(jq .id <<<"$before")"
 	assert_equal "$(jq -c 'select(.event == "del" and .orig.sport == 4130)' \
 		"$BATS_FILE_TMPDIR/monitor.json")" ""
@@ -199,7 +182,7 @@ teardown() {
 	ROUTE_SET=1
 	CONFIG_SET=1
 	ev_udp 4134
-	before=$(ev_offloaded udp 4134)
+	before=$(fp_offloaded_flow udp 4134)
 	# s's answers go no further than r1 from here on (before fastpath's
 	# hook, priority 0; s's echo server must not see its sends fail).
 	r nft add table netdev fp_oneway
@@ -254,7 +237,7 @@ teardown() {
 @test "events: a changed route through a resilient nexthop group removes the flow (route), which stays off" {
 	ROUTE_SET=1
 	ev_udp 4132
-	ev_offloaded udp 4132 >/dev/null
+	fp_offloaded_flow udp 4132 >/dev/null
 	r ip nexthop add id 51 via 10.0.2.2 dev r1
 	r ip nexthop add id 52 group 51 type resilient buckets 8
 	r ip route add 10.0.2.2/32 nhid 52
@@ -294,7 +277,7 @@ teardown() {
 # Rules match a direction's tuple: "sport 4107" is c's direction only.
 @test "events: a bypass rule evicts the offloaded flow (rule); its direction is not learned again" {
 	ev_udp 4107
-	ev_offloaded udp 4107 >/dev/null
+	fp_offloaded_flow udp 4107 >/dev/null
 	r fpctl rule add pref 10 proto udp sport 4107 action bypass
 	ev_removed udp 4107 rule
 	ev_udp 4107 6
@@ -314,7 +297,7 @@ teardown() {
 	ev_udp 4110 6
 	assert_equal "$(ev_explain 4108 7000 orig)" "rule 11"
 	assert_equal "$(ev_explain 4110 7000 orig)" "rule 12"
-	ev_offloaded udp 4109 >/dev/null
+	fp_offloaded_flow udp 4109 >/dev/null
 	assert_equal "$(fp_flows | jq -c '.[] | select((.orig.sport == 4108 or .orig.sport == 4110) and
 		.orig.offloaded)')" ""
 	r fpctl rule del pref 11
@@ -332,9 +315,9 @@ teardown() {
 	wait_listen "$NS_S" tcp 7001
 	ev_tool "$NS_C" tcp-many 10.0.2.2 7001 --flows 1 --sport 4121 --rounds 8 \
 		--hold "$hold" --hold-after 8
-	ev_offloaded tcp 4121 >/dev/null
+	fp_offloaded_flow tcp 4121 >/dev/null
 	ev_udp 4111
-	ev_offloaded udp 4111 >/dev/null
+	fp_offloaded_flow udp 4111 >/dev/null
 	# No packet: both go after their 4 s.
 	ev_removed udp 4111 idle
 	ev_removed tcp 4121 idle
@@ -347,7 +330,7 @@ teardown() {
 	wait_listen "$NS_S" tcp 7001
 	ev_tool "$NS_C" tcp-many 10.0.2.2 7001 --flows 1 --sport 4122 --rounds 10 \
 		--hold "$hold" --hold-after 6
-	ev_offloaded tcp 4122 >/dev/null
+	fp_offloaded_flow tcp 4122 >/dev/null
 	touch "$hold.go"
 	wait "$V6_BG_LAST" || fail "the TCP exchange failed"
 	ev_removed tcp 4122 tcp-close
@@ -359,7 +342,7 @@ teardown() {
 	CONFIG_SET=1
 	r fpctl config set flow-limit 1
 	ev_udp 4112
-	ev_offloaded udp 4112 >/dev/null
+	fp_offloaded_flow udp 4112 >/dev/null
 	full0=$(fp_stat exceptions.table_full)
 	# A full table's refusal is kept a second after the packet it was made
 	# on: explained while the connection sends (6 s at 10 datagrams/s).
@@ -375,7 +358,7 @@ teardown() {
 		"$BATS_FILE_TMPDIR/monitor.json")" ""
 	r fpctl config set flow-limit 65536
 	ev_udp 4113
-	ev_offloaded udp 4113 >/dev/null
+	fp_offloaded_flow udp 4113 >/dev/null
 }
 
 @test "events: an enabled ingress device deleted during a flood (dev), the kernel stays clean" {
@@ -419,7 +402,7 @@ teardown() {
 	local dmesg0
 	dmesg0=$(dmesg | wc -l)
 	ev_udp 4116
-	ev_offloaded udp 4116 >/dev/null
+	fp_offloaded_flow udp 4116 >/dev/null
 	ev_tool "$NS_C" udp-send 10.0.2.2 7000 --sport 4116 4000:echo=0,rate=1000
 	sleep 1
 	# Nothing may hold the namespace: its exit runs now, under the flood.

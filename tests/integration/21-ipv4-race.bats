@@ -43,21 +43,6 @@ teardown() {
 	return 0
 }
 
-# The flow of c's UDP port $1, once offloaded both ways and its id is not
-# $2 (a datagram more each time it is not yet).
-offloaded_udp() {
-	local i flow
-	for i in $(seq 1 30); do
-		flow=$(fp_flows | jq -c --argjson s "$1" --argjson old "${2:-0}" '[.[] |
-			select(.proto == "udp" and .orig.sport == $s and .id != $old and
-				.orig.offloaded and .reply.offloaded)] | first // empty')
-		[ -z "$flow" ] || { echo "$flow"; return 0; }
-		nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$1" 1 >/dev/null
-		sleep 0.3
-	done
-	fail "no offloaded UDP flow from port $1${2:+ but flow $2}: $(fp_flows)"
-}
-
 # Flows of the router whose ingress (either direction) is device $1.
 flows_from() {
 	fp_flows | jq -c --arg d "$1" '[.[] | select(.orig.iif == $d or .reply.iif == $d)]'
@@ -155,7 +140,7 @@ flows_from() {
 	# The gateway's MAC is s's: s gets c's datagrams through either.
 	r ip neigh replace 10.0.2.3 dev r1 lladdr "$(s cat /sys/class/net/s0/address)" nud permanent
 	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4240 4 >/dev/null
-	before=$(offloaded_udp 4240)
+	before=$(fp_offloaded_flow udp 4240)
 	r ip route add 198.51.100.0/24 via 10.0.2.2
 	fp_delay_arm symbol=fib_validate_source arg=5 ifname=r0 delay_ms=3000
 	mask=$(taskset -p "$BASHPID" | awk '{ print $NF }')
@@ -170,7 +155,7 @@ flows_from() {
 	taskset -p "$mask" "$BASHPID" >/dev/null
 	rmmod fp_delay
 	# Staying on the old gateway, the flow would keep its id.
-	offloaded_udp 4240 "$(jq .id <<<"$before")"
+	fp_offloaded_flow udp 4240 "$(jq .id <<<"$before")"
 }
 
 # An idle flow on stale routes (an unrelated route was added) gets two
@@ -187,7 +172,7 @@ flows_from() {
 	ROUTE_SET=1
 	r fpctl flow flush
 	nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4250 4 >/dev/null
-	before=$(offloaded_udp 4250)
+	before=$(fp_offloaded_flow udp 4250)
 	r nft add table netdev fp_oneway
 	r nft add chain netdev fp_oneway in '{ type filter hook ingress device "r1" priority -100; }'
 	r nft add rule netdev fp_oneway in udp sport 7000 udp dport 4250 drop

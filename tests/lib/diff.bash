@@ -300,7 +300,7 @@ diff_case() {
 # fast).  Besides the frames, no flow may be removed for its route (fpctl
 # monitor), and those verifications must pass.
 diff_case_route_churn() {
-	local dir=$BATS_TEST_TMPDIR dst=10.0.2.2/32 family=-4 passed0 churn monitor changes
+	local dir=$BATS_TEST_TMPDIR dst=10.0.2.2/32 family=-4 passed0 passed churn monitor changes
 	if [[ $* == *"--dst "*:* ]]; then
 		dst=fd00:2::2/128 family=-6
 	fi
@@ -321,13 +321,12 @@ diff_case_route_churn() {
 	diff_case --min-fast 50 "$@"
 	kill "$churn" "$monitor"
 	wait "$churn" "$monitor" || true
-	in_ns "$NS_C" tc qdisc del dev c0 root
-	in_ns "$NS_S" tc qdisc del dev s0 root
+	# (The pacing goes in diff_teardown; the IPv6 route too, here.)
 	ip -n "$NS_R" "$family" route del "$dst" dev r1 proto static 2>/dev/null || true
 	changes=$(<"$dir/changes")
-	echo "# route changes $changes, verifications passed $(($(fp_stat verify_passed) - passed0))" >&3
+	passed=$(($(fp_stat verify_passed) - passed0))
+	echo "# route changes $changes, verifications passed $passed" >&3
 	[ "$changes" -ge 20 ] || fail "only $changes route changes during the runs"
-	[ "$(fp_stat verify_passed)" -ge $((passed0 + 2)) ] ||
-		fail "verify_passed went from $passed0 to $(fp_stat verify_passed)"
+	[ "$passed" -ge 2 ] || fail "only $passed verifications passed"
 	assert_equal "$(jq -c 'select(.event == "del" and .reason == "route")' "$dir/monitor.json")" ""
 }

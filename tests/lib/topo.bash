@@ -336,6 +336,23 @@ fp_flows() {
 	fpctl -n "$NS_R" -j flow show
 }
 
+# The flow of protocol $1 from c's port $2 (to s, 10.0.2.2:7000 for UDP),
+# once offloaded both ways, and not flow $3 when given.  A UDP flow gets
+# another datagram each time it is not: a direction refused for a passing
+# reason (no neighbour yet) is tried again a second later, on a packet.
+fp_offloaded_flow() {
+	local i flow
+	for i in $(seq 1 30); do
+		flow=$(fp_flows | jq -c --arg p "$1" --argjson s "$2" --argjson old "${3:-0}" \
+			'[.[] | select(.proto == $p and .orig.sport == $s and .id != $old and
+				.orig.offloaded and .reply.offloaded)] | first // empty')
+		[ -z "$flow" ] || { echo "$flow"; return 0; }
+		sleep 0.5
+		[ "$1" != udp ] || nettool "$NS_C" udp-send 10.0.2.2 7000 --sport "$2" 1 >/dev/null
+	done
+	fail "no offloaded $1 flow from port $2${3:+ but flow $3}: $(fp_flows)"
+}
+
 # Packets received by the router on r0 and r1 (everything it forwards).
 r_rx_packets() {
 	netns_rx_packets "$NS_R" r0 r1

@@ -321,8 +321,8 @@ struct fp_dir *fp_rx_flow(struct fp_net *fpn, struct fp_dev *fpd,
 		}
 		/* Not one a rejection or another CPU's verification holds. */
 		if ((hold == FP_HOLD_NONE || hold == FP_HOLD_VERIFY) &&
-		    !test_bit(FP_FLOW_STALE_RX, &flow->flags))
-			set_bit(FP_FLOW_STALE_RX, &flow->flags);
+		    !test_bit(FP_FLOW_STALE_RX + d->index, &flow->flags))
+			set_bit(FP_FLOW_STALE_RX + d->index, &flow->flags);
 		*exc = fp_rx_held(fpn, skb, d, rx, hold);
 		return NULL;
 	}

@@ -209,15 +209,18 @@ enum fp_flow_flags {
 	FP_FLOW_DEAD,		/* unlinked, waiting for RCU */
 	FP_FLOW_KILLED,		/* stopped: kill_reason set, being removed */
 	/*
-	 * STALE_RX: a packet came on a route gone stale, to be verified, and
-	 * since then no verification took a route, no such packet left by
-	 * its direction's device, and no GC pass found every route valid.
-	 * STALE_SEEN: a GC pass found STALE_RX (and cleared it).  With both,
-	 * the GC removes a flow that had no fast packet for a while
+	 * + direction index.  STALE_RX: a packet of the direction came on
+	 * its route gone stale, to be verified, and since then the direction
+	 * took no route, the stack forwarded none of its packets the way the
+	 * direction does, and no GC pass found its route valid.  STALE_SEEN:
+	 * a GC pass found STALE_RX (and cleared it).  With both, the GC
+	 * removes a flow whose direction had no fast packet for a while
 	 * (fp_flow_expired()).
 	 */
 	FP_FLOW_STALE_RX,
+	FP_FLOW_STALE_RX_LAST = FP_FLOW_STALE_RX + IP_CT_DIR_MAX - 1,
 	FP_FLOW_STALE_SEEN,
+	FP_FLOW_STALE_SEEN_LAST = FP_FLOW_STALE_SEEN + IP_CT_DIR_MAX - 1,
 	/* + direction index: in fp_net.table (fp_net.lock) */
 	FP_FLOW_LINKED,
 	FP_FLOW_LINKED_LAST = FP_FLOW_LINKED + IP_CT_DIR_MAX - 1,
@@ -602,13 +605,13 @@ static inline u16 fp_dir_mtu(u16 route_mtu, const struct fp_nh *nh)
 int fp_flow_learn(struct fp_net *fpn, struct nf_conn *ct,
 		  enum ip_conntrack_dir dir, struct fp_learned *l);
 /*
- * RCU read side, for a packet of direction dir of ct that the stack sends
- * out of out: is the direction neither offloaded nor refused for a reason
- * still worth trusting?
+ * RCU read side, for skb, a packet of direction dir of ct that the stack
+ * forwards (state: POST_ROUTING's): is the direction neither offloaded nor
+ * refused for a reason still worth trusting?
  */
 bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
-			  enum ip_conntrack_dir dir,
-			  const struct net_device *out);
+			  enum ip_conntrack_dir dir, const struct sk_buff *skb,
+			  const struct nf_hook_state *state);
 /* Runs the GC now (any context). */
 void fp_gc_kick(struct fp_net *fpn);
 /*
@@ -617,15 +620,8 @@ void fp_gc_kick(struct fp_net *fpn);
  */
 bool fp_flow_kill(struct fp_net *fpn, struct fp_flow *flow,
 		  enum fastpath_del_reason reason);
-/* Any context: no packet of flow is waiting on a stale route. */
-void fp_flow_stale_done(struct fp_flow *flow);
-/*
- * RCU read side: the stack forwards a packet of d out of out without
- * verifying it (its probe overwritten in its receive batch, or voided by
- * a change in its transit).  By d's device: no sign that the stack
- * forwards the flow elsewhere, whatever came on a stale route before.
- */
-void fp_dir_stale_forwarded(struct fp_dir *d, const struct net_device *out);
+/* Any context: no packet of d is waiting on a stale route. */
+void fp_dir_stale_done(const struct fp_dir *d);
 /* Bytes held by the flow table (flows and hash buckets). */
 size_t fp_flow_memory(struct fp_net *fpn);
 /* The conntrack tuple a connection's direction is looked up by. */
@@ -915,6 +911,15 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 				  const struct nf_hook_state *state,
 				  struct nf_conn *ct,
 				  enum ip_conntrack_info ctinfo, bool *done);
+/*
+ * RCU read side: the stack forwards skb, a packet of d, which came on a
+ * stale route, without verifying it (its probe overwritten in its receive
+ * batch, or voided by a change in its transit).  The way d goes (device,
+ * next hop, MTU): no sign that the stack forwards d elsewhere, whatever
+ * came on the stale route before.  Any other way: nothing is concluded.
+ */
+void fp_dir_stale_forwarded(struct fp_dir *d, const struct sk_buff *skb,
+			    const struct nf_hook_state *state);
 /*
  * Learning: compares skb with the fast path's rewrite of the copy in p
  * (NULL: none) by the direction in l, and fills l's verdict: refused (why)

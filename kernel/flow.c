@@ -363,8 +363,8 @@ static void fp_dir_refuse(struct fp_net *fpn, const struct fp_learned *l,
 }
 
 bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
-			  enum ip_conntrack_dir dir,
-			  const struct net_device *out)
+			  enum ip_conntrack_dir dir, const struct sk_buff *skb,
+			  const struct nf_hook_state *state)
 {
 	struct fp_flow *flow = fp_flow_find_ct(fpn, ct);
 	struct fp_dir *d;
@@ -375,7 +375,7 @@ bool fp_flow_learn_needed(struct fp_net *fpn, const struct nf_conn *ct,
 	if (!fp_dir_offloaded(d))
 		return !fp_dir_refusal_valid(fpn, d);
 	/* Its probe, if it had one, was another packet's. */
-	fp_dir_stale_forwarded(d, out);
+	fp_dir_stale_forwarded(d, skb, state);
 	return false;
 }
 
@@ -639,8 +639,8 @@ static void fp_ct_refresh(struct nf_conn *ct, u32 last_used)
 }
 
 /*
- * How long a flow whose packets on a stale route were not verified is
- * kept without a fast packet.
+ * How long a direction whose packets on a stale route were not verified
+ * is kept without a fast packet.
  */
 #define FP_STALE_ROUTE_KEPT	(5 * HZ)
 
@@ -651,17 +651,35 @@ static void fp_flow_clear_flag(struct fp_flow *flow, int bit)
 		clear_bit(bit, &flow->flags);
 }
 
-/* A route was taken, or none is stale: no unverified stale packet. */
-void fp_flow_stale_done(struct fp_flow *flow)
+void fp_dir_stale_done(const struct fp_dir *d)
 {
-	fp_flow_clear_flag(flow, FP_FLOW_STALE_RX);
-	fp_flow_clear_flag(flow, FP_FLOW_STALE_SEEN);
+	struct fp_flow *flow = fp_dir_flow(d);
+
+	fp_flow_clear_flag(flow, FP_FLOW_STALE_RX + d->index);
+	fp_flow_clear_flag(flow, FP_FLOW_STALE_SEEN + d->index);
 }
 
-void fp_dir_stale_forwarded(struct fp_dir *d, const struct net_device *out)
+/*
+ * GC, d's route stale: did packets come on it, before and after a pass,
+ * none verified or forwarded the way d goes (a verification would have
+ * taken the new route, or killed the flow), and none fast for a while?
+ * Then the stack does not forward d as it did.  A direction no packet came
+ * on since (an idle flow, the reverse of a one-way stream) waits for one,
+ * or its timeout.
+ */
+static bool fp_dir_stale_unforwarded(struct fp_flow *flow,
+				     const struct fp_dir *d)
 {
-	if (fp_dir_offloaded(d) && out == d->nh->dev)
-		fp_flow_stale_done(fp_dir_flow(d));
+	int rx = FP_FLOW_STALE_RX + d->index;
+	int seen = FP_FLOW_STALE_SEEN + d->index;
+
+	if (!test_bit(rx, &flow->flags))
+		return false;
+	if (test_bit(seen, &flow->flags))
+		return fp_dir_idle(d) > FP_STALE_ROUTE_KEPT;
+	set_bit(seen, &flow->flags);
+	clear_bit(rx, &flow->flags);
+	return false;
 }
 
 static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
@@ -670,7 +688,6 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 	struct dst_entry *dst;
 	unsigned long timeout;
 	u32 idle = U32_MAX;
-	bool stale = false;
 	int i;
 
 	if (test_bit(FP_FLOW_KILLED, &flow->flags))
@@ -693,32 +710,15 @@ static enum fastpath_del_reason fp_flow_expired(struct fp_net *fpn,
 		 * device is the blackhole's.
 		 */
 		if (!dst_check(dst, READ_ONCE(d->dst_cookie))) {
-			stale = true;
+			if (fp_dir_stale_unforwarded(flow, d))
+				return FASTPATH_DEL_REASON_ROUTE;
 			idle = min(idle, fp_dir_idle(d));
 			continue;
 		}
+		fp_dir_stale_done(d);
 		if (fp_dir_mtu(fp_route_mtu(dst, d->key.family), d->nh) != d->mtu)
 			return FASTPATH_DEL_REASON_MTU;
 		idle = min(idle, fp_dir_idle(d));
-	}
-	/*
-	 * Packets came on a stale route, before and after a pass, none of
-	 * them verified or forwarded out of the flow's device (a
-	 * verification would have taken the new route, or killed the flow),
-	 * and the flow has had no fast packet for a while: the stack did not
-	 * forward them.  A flow whose stale routes no packet has come on (an
-	 * idle one, or the reverse of a one-way stream) waits for its next
-	 * packet, or its timeout.
-	 */
-	if (!stale) {
-		fp_flow_stale_done(flow);
-	} else if (test_bit(FP_FLOW_STALE_RX, &flow->flags)) {
-		if (!test_bit(FP_FLOW_STALE_SEEN, &flow->flags)) {
-			set_bit(FP_FLOW_STALE_SEEN, &flow->flags);
-			clear_bit(FP_FLOW_STALE_RX, &flow->flags);
-		} else if (idle > FP_STALE_ROUTE_KEPT) {
-			return FASTPATH_DEL_REASON_ROUTE;
-		}
 	}
 	timeout = flow->proto == IPPROTO_TCP ? READ_ONCE(fpn->cfg.tcp_timeout) :
 					       READ_ONCE(fpn->cfg.udp_timeout);

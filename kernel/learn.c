@@ -517,7 +517,7 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	iif = fp_skb_iif(skb, state->pf);
 	in_fpd = fp_dev_find(fpn, iif);
-	if (in_fpd && fp_flow_learn_needed(fpn, ct, dir, state->out))
+	if (in_fpd && fp_flow_learn_needed(fpn, ct, dir, skb, state))
 		fp_learn_dir(fpn, skb, state, probe, ct, dir, ct_why, in_fpd, iif);
 	return NF_ACCEPT;
 }

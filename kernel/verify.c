@@ -393,8 +393,26 @@ fp_verify_take_route(struct fp_net *fpn, struct fp_dir *d,
 	WRITE_ONCE(d->dst_cookie, p->dst_cookie);
 	WRITE_ONCE(d->dst, dst);
 	dst_release(old);
-	fp_flow_stale_done(fp_dir_flow(d));
+	fp_dir_stale_done(d);
 	return 0;
+}
+
+void fp_dir_stale_forwarded(struct fp_dir *d, const struct sk_buff *skb,
+			    const struct nf_hook_state *state)
+{
+	unsigned long bits = BIT(FP_FLOW_STALE_RX + d->index) |
+			     BIT(FP_FLOW_STALE_SEEN + d->index);
+
+	/*
+	 * Every slow packet of an offloaded direction comes here: the flags,
+	 * on the line its look-up read, first.  Offloaded: a probe held
+	 * across a grace period (NFQUEUE) may name a direction of a later
+	 * flow of the same connection, not offloaded, without a next hop.
+	 */
+	if ((READ_ONCE(fp_dir_flow(d)->flags) & bits) && fp_dir_offloaded(d) &&
+	    fp_verify_route(skb, state, d) &&
+	    fp_dir_mtu(fp_route_mtu(skb_dst(skb), d->key.family), d->nh) == d->mtu)
+		fp_dir_stale_done(d);
 }
 
 /* Concludes the verification of d on the packet the stack made of p's. */
@@ -490,7 +508,7 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 		return NULL;
 	*done = true;
 	/*
-	 * Rules or routes changed meanwhile: it can tell nothing.  The
+	 * Rules or routes changed meanwhile: it verifies nothing.  The
 	 * route's cookie is read first: a route change it misses comes after
 	 * it, and fails the comparison.
 	 */
@@ -507,8 +525,9 @@ const struct fp_probe *fp_verify(struct fp_net *fpn, struct sk_buff *skb,
 	flow = ct ? fp_flow_find_ct(fpn, ct) : NULL;
 	if (!flow || &flow->dir[CTINFO2DIR(ctinfo)] != p->d)
 		return NULL;
+	/* Voided: it may have been routed before the change, or after. */
 	if (voided)
-		fp_dir_stale_forwarded(p->d, state->out);
+		fp_dir_stale_forwarded(p->d, skb, state);
 	else if (READ_ONCE(p->d->hold) == FP_HOLD_VERIFY)
 		fp_verify_dir(fpn, p->d, p, skb, state);
 	return NULL;

@@ -108,6 +108,10 @@ static int dev_cb(uint8_t cmd, struct nlattr **tb, void *arg)
 	if (tb[FASTPATH_A_DEV_XMIT_IFNAME])
 		pr_str(PR_ANY, "xmit_ifname", " dev %s",
 		       nla_get_string(tb[FASTPATH_A_DEV_XMIT_IFNAME]));
+	/* The families the rules leave entirely to the stack. */
+	if (tb[FASTPATH_A_DEV_BYPASSED])
+		pr_flags("bypassed", "bypassed", fp_families_names,
+			 fp_families_count, attr_u32(tb[FASTPATH_A_DEV_BYPASSED]));
 	pr_text("\n");
 	pr_close_object();
 	return 0;

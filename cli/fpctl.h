@@ -123,6 +123,8 @@ extern const char *const fp_rule_action_names[], *const fp_del_reason_names[],
 extern const size_t fp_rule_action_count, fp_del_reason_count, fp_why_count,
 	fp_verify_field_count;
 extern const char *const fp_xmit_mode_names[];
+extern const char *const fp_families_names[];
+extern const size_t fp_families_count;
 extern const size_t fp_xmit_mode_count;
 extern const char *const fp_exceptions_names[], *const fp_config_names[];
 extern const struct fp_range fp_config_ranges[];
@@ -180,6 +182,8 @@ void pr_str(enum pr_mode m, const char *key, const char *fmt, const char *val);
 void pr_u64(enum pr_mode m, const char *key, const char *fmt, uint64_t val);
 void pr_bool(enum pr_mode m, const char *key, const char *fmt, bool val);
 void __attribute__((format(printf, 1, 2))) pr_text(const char *fmt, ...);
+void pr_flags(const char *key, const char *label, const char *const *names,
+	      size_t n, uint32_t flags);
 void pr_ms(const char *key, const char *label, uint64_t ms);
 char *snake_case(const char *name, char *buf, size_t len);
 

@@ -3,7 +3,7 @@
 """Write cli/names.c, fpctl's name tables, from uapi/fastpath.yaml.
 
 fpctl prints and parses the contract's names: every enum's entries (rule
-actions, removal reasons), the attributes of the "exceptions" set (one
+actions, removal reasons) and flags' bits (families), the attributes of the "exceptions" set (one
 counter per reason) and of the "config" set (the settings of "config set",
 with the limits of their checks).  They are generated so that the spec
 stays their only source; the output is committed, so building fpctl needs
@@ -54,6 +54,19 @@ def enum_table(fam, enum):
     return lines
 
 
+def flags_table(fam, flags):
+    """Names indexed by bit number (flags entries are bits from 0 on)."""
+    ident = "fp_%s_names" % c_ident(flags["name"])
+    lines = ["const char *const %s[] = {" % ident]
+    asserts = []
+    for name, bit in entries(flags["entries"], 0):
+        lines.append('\t[%d] = "%s",' % (bit, name))
+        asserts.append('_Static_assert(%s == 1U << %d, "%s");' % (
+            c_name(fam, flags["name"], name), bit, name))
+    lines += ["};", "const size_t %s_count = ARRAY_SIZE(%s);" % (ident[:-len("_names")], ident)]
+    return lines + asserts
+
+
 def set_tables(fam, aset, limits):
     """Names indexed by attribute - 1, NULL-terminated; limits alike.
 
@@ -89,6 +102,8 @@ def main():
     for d in spec.get("definitions", []):
         if d["type"] == "enum":
             out += [""] + enum_table(fam, d)
+        elif d["type"] == "flags":
+            out += [""] + flags_table(fam, d)
     sets = {s["name"]: s for s in spec["attribute-sets"]}
     for name, limits in NAMED_SETS.items():
         out += [""] + set_tables(fam, sets[name], limits)

@@ -4,6 +4,14 @@
 
 #include "fpctl.h"
 
+const char *const fp_families_names[] = {
+	[0] = "ipv4",
+	[1] = "ipv6",
+};
+const size_t fp_families_count = ARRAY_SIZE(fp_families_names);
+_Static_assert(FASTPATH_FAMILIES_IPV4 == 1U << 0, "ipv4");
+_Static_assert(FASTPATH_FAMILIES_IPV6 == 1U << 1, "ipv6");
+
 const char *const fp_rule_action_names[] = {
 	[FASTPATH_RULE_ACTION_ACCELERATE] = "accelerate",
 	[FASTPATH_RULE_ACTION_BYPASS] = "bypass",

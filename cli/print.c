@@ -160,6 +160,33 @@ void pr_text(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * A flags value by the names of its bits (names[bit], n of them): a JSON
+ * array of them, " LABEL name name" in text.
+ */
+void pr_flags(const char *key, const char *label, const char *const *names,
+	      size_t n, uint32_t flags)
+{
+	json_object *array = opt_json ? json_object_new_array() : NULL;
+	size_t bit;
+
+	if (!opt_json)
+		printf(" %s", label);
+	for (bit = 0; bit < 32; bit++) {
+		const char *name;
+
+		if (!(flags & (1U << bit)))
+			continue;
+		name = bit < n && names[bit] ? names[bit] : "?";
+		if (array)
+			json_object_array_add(array, json_object_new_string(name));
+		else
+			printf(" %s", name);
+	}
+	if (array)
+		add(key, array);
+}
+
 /* A duration: milliseconds in JSON, "LABEL 1.5s" in text. */
 void pr_ms(const char *key, const char *label, uint64_t ms)
 {

@@ -86,6 +86,50 @@ static bool fp_dev_supported(const struct net_device *dev,
 	return true;
 }
 
+/*
+ * Registers (on) or unregisters fpd's ingress hook on its device.  RTNL
+ * held.  The hook's packets only read fpd, which outlives the device.
+ */
+static int fp_dev_hook(struct fp_dev *fpd, bool on)
+{
+	struct net *net = dev_net(fpd->dev);
+	int err;
+
+	if (fpd->hooked == on)
+		return 0;
+	if (on) {
+		err = nf_register_net_hook(net, &fpd->ops);
+		if (err)
+			return err;
+	} else {
+		nf_unregister_net_hook(net, &fpd->ops);
+	}
+	fpd->hooked = on;
+	return 0;
+}
+
+/*
+ * A device the rules bypass all traffic of needs no ingress hook, nor a
+ * family no device accelerates a learning hook: that traffic costs what it
+ * would without fastpath.  Its PPPoE session's and bridge ports' hooks,
+ * which the transmit side needs, stay; they pass a bypassed family's
+ * packets at once.
+ */
+static bool fp_dev_hook_needed(const struct fp_dev *fpd)
+{
+	return fpd->bypassed != FP_FAMILIES;
+}
+
+static u8 fp_learning_needed(const struct fp_net *fpn)
+{
+	const struct fp_dev *fpd;
+	u8 families = 0;
+
+	list_for_each_entry(fpd, &fpn->devs, list)
+		families |= FP_FAMILIES & ~fpd->bypassed;
+	return families;
+}
+
 /* Starts the data plane on dev, the device of fpd's name.  RTNL held. */
 static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
 {
@@ -93,11 +137,13 @@ static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
 	int err;
 
 	fpd->ops = fp_ingress_ops(fp_ingress, fpd, dev);
-	err = nf_register_net_hook(dev_net(dev), &fpd->ops);
-	if (err)
-		return err;
-	netdev_hold(dev, &fpd->tracker, GFP_KERNEL);
 	fpd->dev = dev;
+	err = fp_dev_hook(fpd, fp_dev_hook_needed(fpd));
+	if (err) {
+		fpd->dev = NULL;
+		return err;
+	}
+	netdev_hold(dev, &fpd->tracker, GFP_KERNEL);
 	spin_lock_bh(&fpn->lock);
 	WRITE_ONCE(fpd->ifindex, dev->ifindex);
 	/* Refusals for "not enabled" reasons may no longer hold. */
@@ -126,7 +172,7 @@ static void fp_dev_detach(struct fp_dev *fpd)
 	WRITE_ONCE(fpd->ifindex, 0);
 	spin_unlock_bh(&fpn->lock);
 	fp_nh_set_tx_stats(fpn, dev, NULL);
-	nf_unregister_net_hook(dev_net(dev), &fpd->ops);
+	fp_dev_hook(fpd, false);
 	/* Unregistering does not wait for the hook's running instances. */
 	synchronize_net();
 	/* A device that is down has no flows left (NETDEV_DOWN). */
@@ -164,7 +210,7 @@ static void fp_dev_free_rcu(struct rcu_head *head)
 	kfree(fpd);
 }
 
-/* The first enablement of a netns starts learning and conntrack. */
+/* The first enablement of a netns starts conntrack. */
 static int fp_dev_first(struct fp_net *fpn, struct netlink_ext_ack *extack)
 {
 	int err;
@@ -177,25 +223,14 @@ static int fp_dev_first(struct fp_net *fpn, struct netlink_ext_ack *extack)
 	err = fp_watch_start(fpn);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot watch nftables commits");
-		goto err_ct;
+		nf_ct_netns_put(fpn->net, NFPROTO_INET);
 	}
-	err = fp_learn_init(fpn->net);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot register the learning hooks");
-		goto err_watch;
-	}
-	return 0;
-
-err_watch:
-	fp_watch_stop(fpn);
-err_ct:
-	nf_ct_netns_put(fpn->net, NFPROTO_INET);
 	return err;
 }
 
 static void fp_dev_last(struct fp_net *fpn)
 {
-	fp_learn_exit(fpn->net);
+	fp_learn_set(fpn, 0);
 	/* A learner still running could add a flow after the final flush. */
 	synchronize_net();
 	fp_watch_stop(fpn);
@@ -229,11 +264,19 @@ int fp_dev_enable(struct fp_net *fpn, const char *name,
 	fpd->fpn = fpn;
 	INIT_LIST_HEAD(&fpd->br_ports);
 
+	fpd->bypassed = fp_rules_bypassed(fpn, name);
+
 	first = list_empty(&fpn->devs);
 	if (first) {
 		err = fp_dev_first(fpn, extack);
 		if (err)
 			goto err_stats;
+	}
+	err = fp_learn_set(fpn, fpn->learning | fp_learning_needed(fpn) |
+				(FP_FAMILIES & ~fpd->bypassed));
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot register the learning hooks");
+		goto err_first;
 	}
 	if (dev) {
 		err = fp_dev_attach(fpd, dev);
@@ -271,6 +314,8 @@ static void fp_dev_remove(struct fp_net *fpn, struct fp_dev *fpd)
 	list_del_rcu(&fpd->list);
 	if (list_empty(&fpn->devs))
 		fp_dev_last(fpn);
+	else
+		fp_learn_set(fpn, fp_learning_needed(fpn));
 	/* The data plane and learners may still see fpd and its counters. */
 	call_rcu(&fpd->rcu, fp_dev_free_rcu);
 }
@@ -294,6 +339,24 @@ void fp_dev_disable_all(struct fp_net *fpn)
 	ASSERT_RTNL();
 	list_for_each_entry_safe(fpd, tmp, &fpn->devs, list)
 		fp_dev_remove(fpn, fpd);
+}
+
+void fp_dev_rules_changed(struct fp_net *fpn, struct netlink_ext_ack *extack)
+{
+	struct fp_dev *fpd;
+	int err = 0;
+
+	ASSERT_RTNL();
+	list_for_each_entry(fpd, &fpn->devs, list) {
+		WRITE_ONCE(fpd->bypassed, fp_rules_bypassed(fpn, fpd->name));
+		if (fpd->dev)
+			err = fp_dev_hook(fpd, fp_dev_hook_needed(fpd)) ?: err;
+	}
+	err = fp_learn_set(fpn, fp_learning_needed(fpn)) ?: err;
+	/* The rules stand; the next change, or enablement, tries again. */
+	if (err)
+		NL_SET_ERR_MSG(extack,
+			       "rules changed, but a hook they need could not be registered");
 }
 
 /* The enablement waiting for dev's name, if any, takes dev. */

@@ -373,10 +373,22 @@ struct fp_pppoe {
 	u8 compressed;			/* compression seen: UPPER only */
 };
 
+/* Address families as bits (fp_dev.bypassed, fp_net.learning). */
+#define FP_FAMILY_IPV4	FASTPATH_FAMILIES_IPV4
+#define FP_FAMILY_IPV6	FASTPATH_FAMILIES_IPV6
+#define FP_FAMILIES	(FP_FAMILY_IPV4 | FP_FAMILY_IPV6)
+
+/* family: AF_INET or AF_INET6, or the NFPROTO_ of the same value. */
+static inline u8 fp_family_bit(u8 family)
+{
+	return family == AF_INET ? FP_FAMILY_IPV4 : FP_FAMILY_IPV6;
+}
+
 /*
  * A device enabled by name.  While a device of that name exists in the
- * netns it is attached: the ingress hook is registered on it.  When it
- * goes away the enablement waits for a device of the same name.
+ * netns it is attached: the ingress hook is registered on it, unless the
+ * rules bypass all its traffic.  When it goes away the enablement waits
+ * for a device of the same name.
  */
 struct fp_dev {
 	struct list_head list;		/* fp_net.devs: RTNL, RCU readers */
@@ -384,7 +396,14 @@ struct fp_dev {
 	struct net_device *dev;		/* NULL while waiting */
 	int ifindex;			/* dev's, 0 while waiting: fp_net.lock */
 	netdevice_tracker tracker;
-	struct nf_hook_ops ops;
+	struct nf_hook_ops ops;		/* registered on dev: hooked */
+	bool hooked;			/* RTNL */
+	/*
+	 * FP_FAMILY_ bits: the families of which the rules send every
+	 * packet in on this device to the slow path (fp_rules_bypassed()).
+	 * Written under RTNL and the genl mutex.
+	 */
+	u8 bypassed;
 	struct fp_net *fpn;
 	struct fp_pcpu_stats __percpu *stats;
 	u64 retired_packets, retired_bytes;	/* moved to the netns's */
@@ -394,6 +413,12 @@ struct fp_dev {
 	u8 br_epoch_shift;		/* log2 of an epoch's jiffies */
 	struct rcu_head rcu;
 };
+
+/* Do the rules send every packet of family in on fpd to the stack? */
+static inline bool fp_dev_bypassed(const struct fp_dev *fpd, u8 family)
+{
+	return READ_ONCE(fpd->bypassed) & fp_family_bit(family);
+}
 
 struct fp_ruleset;
 
@@ -430,6 +455,7 @@ struct fp_net {
 	struct fp_config cfg;		/* written under genl mutex, READ_ONCE */
 	struct list_head devs;		/* struct fp_dev */
 	unsigned int attached;		/* devs with a device: RTNL */
+	u8 learning;			/* FP_FAMILY_: hooks registered, RTNL */
 	struct fp_ruleset __rcu *rules;
 	struct delayed_work gc;
 	unsigned long stats_sent;	/* jiffies of the last FLOW_STATS_NTF round */
@@ -746,9 +772,11 @@ void fp_br_port_event(struct fp_net *fpn, struct net_device *dev,
 void fp_pppoe_attach(struct fp_dev *fpd);
 void fp_pppoe_detach(struct fp_dev *fpd);
 
-/* learn.c: netfilter POST_ROUTING hooks of one netns */
-int fp_learn_init(struct net *net);
-void fp_learn_exit(struct net *net);
+/*
+ * learn.c: netfilter POST_ROUTING hooks of one netns, one a family.  RTNL:
+ * registers those of the families given, unregisters the others.
+ */
+int fp_learn_set(struct fp_net *fpn, u8 families);
 /*
  * What of the connection itself keeps it off the fast path (0: nothing).
  * NO_REPLY, REMOVING, PROTOCOL and TCP_STATE are passing states; HELPER
@@ -962,6 +990,11 @@ struct fp_dev *fp_dev_find(struct fp_net *fpn, int ifindex);
 /* RTNL or RCU read side: the enablement of this name, attached or not. */
 struct fp_dev *fp_dev_find_name(struct fp_net *fpn, const char *name);
 void fp_dev_disable_all(struct fp_net *fpn);
+/*
+ * The rules changed (RTNL and the genl mutex held): every enabled device's
+ * bypassed families again, and the hooks they need.
+ */
+void fp_dev_rules_changed(struct fp_net *fpn, struct netlink_ext_ack *extack);
 int fp_dev_notifiers_init(void);
 void fp_dev_notifiers_exit(void);
 
@@ -1027,8 +1060,13 @@ bool fp_rules_bypass(struct fp_net *fpn, const struct fp_dir *d);
 struct fp_rule *fp_rule_find(const struct fp_ruleset *set, u32 pref);
 int fp_rule_add(struct fp_net *fpn, struct fp_rule *rule,
 		struct netlink_ext_ack *extack);
-int fp_rule_del(struct fp_net *fpn, u32 pref);
-int fp_rules_flush(struct fp_net *fpn);
+int fp_rule_del(struct fp_net *fpn, u32 pref, struct netlink_ext_ack *extack);
+int fp_rules_flush(struct fp_net *fpn, struct netlink_ext_ack *extack);
+/*
+ * The FP_FAMILY_ bits of the families whose every packet in on a device
+ * named ifname the rules send to the slow path.  Genl mutex held.
+ */
+u8 fp_rules_bypassed(struct fp_net *fpn, const char *ifname);
 void fp_rules_free(struct fp_net *fpn);
 
 /* netlink.c */

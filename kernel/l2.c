@@ -702,6 +702,10 @@ static unsigned int fp_br_port_ingress(void *priv, struct sk_buff *skb,
 	     skb->protocol != htons(ETH_P_IPV6)) ||
 	    !ether_addr_equal(eth_hdr(skb)->h_dest, port->br->dev_addr))
 		return NF_ACCEPT;
+	/* No note: the bridge's hook leaves the family too, if it runs. */
+	if (fp_dev_bypassed(port->fpd, skb->protocol == htons(ETH_P_IP) ?
+					AF_INET : AF_INET6))
+		return NF_ACCEPT;
 	if (!fp_br_port_direct(port, skb)) {
 		fp_port_note(port->fpd, skb, 0);
 		return NF_ACCEPT;

@@ -15,6 +15,7 @@
 #include <linux/inetdevice.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/rtnetlink.h>
 #include <linux/version.h>
 #include <net/dsfield.h>
 #include <net/dst_metadata.h>
@@ -517,20 +518,25 @@ static unsigned int fp_learn_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	iif = fp_skb_iif(skb, state->pf);
 	in_fpd = fp_dev_find(fpn, iif);
-	if (in_fpd && fp_flow_learn_needed(fpn, ct, dir, skb, state))
+	/* Traffic the rules bypass all of is not looked at (dev.c). */
+	if (in_fpd && !fp_dev_bypassed(in_fpd, state->pf) &&
+	    fp_flow_learn_needed(fpn, ct, dir, skb, state))
 		fp_learn_dir(fpn, skb, state, probe, ct, dir, ct_why, in_fpd, iif);
 	return NF_ACCEPT;
 }
 
-/* Last before conntrack confirms, so every NAT and filter has run. */
+/*
+ * Last before conntrack confirms, so every NAT and filter has run.  By
+ * FP_FAMILY_ bit.
+ */
 static const struct nf_hook_ops fp_learn_ops[] = {
-	{
+	[ilog2(FP_FAMILY_IPV4)] = {
 		.hook = fp_learn_hook,
 		.pf = NFPROTO_IPV4,
 		.hooknum = NF_INET_POST_ROUTING,
 		.priority = NF_IP_PRI_CONNTRACK_CONFIRM - 1,
 	},
-	{
+	[ilog2(FP_FAMILY_IPV6)] = {
 		.hook = fp_learn_hook,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_POST_ROUTING,
@@ -538,12 +544,25 @@ static const struct nf_hook_ops fp_learn_ops[] = {
 	},
 };
 
-int fp_learn_init(struct net *net)
+int fp_learn_set(struct fp_net *fpn, u8 families)
 {
-	return nf_register_net_hooks(net, fp_learn_ops, ARRAY_SIZE(fp_learn_ops));
-}
+	unsigned int i;
+	int err;
 
-void fp_learn_exit(struct net *net)
-{
-	nf_unregister_net_hooks(net, fp_learn_ops, ARRAY_SIZE(fp_learn_ops));
+	ASSERT_RTNL();
+	for (i = 0; i < ARRAY_SIZE(fp_learn_ops); i++) {
+		u8 bit = BIT(i);
+
+		if (!(families & bit) == !(fpn->learning & bit))
+			continue;
+		if (families & bit) {
+			err = nf_register_net_hook(fpn->net, &fp_learn_ops[i]);
+			if (err)
+				return err;
+		} else {
+			nf_unregister_net_hook(fpn->net, &fp_learn_ops[i]);
+		}
+		fpn->learning ^= bit;
+	}
+	return 0;
 }

@@ -258,7 +258,9 @@ static int fp_nl_dev_fill(struct sk_buff *skb, const char *name,
 	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_TX_BYTES, st.tx_bytes,
 			      FASTPATH_A_DEV_PAD) ||
 	    nla_put_u64_64bit(skb, FASTPATH_A_DEV_SLOW_PACKETS,
-			      st.slow_packets, FASTPATH_A_DEV_PAD))
+			      st.slow_packets, FASTPATH_A_DEV_PAD) ||
+	    (fpd->bypassed &&
+	     nla_put_u32(skb, FASTPATH_A_DEV_BYPASSED, fpd->bypassed)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -655,7 +657,7 @@ int fastpath_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 
 	if (GENL_REQ_ATTR_CHECK(info, FASTPATH_A_RULE_PREF))
 		return -EINVAL;
-	err = fp_rule_del(fpn, nla_get_u32(pref));
+	err = fp_rule_del(fpn, nla_get_u32(pref), info->extack);
 	if (err == -ENOENT)
 		NL_SET_ERR_MSG_ATTR(info->extack, pref, "no rule with this pref");
 	return err;
@@ -663,7 +665,7 @@ int fastpath_nl_rule_del_doit(struct sk_buff *skb, struct genl_info *info)
 
 int fastpath_nl_rule_flush_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return fp_rules_flush(fp_pernet(genl_info_net(info)));
+	return fp_rules_flush(fp_pernet(genl_info_net(info)), info->extack);
 }
 
 /* flow-get, flow-flush, notifications */

@@ -5,10 +5,12 @@
  * Rules decide, when a connection direction is about to be learned,
  * whether it may take the fast path.  A netns's rules form one array sorted
  * by pref, read under RCU by the learning hooks.  Netlink requests, which
- * the genl mutex serialises, replace the whole array and then evict the
- * flows the new rules no longer accelerate.
+ * the genl mutex serialises, replace the whole array, evict the flows the
+ * new rules no longer accelerate, and hook the devices as the new rules
+ * need: no hook for traffic they bypass entirely (dev.c).
  */
 #include <linux/inetdevice.h>
+#include <linux/rtnetlink.h>
 #include <net/ipv6.h>
 
 #include "fastpath.h"
@@ -111,6 +113,49 @@ const struct fp_rule *fp_rules_decide(struct fp_net *fpn,
 	return r;
 }
 
+/*
+ * Does some packet of family in on a device named ifname reach r, and r
+ * send it to the slow path (bypassed: every such packet)?
+ */
+static bool fp_rule_may_match(const struct fp_rule *r, const char *ifname,
+			      u8 family)
+{
+	if (r->match & FP_RULE_IIF && !fp_ifname_match(r->iifname, ifname))
+		return false;
+	return !(r->match & FP_RULE_FAMILY) || r->family == family;
+}
+
+static bool fp_rules_bypass_all(const struct fp_ruleset *set,
+				const char *ifname, u8 family)
+{
+	unsigned int i;
+
+	for (i = 0; set && i < set->n; i++) {
+		const struct fp_rule *r = set->rules[i];
+
+		if (!fp_rule_may_match(r, ifname, family))
+			continue;
+		/* It may let some of them through. */
+		if (r->action != FASTPATH_RULE_ACTION_BYPASS)
+			return false;
+		if (!(r->match & ~(FP_RULE_IIF | FP_RULE_FAMILY)))
+			return true;
+	}
+	return false;
+}
+
+u8 fp_rules_bypassed(struct fp_net *fpn, const char *ifname)
+{
+	const struct fp_ruleset *set = fp_rules_deref(fpn);
+	u8 bits = 0;
+
+	if (fp_rules_bypass_all(set, ifname, AF_INET))
+		bits |= FP_FAMILY_IPV4;
+	if (fp_rules_bypass_all(set, ifname, AF_INET6))
+		bits |= FP_FAMILY_IPV6;
+	return bits;
+}
+
 /* Index of the first rule whose pref is not below pref. */
 static unsigned int fp_rule_pos(const struct fp_ruleset *set, u32 pref)
 {
@@ -196,9 +241,13 @@ static bool fp_flow_bypassed(const struct fp_flow *flow, const void *arg)
 	return false;
 }
 
-/* Publish set, then evict the flows it bypasses.  Returns the old set. */
+/*
+ * Publish set, evict the flows it bypasses, then hook the devices as it
+ * asks.  Returns the old set.
+ */
 static struct fp_ruleset *fp_rules_replace(struct fp_net *fpn,
-					   struct fp_ruleset *set)
+					   struct fp_ruleset *set,
+					   struct netlink_ext_ack *extack)
 {
 	struct fp_ruleset *old = rcu_replace_pointer(fpn->rules, set, true);
 
@@ -220,6 +269,9 @@ static struct fp_ruleset *fp_rules_replace(struct fp_net *fpn,
 		fp_flow_flush(fpn, fp_flow_bypassed, &eval,
 			      FASTPATH_DEL_REASON_RULE);
 	}
+	rtnl_lock();
+	fp_dev_rules_changed(fpn, extack);
+	rtnl_unlock();
 	return old;
 }
 
@@ -259,12 +311,12 @@ int fp_rule_add(struct fp_net *fpn, struct fp_rule *rule,
 		       (n - pos) * sizeof(*set->rules));
 	}
 	set->rules[pos] = rule;
-	old = fp_rules_replace(fpn, set);
+	old = fp_rules_replace(fpn, set, extack);
 	kfree_rcu(old, rcu);
 	return 0;
 }
 
-int fp_rule_del(struct fp_net *fpn, u32 pref)
+int fp_rule_del(struct fp_net *fpn, u32 pref, struct netlink_ext_ack *extack)
 {
 	struct fp_ruleset *old = fp_rules_deref(fpn), *set;
 	struct fp_rule *rule = fp_rule_find(old, pref);
@@ -280,7 +332,7 @@ int fp_rule_del(struct fp_net *fpn, u32 pref)
 	memcpy(set->rules + pos, old->rules + pos + 1,
 	       (old->n - pos - 1) * sizeof(*set->rules));
 	/* Deleting an accelerate rule can uncover a bypass rule. */
-	old = fp_rules_replace(fpn, set);
+	old = fp_rules_replace(fpn, set, extack);
 	kfree_rcu(old, rcu);
 	kfree_rcu(rule, rcu);
 	return 0;
@@ -298,14 +350,14 @@ static void fp_ruleset_free(struct fp_ruleset *set)
 	kfree_rcu(set, rcu);
 }
 
-int fp_rules_flush(struct fp_net *fpn)
+int fp_rules_flush(struct fp_net *fpn, struct netlink_ext_ack *extack)
 {
 	struct fp_ruleset *set = fp_ruleset_alloc(fp_rules_deref(fpn), 0);
 
 	/* An empty set rather than none keeps the generation moving. */
 	if (!set)
 		return -ENOMEM;
-	fp_ruleset_free(fp_rules_replace(fpn, set));
+	fp_ruleset_free(fp_rules_replace(fpn, set, extack));
 	return 0;
 }
 

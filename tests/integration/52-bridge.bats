@@ -182,6 +182,34 @@ br_lan_rx() {
 		fail "br-lan received $rx packets through the bridge: the port did not take the transfer"
 }
 
+# The ports' hooks stay for what br-lan transmits (and pass what comes in
+# at once); br-lan's own hook goes.  Without nfnetlink_hook (6.1) only the
+# counters tell.
+@test "bridge: a rule bypassing all of br-lan: c's packets go up through the bridge, uncounted; s's echoes still leave on the fast path" {
+	local rx0 slow0 fast0 tx0 sent=50
+	r fpctl rule add pref 5 iif br-lan action bypass
+	if modprobe -q nfnetlink_hook; then
+		r nft list hooks netdev device p1 | grep -q fp_br_port_ingress ||
+			fail "p1's hook is gone"
+		! r nft list hooks netdev device br-lan | grep -q fp_ingress ||
+			fail "br-lan is still hooked"
+	fi
+	rx0=$(br_lan_rx)
+	slow0=$(fp_dev_count br-lan slow_packets)
+	fast0=$(fp_dev_count br-lan rx_packets)
+	tx0=$(fp_dev_count br-lan tx_packets)
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 7310 --window 4 $sent
+	jq -e ".sent == $sent and .echoed == $sent" <<<"$output"
+	[ $(($(br_lan_rx) - rx0)) -ge $sent ] ||
+		fail "br-lan received $(($(br_lan_rx) - rx0)) of c's $sent datagrams through the bridge"
+	assert_equal "br-lan fast $(($(fp_dev_count br-lan rx_packets) - fast0)) slow $(($(fp_dev_count br-lan slow_packets) - slow0))" \
+		"br-lan fast 0 slow 0"
+	# s->c comes in on r1: learned after its first echoes.
+	[ $(($(fp_dev_count br-lan tx_packets) - tx0)) -ge $((sent - 5)) ] ||
+		fail "only $(($(fp_dev_count br-lan tx_packets) - tx0)) of s's $sent echoes left br-lan on the fast path"
+	r fpctl rule del pref 5
+}
+
 @test "bridge: ageing 2 s, 6 s of UDP c->s taken on p1: c's FDB entry stays, nothing of s's echoes floods to p2" {
 	local rx0 i n sent echoed rx missing="" flooded
 	AGEING_SET=1

@@ -18,16 +18,6 @@ transfer_share() {
 		fail "only $fast of $((fast + est)) forwarded packets took the fast path"
 }
 
-# `fpctl dev show` of device $1 in r, as JSON.
-fp_dev_json() {
-	fpctl -n "$NS_R" -j dev show | jq -c ".[] | select(.ifname == \"$1\")"
-}
-
-# fastpath's counter $2 (rx_packets, tx_packets) of enabled device $1 in r.
-fp_dev_count() {
-	fp_dev_json "$1" | jq ".$2"
-}
-
 # Transfer with "$@" as transfer_share does, then check that enabled
 # devices $IN received and $OUT transmitted most of it on the fast path:
 # at least $MIN_PACKETS (default 1000: 2 MiB in full-sized segments) each.

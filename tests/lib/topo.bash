@@ -358,6 +358,17 @@ r_rx_packets() {
 	netns_rx_packets "$NS_R" r0 r1
 }
 
+# `fpctl dev show` of device $1 in r, as JSON.
+fp_dev_json() {
+	fpctl -n "$NS_R" -j dev show | jq -c ".[] | select(.ifname == \"$1\")"
+}
+
+# fastpath's counter $2 (rx_packets, tx_packets, slow_packets) of enabled
+# device $1 in r.
+fp_dev_count() {
+	fp_dev_json "$1" | jq ".$2"
+}
+
 # Packets received by devices $2... of namespace $1, added up: one ip, read
 # by the shell (no jq: see fp_stat).  In ip -j -s, a device's first "rx"
 # after its name is its own stats64.rx, which starts with bytes, packets.

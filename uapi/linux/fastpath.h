@@ -13,6 +13,14 @@
 #define FASTPATH_VERIFY_INTERVAL_MAX	3600
 
 /**
+ * enum fastpath_families - Address families.
+ */
+enum fastpath_families {
+	FASTPATH_FAMILIES_IPV4 = 1,
+	FASTPATH_FAMILIES_IPV6 = 2,
+};
+
+/**
  * enum fastpath_rule_action - What a matching rule does to a connection.
  */
 enum fastpath_rule_action {
@@ -174,6 +182,7 @@ enum {
 	FASTPATH_A_DEV_PAD,
 	FASTPATH_A_DEV_XMIT_IFNAME,
 	FASTPATH_A_DEV_XMIT_MODE,
+	FASTPATH_A_DEV_BYPASSED,
 
 	__FASTPATH_A_DEV_MAX,
 	FASTPATH_A_DEV_MAX = (__FASTPATH_A_DEV_MAX - 1)

@@ -3,9 +3,10 @@
 """Write cli/names.c, fpctl's name tables, from uapi/fastpath.yaml.
 
 fpctl prints and parses the contract's names: every enum's entries (rule
-actions, removal reasons) and flags' bits (families), the attributes of the "exceptions" set (one
-counter per reason) and of the "config" set (the settings of "config set",
-with the limits of their checks).  They are generated so that the spec
+actions, removal reasons), every flags set's bits (families), the
+attributes of the "exceptions" set (one counter per reason) and of the
+"config" set (the settings of "config set", with the limits of their
+checks).  They are generated so that the spec
 stays their only source; the output is committed, so building fpctl needs
 no Python, and tests/host/cli.bats fails when it is stale.
 
@@ -59,7 +60,7 @@ def flags_table(fam, flags):
     ident = "fp_%s_names" % c_ident(flags["name"])
     lines = ["const char *const %s[] = {" % ident]
     asserts = []
-    for name, bit in entries(flags["entries"], 0):
+    for name, bit in entries(flags["entries"], flags.get("value-start", 0)):
         lines.append('\t[%d] = "%s",' % (bit, name))
         asserts.append('_Static_assert(%s == 1U << %d, "%s");' % (
             c_name(fam, flags["name"], name), bit, name))

@@ -161,23 +161,30 @@ void pr_text(const char *fmt, ...)
 }
 
 /*
- * A flags value by the names of its bits (names[bit], n of them): a JSON
- * array of them, " LABEL name name" in text.
+ * A flags value by the names of its bits (names[bit], n of them; a bit
+ * without one by its value): a JSON array of them, " LABEL name name" in
+ * text.
  */
 void pr_flags(const char *key, const char *label, const char *const *names,
 	      size_t n, uint32_t flags)
 {
 	json_object *array = opt_json ? json_object_new_array() : NULL;
-	size_t bit;
+	unsigned int bit;
 
 	if (!opt_json)
 		printf(" %s", label);
 	for (bit = 0; bit < 32; bit++) {
+		uint32_t v = 1U << bit;
+		char num[16];
 		const char *name;
 
-		if (!(flags & (1U << bit)))
+		if (!(flags & v))
 			continue;
-		name = bit < n && names[bit] ? names[bit] : "?";
+		name = bit < n ? names[bit] : NULL;
+		if (!name) {
+			snprintf(num, sizeof(num), "%#x", v);
+			name = num;
+		}
 		if (array)
 			json_object_array_add(array, json_object_new_string(name));
 		else

@@ -31,10 +31,15 @@ unsigned int fp_rx(struct fp_dev *fpd, struct sk_buff *skb,
 	*exc = FP_EXC_UNSUPPORTED;
 	/* A VLAN tag still in the skb means the packet is not ours yet. */
 	if (likely(!skb_vlan_tag_present(skb))) {
+		/* A family the rules leave to the stack: not even counted. */
 		switch (skb->protocol) {
 		case htons(ETH_P_IP):
+			if (unlikely(fp_dev_bypassed(fpd, AF_INET)))
+				return fp_pass(exc, FP_EXC_BYPASSED);
 			return fp_ipv4_rx(fpd->fpn, fpd, skb, exc, port);
 		case htons(ETH_P_IPV6):
+			if (unlikely(fp_dev_bypassed(fpd, AF_INET6)))
+				return fp_pass(exc, FP_EXC_BYPASSED);
 			return fp_ipv6_rx(fpd->fpn, fpd, skb, exc, port);
 		}
 	}
@@ -154,12 +159,17 @@ static bool fp_port_may(const struct fp_dev *fpd, const struct fp_dir *d,
 	       fp_dir_idle(d) < (1U << shift);
 }
 
-/* Counts a packet left to the stack; exc FP_EXC_COUNT gives no reason. */
+/*
+ * Counts a packet left to the stack; exc FP_EXC_COUNT gives no reason,
+ * FP_EXC_BYPASSED counts nothing.
+ */
 unsigned int fp_exception(struct fp_net *fpn, struct fp_dev *fpd,
 			  enum fp_exception exc)
 {
 	struct fp_pcpu_stats *s = this_cpu_ptr(fpn->stats);
 
+	if (exc == FP_EXC_BYPASSED)
+		return NF_ACCEPT;
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->slow_packets);
 	if (exc < FP_EXC_COUNT)

@@ -87,8 +87,11 @@ static bool fp_dev_supported(const struct net_device *dev,
 }
 
 /*
- * Registers (on) or unregisters fpd's ingress hook on its device.  RTNL
- * held.  The hook's packets only read fpd, which outlives the device.
+ * Registers (on) or unregisters the ingress hooks of fpd's device: its own
+ * and, for a bridge, its ports'.  RTNL held.  No grace period is waited
+ * for: packets still in the device's hook only read fpd, which outlives
+ * the device (fp_dev_free_rcu()); the ports' are waited for before they
+ * are freed.
  */
 static int fp_dev_hook(struct fp_dev *fpd, bool on)
 {
@@ -101,19 +104,22 @@ static int fp_dev_hook(struct fp_dev *fpd, bool on)
 		err = nf_register_net_hook(net, &fpd->ops);
 		if (err)
 			return err;
+		fpd->hooked = true;
+		fp_br_ports_attach(fpd);
 	} else {
+		fp_br_ports_detach(fpd);
 		nf_unregister_net_hook(net, &fpd->ops);
+		fpd->hooked = false;
 	}
-	fpd->hooked = on;
 	return 0;
 }
 
 /*
- * A device the rules bypass all traffic of needs no ingress hook, nor a
- * family no device accelerates a learning hook: that traffic costs what it
- * would without fastpath.  Its PPPoE session's and bridge ports' hooks,
- * which the transmit side needs, stay; they pass a bypassed family's
- * packets at once.
+ * A device the rules bypass all traffic of needs no ingress hook, nor its
+ * bridge ports theirs, nor a family no device accelerates a learning hook:
+ * that traffic costs what it would without fastpath.  Its PPPoE session's
+ * hook stays (the session is how the fast path transmits on the device)
+ * and passes a bypassed family's frames at once.
  */
 static bool fp_dev_hook_needed(const struct fp_dev *fpd)
 {
@@ -152,7 +158,6 @@ static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
 	fp_nh_set_tx_stats(fpn, dev, fpd->stats);
 	fpn->attached++;
 	fp_pppoe_attach(fpd);
-	fp_br_ports_attach(fpd);
 	return 0;
 }
 
@@ -162,7 +167,6 @@ static void fp_dev_detach(struct fp_dev *fpd)
 	struct net_device *dev = fpd->dev;
 	struct fp_net *fpn = fpd->fpn;
 
-	fp_br_ports_detach(fpd);
 	fp_pppoe_detach(fpd);
 	/*
 	 * A learner that found fpd before this point checks its ifindex
@@ -299,6 +303,8 @@ int fp_dev_enable(struct fp_net *fpn, const char *name,
 err_first:
 	if (first)
 		fp_dev_last(fpn);
+	else
+		fp_learn_set(fpn, fp_learning_needed(fpn));
 err_stats:
 	free_percpu(fpd->stats);
 err_free:
@@ -349,11 +355,20 @@ void fp_dev_rules_changed(struct fp_net *fpn, struct netlink_ext_ack *extack)
 	ASSERT_RTNL();
 	list_for_each_entry(fpd, &fpn->devs, list) {
 		WRITE_ONCE(fpd->bypassed, fp_rules_bypassed(fpn, fpd->name));
-		if (fpd->dev)
-			err = fp_dev_hook(fpd, fp_dev_hook_needed(fpd)) ?: err;
+		if (fpd->dev) {
+			int hook_err = fp_dev_hook(fpd, fp_dev_hook_needed(fpd));
+
+			if (hook_err) {
+				/* Unhooked: not to be learned on either. */
+				WRITE_ONCE(fpd->bypassed, FP_FAMILIES);
+				netdev_warn(fpd->dev,
+					    "fastpath: cannot register the ingress hook, left to the stack\n");
+				err = hook_err;
+			}
+		}
 	}
 	err = fp_learn_set(fpn, fp_learning_needed(fpn)) ?: err;
-	/* The rules stand; the next change, or enablement, tries again. */
+	/* The rules stand; the next rule change tries again. */
 	if (err)
 		NL_SET_ERR_MSG(extack,
 			       "rules changed, but a hook they need could not be registered");

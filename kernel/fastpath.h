@@ -71,7 +71,9 @@ enum fp_exception {
 	FP_EXC_VERIFY,
 	FP_EXC_MISMATCH,
 	FP_EXC_BIG_PACKET,
-	FP_EXC_COUNT
+	FP_EXC_COUNT,
+	/* Not counted at all: the rules leave the family to the stack. */
+	FP_EXC_BYPASSED = FP_EXC_COUNT + 1,
 };
 
 static_assert((int)FP_EXC_COUNT ==

@@ -36,9 +36,6 @@ unsigned int fp_ipv4_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	struct iphdr *wiph;
 	struct fp_dir *d;
 
-	/* The rules leave every packet of the family to the stack (dev.c). */
-	if (unlikely(fp_dev_bypassed(fpd, AF_INET)))
-		return fp_pass(exc, FP_EXC_NO_FLOW);
 	if (unlikely(!pskb_may_pull(skb, sizeof(*iph))))
 		return fp_pass(exc, FP_EXC_BAD_HEADER);
 	iph = ip_hdr(skb);

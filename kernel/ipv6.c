@@ -42,9 +42,6 @@ unsigned int fp_ipv6_rx(struct fp_net *fpn, struct fp_dev *fpd,
 	struct ipv6hdr *wip6h;
 	struct fp_dir *d;
 
-	/* The rules leave every packet of the family to the stack (dev.c). */
-	if (unlikely(fp_dev_bypassed(fpd, AF_INET6)))
-		return fp_pass(exc, FP_EXC_NO_FLOW);
 	if (unlikely(!all))
 		return fp_pass(exc, FP_EXC_UNSUPPORTED);
 	if (unlikely(!pskb_may_pull(skb, sizeof(*ip6h))))

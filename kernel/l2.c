@@ -825,9 +825,10 @@ void fp_br_port_event(struct fp_net *fpn, struct net_device *dev,
 	list_for_each_entry(fpd, &fpn->devs, list) {
 		if (!fpd->dev || !netif_is_bridge_master(fpd->dev))
 			continue;
-		if (fpd->dev == upper)
+		/* A bridge the rules bypass entirely hooks no port. */
+		if (fpd->dev == upper && fpd->hooked)
 			fp_br_port_add(fpd, dev);
-		else
+		else if (fpd->dev != upper)
 			fp_br_ports_remove(fpd, dev);
 	}
 }

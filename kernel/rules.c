@@ -113,10 +113,7 @@ const struct fp_rule *fp_rules_decide(struct fp_net *fpn,
 	return r;
 }
 
-/*
- * Does some packet of family in on a device named ifname reach r, and r
- * send it to the slow path (bypassed: every such packet)?
- */
+/* May r match a packet of family received on a device named ifname? */
 static bool fp_rule_may_match(const struct fp_rule *r, const char *ifname,
 			      u8 family)
 {
@@ -125,6 +122,24 @@ static bool fp_rule_may_match(const struct fp_rule *r, const char *ifname,
 	return !(r->match & FP_RULE_FAMILY) || r->family == family;
 }
 
+/* Selectors of r that some packet it may match can fail. */
+static u32 fp_rule_conditions(const struct fp_rule *r)
+{
+	u32 match = r->match & ~(FP_RULE_IIF | FP_RULE_FAMILY);
+
+	/* A zero-length prefix matches every address of its family. */
+	if (!r->src_len)
+		match &= ~FP_RULE_SRC;
+	if (!r->dst_len)
+		match &= ~FP_RULE_DST;
+	return match;
+}
+
+/*
+ * Does set send every packet of family received on a device named ifname
+ * to the slow path?  The first rule that may match one decides, unless it
+ * bypasses only some: then the next, until one may accelerate.
+ */
 static bool fp_rules_bypass_all(const struct fp_ruleset *set,
 				const char *ifname, u8 family)
 {
@@ -138,7 +153,7 @@ static bool fp_rules_bypass_all(const struct fp_ruleset *set,
 		/* It may let some of them through. */
 		if (r->action != FASTPATH_RULE_ACTION_BYPASS)
 			return false;
-		if (!(r->match & ~(FP_RULE_IIF | FP_RULE_FAMILY)))
+		if (!fp_rule_conditions(r))
 			return true;
 	}
 	return false;

@@ -57,6 +57,9 @@ def expected(spec):
         elif d["type"] == "enum":
             for name, value in enum_values(d["entries"], 0):
                 want[c_name(fam, d["name"], name)] = value
+        elif d["type"] == "flags":
+            for name, bit in enum_values(d["entries"], d.get("value-start", 0)):
+                want[c_name(fam, d["name"], name)] = 1 << bit
     for s in spec["attribute-sets"]:
         last = 0
         for name, value in enum_values(s["attributes"], 1):

@@ -218,6 +218,37 @@ r_hooked() {
 		fail "c->s took the fast path for fewer than 15 of 20 packets"
 }
 
+# A zero-length prefix matches one family: the rule bypasses all of IPv4.
+# The devices keep their hooks for IPv6, which pass IPv4 uncounted.
+@test "rules: a rule bypassing all of IPv4 (src 0.0.0.0/0): IPv4 neither looked up nor counted, nor learned; IPv6 still accelerated" {
+	local flow no_flow0 hooks=1
+	modprobe -q nfnetlink_hook || hooks=
+	nettool "$NS_S" udp-echo -6 7002 >/dev/null 2>&1 3>&- &
+	wait_listen "$NS_S" udp 7002
+	r fpctl rule add pref 42 src 0.0.0.0/0 action bypass
+	assert_equal "$(fp_dev_json r0 | jq -c .bypassed) $(fp_dev_json r1 | jq -c .bypassed)" '["ipv4"] ["ipv4"]'
+	if [ -n "$hooks" ]; then
+		r_hooked "netdev device r0" fp_ingress || fail "r0 is not hooked"
+		! r_hooked ip fp_learn_hook || fail "IPv4 learning is still hooked"
+		r_hooked ip6 fp_learn_hook || fail "no IPv6 learning hook"
+	fi
+	# Looked up, each would count as no_flow (r0's IPv6 neighbour
+	# discovery counts as slow, as unsupported).
+	no_flow0=$(fp_stat exceptions.no_flow)
+	run -0 nettool "$NS_C" udp-send 10.0.2.2 7000 --sport 4380 --window 4 20
+	jq -e '.sent == 20 and .echoed == 20' <<<"$output"
+	assert_equal "no_flow $(($(fp_stat exceptions.no_flow) - no_flow0))" "no_flow 0"
+	# The first few, up to the window's 4 on their way, are learned from.
+	run -0 nettool "$NS_C" udp-send fd00:2::2 7002 --sport 4381 --window 4 40
+	jq -e '.sent == 40 and .echoed == 40' <<<"$output"
+	flow=$(acct_flow_when 4381 '.orig.offloaded and .reply.offloaded')
+	echo "$flow"
+	[ "$(jq .orig.packets <<<"$flow")" -ge 30 ] ||
+		fail "IPv6 c->s took the fast path for fewer than 30 of 40 packets"
+	assert_equal "IPv4 flows $(fp_flows | jq '[.[] | select(.orig.sport == 4380)] | length')" "IPv4 flows 0"
+	r fpctl rule del pref 42
+}
+
 @test "zones: the same tuple in zone 5 takes the key a bypassed direction held; the bypassed connection's packets keep their own NAT" {
 	local a b rx0 b_packets
 	# c's datagrams to 10.0.9.9:7000 are one connection per DSCP: CS1 in
@@ -325,9 +356,11 @@ r_hooked() {
 	r nft delete table ip fp_cttimeout
 }
 
-# What the window test below changed, restored also when it failed: the
-# echo server (c closed its connections silently), r's devices and limit.
+# Rules a failed test left; what the window test below changed, restored
+# also when it failed: the echo server (c closed its connections
+# silently), r's devices and limit.
 teardown() {
+	fpctl -n "$NS_R" rule flush
 	[ -n "${OOW_ECHO:-}" ] || return 0
 	pkill -P "$OOW_ECHO" || :
 	r fpctl enable dev r0

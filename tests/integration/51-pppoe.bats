@@ -78,7 +78,7 @@ teardown() {
 	fi
 	# A failed test must not leave a stream running (bats would wait for it).
 	ip netns pids "$NS_C" | xargs -r kill
-	return 0
+	fpctl -n "$NS_R" rule flush
 }
 
 # Start a PPPoE access concentrator in s on device $1 (random session ids).
@@ -143,6 +143,29 @@ ppp_session() {
 	transfer_via ppp0 r0 tcp_transfer_s2c "$BATS_FILE_TMPDIR/payload" 100.64.0.1
 	MIN_PACKETS=250 transfer_via ppp0 r0 \
 		nettool "$NS_C" udp-send 100.64.0.1 7000 300:size=1200 --sport 4100
+}
+
+# ppp0's own hook goes; the session's hook on wan0 stays (the fast path
+# transmits on the session) and passes ppp0's frames at once.
+@test "pppoe: a rule bypassing all of ppp0: the session's frames go up through the PPPoE socket, uncounted; c's datagrams still leave on the session on the fast path" {
+	local slow0 fast0 tx0 sent=50
+	r fpctl rule add pref 5 iif ppp0 action bypass
+	if modprobe -q nfnetlink_hook; then
+		r nft list hooks netdev device wan0 | grep -q fp_pppoe_ingress ||
+			fail "the session is not hooked on wan0"
+		! r nft list hooks netdev device ppp0 | grep -q fp_ingress ||
+			fail "ppp0 is still hooked"
+	fi
+	slow0=$(fp_dev_count ppp0 slow_packets)
+	fast0=$(fp_dev_count ppp0 rx_packets)
+	tx0=$(fp_dev_count ppp0 tx_packets)
+	run -0 nettool "$NS_C" udp-send 100.64.0.1 7000 --sport 4110 --window 4 $sent
+	jq -e ".sent == $sent and .echoed == $sent" <<<"$output"
+	assert_equal "ppp0 fast $(($(fp_dev_count ppp0 rx_packets) - fast0)) slow $(($(fp_dev_count ppp0 slow_packets) - slow0))" \
+		"ppp0 fast 0 slow 0"
+	[ $(($(fp_dev_count ppp0 tx_packets) - tx0)) -ge $((sent - 5)) ] ||
+		fail "only $(($(fp_dev_count ppp0 tx_packets) - tx0)) of c's $sent datagrams left on the session on the fast path"
+	r fpctl rule del pref 5
 }
 
 @test "pppoe over VLAN: frames identical with fastpath on and off" {

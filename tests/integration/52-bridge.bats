@@ -127,6 +127,7 @@ teardown() {
 		fpctl -n "$NS_R" enable dev br-lan
 		fpctl -n "$NS_R" enable dev r1
 	fi
+	fpctl -n "$NS_R" rule flush
 	# Stopping STP leaves the topology change it detected (FDB entries
 	# ageing in forward_delay, 0 here) to run out; a bridge going down
 	# ends it.
@@ -182,15 +183,16 @@ br_lan_rx() {
 		fail "br-lan received $rx packets through the bridge: the port did not take the transfer"
 }
 
-# The ports' hooks stay for what br-lan transmits (and pass what comes in
-# at once); br-lan's own hook goes.  Without nfnetlink_hook (6.1) only the
-# counters tell.
+# br-lan's hook and its ports' go; what br-lan transmits on its ports does
+# not need them.  Without nfnetlink_hook (6.1) only the counters tell.
 @test "bridge: a rule bypassing all of br-lan: c's packets go up through the bridge, uncounted; s's echoes still leave on the fast path" {
 	local rx0 slow0 fast0 tx0 sent=50
 	r fpctl rule add pref 5 iif br-lan action bypass
 	if modprobe -q nfnetlink_hook; then
-		r nft list hooks netdev device p1 | grep -q fp_br_port_ingress ||
-			fail "p1's hook is gone"
+		r nft list hooks netdev device r1 | grep -q fp_ingress ||
+			fail "r1 is not hooked"
+		! r nft list hooks netdev device p1 | grep -q fp_br_port_ingress ||
+			fail "p1 is still hooked"
 		! r nft list hooks netdev device br-lan | grep -q fp_ingress ||
 			fail "br-lan is still hooked"
 	fi
@@ -208,6 +210,10 @@ br_lan_rx() {
 	[ $(($(fp_dev_count br-lan tx_packets) - tx0)) -ge $((sent - 5)) ] ||
 		fail "only $(($(fp_dev_count br-lan tx_packets) - tx0)) of s's $sent echoes left br-lan on the fast path"
 	r fpctl rule del pref 5
+	if modprobe -q nfnetlink_hook; then
+		r nft list hooks netdev device p1 | grep -q fp_br_port_ingress ||
+			fail "p1 is not hooked again"
+	fi
 }
 
 @test "bridge: ageing 2 s, 6 s of UDP c->s taken on p1: c's FDB entry stays, nothing of s's echoes floods to p2" {

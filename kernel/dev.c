@@ -115,15 +115,31 @@ static int fp_dev_hook(struct fp_dev *fpd, bool on)
 }
 
 /*
+ * Sets fpd's bypassed families as the rules say, and hooks its device as
+ * they need.  RTNL held.
+ *
  * A device the rules bypass all traffic of needs no ingress hook, nor its
  * bridge ports theirs, nor a family no device accelerates a learning hook:
  * that traffic costs what it would without fastpath.  Its PPPoE session's
  * hook stays (the session is how the fast path transmits on the device)
  * and passes a bypassed family's frames at once.
  */
-static bool fp_dev_hook_needed(const struct fp_dev *fpd)
+static int fp_dev_follow_rules(struct fp_dev *fpd)
 {
-	return fpd->bypassed != FP_FAMILIES;
+	u8 bypassed = fp_rules_bypassed(fpd->fpn, fpd->name);
+	int err;
+
+	/* Learners stop before the hooks go, and start once they are back. */
+	if (!fpd->dev || bypassed == FP_FAMILIES) {
+		WRITE_ONCE(fpd->bypassed, bypassed);
+		if (fpd->dev)
+			fp_dev_hook(fpd, false);
+		return 0;
+	}
+	err = fp_dev_hook(fpd, true);
+	/* Unhooked, it is left to the stack: nothing learned on it. */
+	WRITE_ONCE(fpd->bypassed, err ? FP_FAMILIES : bypassed);
+	return err;
 }
 
 static u8 fp_learning_needed(const struct fp_net *fpn)
@@ -144,7 +160,11 @@ static int fp_dev_attach(struct fp_dev *fpd, struct net_device *dev)
 
 	fpd->ops = fp_ingress_ops(fp_ingress, fpd, dev);
 	fpd->dev = dev;
-	err = fp_dev_hook(fpd, fp_dev_hook_needed(fpd));
+	/*
+	 * A bridge's ports are hooked before fpd's ifindex is set, and stay
+	 * hooked after detach clears it: their lookups by iif 0 miss.
+	 */
+	err = fp_dev_follow_rules(fpd);
 	if (err) {
 		fpd->dev = NULL;
 		return err;
@@ -354,17 +374,12 @@ void fp_dev_rules_changed(struct fp_net *fpn, struct netlink_ext_ack *extack)
 
 	ASSERT_RTNL();
 	list_for_each_entry(fpd, &fpn->devs, list) {
-		WRITE_ONCE(fpd->bypassed, fp_rules_bypassed(fpn, fpd->name));
-		if (fpd->dev) {
-			int hook_err = fp_dev_hook(fpd, fp_dev_hook_needed(fpd));
+		int hook_err = fp_dev_follow_rules(fpd);
 
-			if (hook_err) {
-				/* Unhooked: not to be learned on either. */
-				WRITE_ONCE(fpd->bypassed, FP_FAMILIES);
-				netdev_warn(fpd->dev,
-					    "fastpath: cannot register the ingress hook, left to the stack\n");
-				err = hook_err;
-			}
+		if (hook_err) {
+			netdev_warn(fpd->dev,
+				    "fastpath: cannot register the ingress hook, left to the stack\n");
+			err = hook_err;
 		}
 	}
 	err = fp_learn_set(fpn, fp_learning_needed(fpn)) ?: err;

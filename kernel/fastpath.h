@@ -402,8 +402,8 @@ struct fp_dev {
 	bool hooked;			/* RTNL */
 	/*
 	 * FP_FAMILY_ bits: the families of which the rules send every
-	 * packet in on this device to the slow path (fp_rules_bypassed()).
-	 * Written under RTNL and the genl mutex.
+	 * packet in on this device to the slow path (fp_rules_bypassed()),
+	 * both when its hook could not be registered.  Written under RTNL.
 	 */
 	u8 bypassed;
 	struct fp_net *fpn;
@@ -1066,7 +1066,8 @@ int fp_rule_del(struct fp_net *fpn, u32 pref, struct netlink_ext_ack *extack);
 int fp_rules_flush(struct fp_net *fpn, struct netlink_ext_ack *extack);
 /*
  * The FP_FAMILY_ bits of the families whose every packet in on a device
- * named ifname the rules send to the slow path.  Genl mutex held.
+ * named ifname the rules send to the slow path.  Any context: a change
+ * calls fp_dev_rules_changed() after it publishes the rules.
  */
 u8 fp_rules_bypassed(struct fp_net *fpn, const char *ifname);
 void fp_rules_free(struct fp_net *fpn);

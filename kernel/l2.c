@@ -894,6 +894,9 @@ static unsigned int fp_pppoe_ingress(void *priv, struct sk_buff *skb,
 	default:
 		return NF_ACCEPT;
 	}
+	/* A family the rules leave to the stack: not even decapsulated. */
+	if (fp_dev_bypassed(fpd, ppp_proto == htons(PPP_IP) ? AF_INET : AF_INET6))
+		return NF_ACCEPT;
 	len = fp_pppoe_ip_len(skb, ppp_proto);
 	ph = (const struct pppoe_hdr *)skb->data;
 	if (!len || ntohs(ph->length) != len + FP_PPP_PROTO_LEN ||

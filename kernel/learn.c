@@ -547,7 +547,7 @@ static const struct nf_hook_ops fp_learn_ops[] = {
 int fp_learn_set(struct fp_net *fpn, u8 families)
 {
 	unsigned int i;
-	int err;
+	int err = 0;
 
 	ASSERT_RTNL();
 	for (i = 0; i < ARRAY_SIZE(fp_learn_ops); i++) {
@@ -556,13 +556,17 @@ int fp_learn_set(struct fp_net *fpn, u8 families)
 		if (!(families & bit) == !(fpn->learning & bit))
 			continue;
 		if (families & bit) {
-			err = nf_register_net_hook(fpn->net, &fp_learn_ops[i]);
-			if (err)
-				return err;
+			int ret = nf_register_net_hook(fpn->net, &fp_learn_ops[i]);
+
+			/* The other family still follows. */
+			if (ret) {
+				err = err ?: ret;
+				continue;
+			}
 		} else {
 			nf_unregister_net_hook(fpn->net, &fp_learn_ops[i]);
 		}
 		fpn->learning ^= bit;
 	}
-	return 0;
+	return err;
 }

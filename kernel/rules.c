@@ -161,13 +161,16 @@ static bool fp_rules_bypass_all(const struct fp_ruleset *set,
 
 u8 fp_rules_bypassed(struct fp_net *fpn, const char *ifname)
 {
-	const struct fp_ruleset *set = fp_rules_deref(fpn);
+	const struct fp_ruleset *set;
 	u8 bits = 0;
 
+	rcu_read_lock();
+	set = rcu_dereference(fpn->rules);
 	if (fp_rules_bypass_all(set, ifname, AF_INET))
 		bits |= FP_FAMILY_IPV4;
 	if (fp_rules_bypass_all(set, ifname, AF_INET6))
 		bits |= FP_FAMILY_IPV6;
+	rcu_read_unlock();
 	return bits;
 }
 

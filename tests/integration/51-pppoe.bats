@@ -78,7 +78,25 @@ teardown() {
 	fi
 	# A failed test must not leave a stream running (bats would wait for it).
 	ip netns pids "$NS_C" | xargs -r kill
-	fpctl -n "$NS_R" rule flush
+	[ ! -e "$BATS_FILE_TMPDIR/kprobe" ] || rx_probe_off
+	fpctl -n "$NS_R" rule flush || :
+}
+
+# Calls of fastpath's IPv4 receive (fp_ipv4_rx), counted by a kprobe.
+TRACING=/sys/kernel/tracing
+rx_probe_on() {
+	[ -e "$TRACING/kprobe_events" ] || mount -t tracefs nodev "$TRACING"
+	echo 'p:fp51_rx fastpath:fp_ipv4_rx' >>"$TRACING/kprobe_events"
+	echo 1 >"$TRACING/events/kprobes/fp51_rx/enable"
+	touch "$BATS_FILE_TMPDIR/kprobe"
+}
+rx_probe_hits() {
+	awk '$1 == "fp51_rx" { print $2 }' "$TRACING/kprobe_profile"
+}
+rx_probe_off() {
+	echo 0 >"$TRACING/events/kprobes/fp51_rx/enable"
+	echo '-:fp51_rx' >>"$TRACING/kprobe_events"
+	rm "$BATS_FILE_TMPDIR/kprobe"
 }
 
 # Start a PPPoE access concentrator in s on device $1 (random session ids).
@@ -146,9 +164,10 @@ ppp_session() {
 }
 
 # ppp0's own hook goes; the session's hook on wan0 stays (the fast path
-# transmits on the session) and passes ppp0's frames at once.
+# transmits on the session) and passes ppp0's frames at once: only c's
+# datagrams, in on r0, reach fastpath's IPv4 receive.
 @test "pppoe: a rule bypassing all of ppp0: the session's frames go up through the PPPoE socket, uncounted; c's datagrams still leave on the session on the fast path" {
-	local slow0 fast0 tx0 sent=50
+	local slow0 fast0 tx0 hits0 hits sent=50
 	r fpctl rule add pref 5 iif ppp0 action bypass
 	if modprobe -q nfnetlink_hook; then
 		r nft list hooks netdev device wan0 | grep -q fp_pppoe_ingress ||
@@ -159,8 +178,15 @@ ppp_session() {
 	slow0=$(fp_dev_count ppp0 slow_packets)
 	fast0=$(fp_dev_count ppp0 rx_packets)
 	tx0=$(fp_dev_count ppp0 tx_packets)
+	rx_probe_on
+	hits0=$(rx_probe_hits)
 	run -0 nettool "$NS_C" udp-send 100.64.0.1 7000 --sport 4110 --window 4 $sent
+	hits=$(($(rx_probe_hits) - hits0))
+	rx_probe_off
 	jq -e ".sent == $sent and .echoed == $sent" <<<"$output"
+	echo "# fp_ipv4_rx ran $hits times for $sent datagrams and their echoes" >&3
+	[ "$hits" -ge "$sent" ] || fail "fp_ipv4_rx ran $hits times: the probe missed c's datagrams"
+	[ "$hits" -lt $((sent * 3 / 2)) ] || fail "fp_ipv4_rx ran $hits times: ppp0's echoes were looked at"
 	assert_equal "ppp0 fast $(($(fp_dev_count ppp0 rx_packets) - fast0)) slow $(($(fp_dev_count ppp0 slow_packets) - slow0))" \
 		"ppp0 fast 0 slow 0"
 	[ $(($(fp_dev_count ppp0 tx_packets) - tx0)) -ge $((sent - 5)) ] ||

@@ -153,21 +153,13 @@ acct_flow_when() {
 		fail "c->s took the fast path for fewer than 15 of 20 packets"
 }
 
-# Does r's output of "nft list hooks $1" (e.g. "netdev device r0", "ip")
-# name $2?  6.1 lacks nfnetlink_hook (Debian builds it only from 6.12 on):
-# its devices' counters tell instead, below.
-r_hooked() {
-	# shellcheck disable=SC2086 # "netdev device r0": three words
-	r nft list hooks $1 | grep -q "$2"
-}
-
 # A rule that bypasses every packet in on a device leaves it unhooked, its
 # traffic as cheap as without fastpath, and learning unhooks once no
 # device needs it.  Nothing of that traffic is counted: not the device's
 # slow packets, not the rule's hits.
 @test "rules: a device whose traffic a rule bypasses entirely loses its ingress hook, learning its hooks once no device needs them; the rules gone, both come back" {
 	local flow slow0 slow1 rx0 hooks=1
-	modprobe -q nfnetlink_hook || hooks=
+	hooks_listed || hooks=
 	[ -n "$hooks" ] || echo "# no nfnetlink_hook in $(uname -r): hooks told by counters only" >&3
 	r fpctl rule add pref 40 iif r0 action bypass
 	if [ -n "$hooks" ]; then
@@ -222,7 +214,7 @@ r_hooked() {
 # The devices keep their hooks for IPv6, which pass IPv4 uncounted.
 @test "rules: a rule bypassing all of IPv4 (src 0.0.0.0/0): IPv4 neither looked up nor counted, nor learned; IPv6 still accelerated" {
 	local flow no_flow0 hooks=1
-	modprobe -q nfnetlink_hook || hooks=
+	hooks_listed || hooks=
 	nettool "$NS_S" udp-echo -6 7002 >/dev/null 2>&1 3>&- &
 	wait_listen "$NS_S" udp 7002
 	r fpctl rule add pref 42 src 0.0.0.0/0 action bypass

@@ -169,11 +169,9 @@ ppp_session() {
 @test "pppoe: a rule bypassing all of ppp0: the session's frames go up through the PPPoE socket, uncounted; c's datagrams still leave on the session on the fast path" {
 	local slow0 fast0 tx0 hits0 hits sent=50
 	r fpctl rule add pref 5 iif ppp0 action bypass
-	if modprobe -q nfnetlink_hook; then
-		r nft list hooks netdev device wan0 | grep -q fp_pppoe_ingress ||
-			fail "the session is not hooked on wan0"
-		! r nft list hooks netdev device ppp0 | grep -q fp_ingress ||
-			fail "ppp0 is still hooked"
+	if hooks_listed; then
+		r_hooked "netdev device wan0" fp_pppoe_ingress || fail "the session is not hooked on wan0"
+		! r_hooked "netdev device ppp0" fp_ingress || fail "ppp0 is still hooked"
 	fi
 	slow0=$(fp_dev_count ppp0 slow_packets)
 	fast0=$(fp_dev_count ppp0 rx_packets)

@@ -188,13 +188,10 @@ br_lan_rx() {
 @test "bridge: a rule bypassing all of br-lan: c's packets go up through the bridge, uncounted; s's echoes still leave on the fast path" {
 	local rx0 slow0 fast0 tx0 sent=50
 	r fpctl rule add pref 5 iif br-lan action bypass
-	if modprobe -q nfnetlink_hook; then
-		r nft list hooks netdev device r1 | grep -q fp_ingress ||
-			fail "r1 is not hooked"
-		! r nft list hooks netdev device p1 | grep -q fp_br_port_ingress ||
-			fail "p1 is still hooked"
-		! r nft list hooks netdev device br-lan | grep -q fp_ingress ||
-			fail "br-lan is still hooked"
+	if hooks_listed; then
+		r_hooked "netdev device r1" fp_ingress || fail "r1 is not hooked"
+		! r_hooked "netdev device p1" fp_br_port_ingress || fail "p1 is still hooked"
+		! r_hooked "netdev device br-lan" fp_ingress || fail "br-lan is still hooked"
 	fi
 	rx0=$(br_lan_rx)
 	slow0=$(fp_dev_count br-lan slow_packets)
@@ -210,9 +207,8 @@ br_lan_rx() {
 	[ $(($(fp_dev_count br-lan tx_packets) - tx0)) -ge $((sent - 5)) ] ||
 		fail "only $(($(fp_dev_count br-lan tx_packets) - tx0)) of s's $sent echoes left br-lan on the fast path"
 	r fpctl rule del pref 5
-	if modprobe -q nfnetlink_hook; then
-		r nft list hooks netdev device p1 | grep -q fp_br_port_ingress ||
-			fail "p1 is not hooked again"
+	if hooks_listed; then
+		r_hooked "netdev device p1" fp_br_port_ingress || fail "p1 is not hooked again"
 	fi
 }
 

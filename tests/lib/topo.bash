@@ -358,6 +358,18 @@ r_rx_packets() {
 	netns_rx_packets "$NS_R" r0 r1
 }
 
+# Can r's kernel list netfilter hooks?  6.1 lacks nfnetlink_hook (Debian
+# builds it from 6.12 on): tests then tell hooks by counters only.
+hooks_listed() {
+	modprobe -q nfnetlink_hook
+}
+
+# Does r's "nft list hooks $1" (e.g. "netdev device r0", "ip") name $2?
+r_hooked() {
+	# shellcheck disable=SC2086 # "netdev device r0": three words
+	r nft list hooks $1 | grep -q "$2"
+}
+
 # `fpctl dev show` of device $1 in r, as JSON.
 fp_dev_json() {
 	fpctl -n "$NS_R" -j dev show | jq -c ".[] | select(.ifname == \"$1\")"
